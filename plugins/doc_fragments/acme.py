@@ -1,0 +1,81 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Mirrors plugins/module_utils/_acme/argspec.py server_argument_spec().
+    SERVER = r"""
+options:
+  directory:
+    description:
+      - The ACME directory of the CA.
+      - A preset name, V(letsencrypt), V(letsencrypt_staging) or V(pebble) (V(https://127.0.0.1:14000/dir)),
+        or the URL of any RFC 8555 directory.
+      - The default is Let's Encrypt's staging CA, whose certificates browsers do not trust;
+        set V(letsencrypt) for production.
+      - Set it once for all modules with C(module_defaults) and the C(group/certfleet.acme.acme) action group.
+    type: str
+    default: letsencrypt_staging
+  ca_path:
+    description:
+      - PEM file with the CA certificates that sign the ACME server's own TLS certificate.
+      - Needed for a private CA or a local Pebble; not needed for Let's Encrypt.
+      - Overrides the E(REQUESTS_CA_BUNDLE) environment variable.
+    type: path
+  validate_certs:
+    description:
+      - Verify the ACME server's TLS certificate.
+      - Set to V(false) only for throwaway tests; prefer O(ca_path).
+    type: bool
+    default: true
+  request_timeout:
+    description:
+      - Seconds to wait for one HTTP answer from the CA.
+    type: int
+    default: 10
+  retry_timeout:
+    description:
+      - Longest time in seconds the module spends waiting when the CA answers
+        429 (rate limited) or 503 (busy) with C(Retry-After).
+      - When the CA asks for a longer wait, the module fails at once and says when to retry.
+    type: int
+    default: 60
+requirements:
+  - python >= 3.9
+  - cryptography >= 3.4
+  - requests >= 2.25
+"""
+
+    # Mirrors plugins/module_utils/_acme/argspec.py account_argument_spec().
+    ACCOUNT = r"""
+options:
+  credentials_path:
+    description:
+      - JSON credentials file holding the account key and account URL
+        (C(privateKeyPem), C(publicKeyPem), C(acceptTerms), C(contacts), C(accountUri), C(directory)).
+      - M(certfleet.acme.acme_account) creates it (mode V(0600)) with a new key when it does not exist;
+        every other module reads the key and the account URL from it.
+      - Keep it on a persistent path; in AWX execution environments the job's file system is thrown away.
+      - Exactly one of O(credentials_path), O(account_key_src) and O(account_key_content) is required.
+    type: path
+  account_key_src:
+    description:
+      - PEM file with the account's private key (EC P-256, P-384, P-521 or RSA 2048 to 8192 bits).
+    type: path
+  account_key_content:
+    description:
+      - The account's private key as PEM text, for example from a vault or an AWX credential.
+      - Never shown in the task output.
+    type: str
+  account_key_passphrase:
+    description:
+      - Passphrase of an encrypted account key.
+    type: str
+  account_uri:
+    description:
+      - URL of the account. When given, modules skip the account lookup.
+      - Read from the credentials file when O(credentials_path) is used.
+    type: str
+"""

@@ -1,0 +1,198 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""ACME accounts (RFC 8555 section 7.3) and the credentials file that persists one.
+
+The credentials file is JSON with ``privateKeyPem``, ``publicKeyPem``,
+``acceptTerms``, ``contacts``, ``accountUri`` and ``directory``, always 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import external_account_binding, key_change_inner
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
+
+
+@dataclass
+class AccountState:
+    """What the CA says about an account."""
+
+    uri: str
+    status: str
+    contacts: list[str] = field(default_factory=list)
+    orders: str | None = None
+
+    @classmethod
+    def from_response(cls, uri: str, body: Any) -> AccountState:
+        body = body if isinstance(body, dict) else {}
+        contacts = body.get("contact")
+        return cls(
+            uri=uri,
+            status=str(body.get("status") or "valid"),
+            contacts=[str(c) for c in contacts] if isinstance(contacts, list) else [],
+            orders=body.get("orders") if isinstance(body.get("orders"), str) else None,
+        )
+
+
+def validate_contacts(contacts: list[str]) -> list[str]:
+    """RFC 8555 section 7.3: contact URLs; CAs (Let's Encrypt, Pebble) take only ``mailto:``."""
+    cleaned = []
+    for contact in contacts:
+        contact = str(contact).strip()
+        if not contact.startswith("mailto:") or "@" not in contact:
+            raise AcmeOptionError(
+                "contacts",
+                f"contacts entry {contact!r} is not a mailto: URI; write it as 'mailto:ops@example.com'",
+            )
+        cleaned.append(contact)
+    return cleaned
+
+
+def same_contacts(a: list[str], b: list[str]) -> bool:
+    return sorted(a) == sorted(b)
+
+
+# -- the account as a signer ---------------------------------------------------
+
+
+class Account:
+    """An account key plus (once known) its URL: signs every request after registration with ``kid``."""
+
+    def __init__(self, client: AcmeClient, key: PrivateKey, uri: str | None = None) -> None:
+        self.client = client
+        self.key = key
+        self.uri = uri
+
+    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> Any:
+        if self.uri is None:
+            raise RuntimeError("account URL unknown; call find() or create() first")
+        return self.client.post(url, payload, key=self.key, kid=self.uri, context=context)
+
+    def find(self) -> AccountState | None:
+        """Look the key up without creating anything (``onlyReturnExisting``, section 7.3.1)."""
+        try:
+            response = self.client.post(
+                self.client.endpoint("newAccount"),
+                {"onlyReturnExisting": True},
+                key=self.key,
+                kid=None,
+                context="Looking up the account of this key",
+            )
+        except AcmeProblem as problem:
+            if problem.has_type("accountDoesNotExist"):
+                return None
+            raise
+        if not response.location:
+            raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no account URL (Location header)")
+        self.uri = response.location
+        return AccountState.from_response(response.location, response.json())
+
+    def create(
+        self,
+        contacts: list[str],
+        terms_agreed: bool,
+        eab: dict[str, Any] | None = None,
+    ) -> tuple[AccountState, bool]:
+        """Register (section 7.3); returns the account and whether it is new (201) or existed (200)."""
+        new_account = self.client.endpoint("newAccount")
+        payload: dict[str, Any] = {"contact": contacts}
+        if terms_agreed:
+            payload["termsOfServiceAgreed"] = True
+        if eab:
+            payload["externalAccountBinding"] = external_account_binding(
+                self.key, new_account, eab["kid"], eab["hmac_key"], eab.get("alg") or "HS256"
+            )
+        response = self.client.post(new_account, payload, key=self.key, kid=None, context="Registering the account")
+        if not response.location:
+            raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no account URL (Location header)")
+        self.uri = response.location
+        return AccountState.from_response(response.location, response.json()), response.status == 201
+
+    def update_contacts(self, contacts: list[str]) -> AccountState:
+        """Section 7.3.2: replace the contact list."""
+        assert self.uri is not None
+        response = self.post(self.uri, {"contact": contacts}, context="Updating the account's contacts")
+        return AccountState.from_response(self.uri, response.json())
+
+    def deactivate(self) -> AccountState:
+        """Section 7.3.6: permanent; the CA refuses the key afterwards."""
+        assert self.uri is not None
+        response = self.post(self.uri, {"status": "deactivated"}, context="Deactivating the account")
+        return AccountState.from_response(self.uri, response.json())
+
+    def change_key(self, new_key: PrivateKey) -> None:
+        """Section 7.3.5 key rollover: outer JWS by the old key wraps an inner JWS by the new key."""
+        assert self.uri is not None
+        url = self.client.endpoint("keyChange")
+        inner = key_change_inner(new_key, url, self.uri, self.key)
+        self.post(url, inner, context="Rolling the account over to the new key")
+        self.key = new_key
+
+
+# -- the credentials file --------------------------------------------------------
+
+
+@dataclass
+class Credentials:
+    """Contents of a credentials JSON file; the private key is never put in a result."""
+
+    key: PrivateKey
+    account_uri: str | None = None
+    directory: str | None = None
+    contacts: list[str] = field(default_factory=list)
+    accept_terms: bool = False
+
+    def to_json(self) -> bytes:
+        data = {
+            "privateKeyPem": self.key.private_pem().decode("ascii"),
+            "publicKeyPem": self.key.public_pem().decode("ascii"),
+            "acceptTerms": self.accept_terms,
+            "contacts": list(self.contacts),
+            "accountUri": self.account_uri,
+            "directory": self.directory,
+        }
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def load_credentials(path: str, option: str = "credentials_path") -> tuple[Credentials | None, list[str]]:
+    """Read a credentials file; returns (None, []) when it does not exist, and warnings."""
+    state = read_state(path, option)
+    if not state.exists or state.content is None:
+        return None, []
+    warnings = []
+    if state.mode is not None and state.mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warnings.append(
+            f"{option} {path} is readable by group or others (mode {state.mode:04o}); it holds the account's "
+            "private key: chmod 0600 it (the next write by this collection will)"
+        )
+    try:
+        data = json.loads(state.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise AcmeOptionError(option, f"{option} {path} is not a JSON credentials file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("privateKeyPem"), str):
+        raise AcmeOptionError(option, f"{option} {path} has no privateKeyPem; it is not a certfleet credentials file")
+    key = load_private_key(data["privateKeyPem"], option)
+    contacts = data.get("contacts")
+    return (
+        Credentials(
+            key=key,
+            account_uri=data.get("accountUri") if isinstance(data.get("accountUri"), str) else None,
+            directory=data.get("directory") if isinstance(data.get("directory"), str) else None,
+            contacts=[str(c) for c in contacts] if isinstance(contacts, list) else [],
+            accept_terms=bool(data.get("acceptTerms")),
+        ),
+        warnings,
+    )
+
+
+def save_credentials(path: str, credentials: Credentials, option: str = "credentials_path") -> bool:
+    """Write the file atomically with mode 0600; False when nothing changed."""
+    return atomic_write(os.path.expanduser(path), credentials.to_json(), option=option, mode=PRIVATE_MODE)

@@ -1,0 +1,97 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Option groups shared by the modules, mirrored one to one by ``doc_fragments/acme.py``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Credentials, load_credentials
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
+    DEFAULT_DIRECTORY,
+    AcmeClient,
+    resolve_directory,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
+
+ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
+
+
+def server_argument_spec() -> dict[str, dict[str, Any]]:
+    """Where the CA is and how far to trust and wait for it (doc fragment ``server``)."""
+    return {
+        "directory": {"type": "str", "default": DEFAULT_DIRECTORY},
+        "ca_path": {"type": "path"},
+        "validate_certs": {"type": "bool", "default": True},
+        "request_timeout": {"type": "int", "default": 10},
+        "retry_timeout": {"type": "int", "default": 60},
+    }
+
+
+def account_argument_spec() -> dict[str, dict[str, Any]]:
+    """Which account signs the requests (doc fragment ``account``)."""
+    return {
+        "credentials_path": {"type": "path"},
+        "account_key_src": {"type": "path"},
+        "account_key_content": {"type": "str", "no_log": True},
+        "account_key_passphrase": {"type": "str", "no_log": True},
+        "account_uri": {"type": "str"},
+    }
+
+
+def account_module_kwargs() -> dict[str, Any]:
+    """``AnsibleModule`` keyword arguments that go with ``account_argument_spec``."""
+    return {
+        "mutually_exclusive": [ACCOUNT_KEY_SOURCES],
+        "required_one_of": [ACCOUNT_KEY_SOURCES],
+    }
+
+
+def client_from_params(params: dict[str, Any], ansible_version: str = "") -> AcmeClient:
+    """One client for the run, with TLS trust exactly as the options say."""
+    directory_url = resolve_directory(params.get("directory"))
+    ca_path = params.get("ca_path")
+    if ca_path and not os.path.isfile(ca_path):
+        raise AcmeOptionError("ca_path", f"ca_path {ca_path} is not a file; give the PEM bundle that signs the ACME server's certificate")
+    if params.get("validate_certs") is False:
+        verify: bool | str = False
+    else:
+        verify = ca_path or True
+    for option in ("request_timeout", "retry_timeout"):
+        if params.get(option) is not None and params[option] < 0:
+            raise AcmeOptionError(option, f"{option} must be zero or more seconds")
+    return AcmeClient(
+        directory_url,
+        verify=verify,
+        request_timeout=float(params.get("request_timeout") or 10),
+        retry_timeout=float(params.get("retry_timeout") if params.get("retry_timeout") is not None else 60),
+        user_agent_extra=f"ansible-core/{ansible_version}" if ansible_version else "",
+    )
+
+
+def load_account_key(params: dict[str, Any]) -> tuple[PrivateKey | None, Credentials | None, list[str]]:
+    """The account key from ``account_key_content``, ``account_key_src`` or ``credentials_path``.
+
+    Returns (key, credentials, warnings); key is None only for a credentials file
+    that does not exist yet (``acme_account`` may create it).
+    """
+    passphrase = params.get("account_key_passphrase")
+    if params.get("account_key_content"):
+        return load_private_key(params["account_key_content"], "account_key_content", passphrase), None, []
+    if params.get("account_key_src"):
+        path = params["account_key_src"]
+        try:
+            with open(path, "rb") as handle:
+                pem = handle.read()
+        except FileNotFoundError:
+            raise AcmeOptionError(
+                "account_key_src",
+                f"account_key_src {path} does not exist; create a key there, or use credentials_path, which acme_account fills with a new key",
+            ) from None
+        except OSError as exc:
+            raise AcmeOptionError("account_key_src", f"account_key_src {path} cannot be read: {exc.strerror}") from None
+        return load_private_key(pem, "account_key_src", passphrase), None, []
+    credentials, warnings = load_credentials(params["credentials_path"])
+    return (credentials.key if credentials else None), credentials, warnings

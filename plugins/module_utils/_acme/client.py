@@ -1,0 +1,369 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The HTTP side of ACME: directory, nonces, signed requests, retries (RFC 8555 section 6).
+
+One ``AcmeClient`` lives for one module run. It keeps a single keep-alive
+``requests`` session, fetches the directory once, asks ``newNonce`` at most once
+and afterwards reuses the ``Replay-Nonce`` of every response (section 7.2). A
+``badNonce`` answer is retried with the nonce it carries (section 6.5); 429 and 503
+are retried honouring ``Retry-After`` (seconds or HTTP-date, RFC 9110 section
+10.2.3) while the wait fits in the run's retry deadline, and fail at once with the
+time to come back when it does not.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import json
+import re
+import threading
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import (
+    AcmeNetworkError,
+    AcmeOptionError,
+    AcmeProblem,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import sign_request
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
+
+REQUESTS_IMPORT_ERROR: str | None
+try:
+    import requests
+except ImportError:
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+DIRECTORY_PRESETS: dict[str, str] = {
+    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+    "letsencrypt_staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "pebble": "https://127.0.0.1:14000/dir",
+}
+DEFAULT_DIRECTORY = "letsencrypt_staging"
+JOSE_CONTENT_TYPE = "application/jose+json"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Pebble rejects 5% of good nonces by default and up to all of them on request;
+# 16 tries make a run of rejections at 50% fail one request in 65,536.
+MAX_BAD_NONCE_RETRIES = 15
+# Without Retry-After a 503 is retried after this many seconds (doubling).
+DEFAULT_BACKOFF = 1.0
+REQUIRED_DIRECTORY_FIELDS = ("newNonce", "newAccount", "newOrder")
+
+
+def resolve_directory(value: str | None) -> str:
+    """A preset name (``letsencrypt``, ``letsencrypt_staging``, ``pebble``) or an https URL."""
+    value = (value or DEFAULT_DIRECTORY).strip()
+    if value in DIRECTORY_PRESETS:
+        return DIRECTORY_PRESETS[value]
+    parsed = urlparse(value)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        raise AcmeOptionError(
+            "directory",
+            f"directory {value!r} is neither a preset ({', '.join(DIRECTORY_PRESETS)}) nor an http(s) URL "
+            "of an ACME directory",
+        )
+    return value
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait for a ``Retry-After`` value: delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+_LINK_RE = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+
+
+def parse_link_header(values: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """``Link`` headers (RFC 8288) as (target, params); ACME repeats ``rel="alternate"``."""
+    links: list[tuple[str, dict[str, str]]] = []
+    for value in values:
+        for match in _LINK_RE.finditer(value):
+            params: dict[str, str] = {}
+            for param in match.group(2).split(";"):
+                if "=" in param:
+                    name, _, raw = param.partition("=")
+                    params[name.strip().lower()] = raw.strip().strip('"')
+            links.append((match.group(1), params))
+    return links
+
+
+class AcmeResponse:
+    """A finished HTTP exchange: status, headers (case-insensitive), body."""
+
+    def __init__(self, url: str, status: int, headers: Any, body: bytes, header_lists: dict[str, list[str]]) -> None:
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self._header_lists = header_lists
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("Location")
+
+    def links(self, rel: str) -> list[str]:
+        return [target for target, params in parse_link_header(self._header_lists.get("link", [])) if params.get("rel") == rel]
+
+    @property
+    def content_type(self) -> str:
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def _header_lists(raw: Any) -> dict[str, list[str]]:
+    """Repeated headers (``Link``) as lists; requests folds them into one comma-joined value."""
+    lists: dict[str, list[str]] = collections.defaultdict(list)
+    headers = getattr(raw, "headers", None)
+    if headers is not None and hasattr(headers, "getlist"):
+        for name in {key.lower() for key in headers.keys()}:
+            lists[name] = list(headers.getlist(name))
+    return lists
+
+
+class AcmeClient:
+    """One ACME server, one keep-alive session, one nonce pool, one retry deadline."""
+
+    def __init__(
+        self,
+        directory_url: str,
+        *,
+        verify: bool | str = True,
+        request_timeout: float = 10.0,
+        retry_timeout: float = 60.0,
+        session: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent_extra: str = "",
+    ) -> None:
+        self.directory_url = directory_url
+        # requests lets REQUESTS_CA_BUNDLE override Session.verify; passing verify on
+        # every request keeps ca_path and validate_certs authoritative.
+        self.verify = verify
+        self.request_timeout = request_timeout
+        self._clock = clock
+        self._sleep = sleep
+        self.deadline = clock() + retry_timeout
+        self.retry_timeout = retry_timeout
+        if session is None:
+            if REQUESTS_IMPORT_ERROR:
+                raise RuntimeError("requests is required")
+            session = requests.Session()
+        self._session = session
+        self.user_agent = f"certfleet.acme/{COLLECTION_VERSION} {user_agent_extra}".strip()
+        self._directory: dict[str, Any] | None = None
+        self._nonces: collections.deque[str] = collections.deque()
+        self._nonce_lock = threading.Lock()
+        self.request_log: list[tuple[str, str, int]] = []
+
+    # -- directory -------------------------------------------------------------
+
+    @property
+    def directory(self) -> dict[str, Any]:
+        """The directory object (RFC 8555 section 7.1.1), fetched once per run."""
+        if self._directory is None:
+            response = self._send("GET", self.directory_url, context="Fetching the ACME directory")
+            body = response.json()
+            if response.status != 200 or not isinstance(body, dict):
+                raise AcmeNetworkError(
+                    f"{self.directory_url} did not return an ACME directory (HTTP {response.status}, "
+                    f"{response.content_type or 'no content type'}); check the directory option",
+                    self.directory_url,
+                )
+            missing = [name for name in REQUIRED_DIRECTORY_FIELDS if not isinstance(body.get(name), str)]
+            if missing:
+                raise AcmeNetworkError(
+                    f"{self.directory_url} is not an ACME directory: it lacks {', '.join(missing)}; "
+                    "check the directory option (for Let's Encrypt it ends in /directory, for Pebble in /dir)",
+                    self.directory_url,
+                )
+            self._directory = body
+        return self._directory
+
+    def endpoint(self, name: str) -> str:
+        url = self.directory.get(name)
+        if not isinstance(url, str):
+            raise AcmeNetworkError(f"the ACME server at {self.directory_url} does not offer {name}", self.directory_url)
+        return url
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        meta = self.directory.get("meta")
+        return meta if isinstance(meta, dict) else {}
+
+    # -- nonces ----------------------------------------------------------------
+
+    def _remember_nonce(self, response: AcmeResponse) -> None:
+        nonce = response.headers.get("Replay-Nonce")
+        if nonce:
+            with self._nonce_lock:
+                self._nonces.append(nonce)
+
+    def _take_nonce(self) -> str:
+        with self._nonce_lock:
+            if self._nonces:
+                return self._nonces.popleft()
+        url = self.endpoint("newNonce")
+        response = self._send("HEAD", url, context="Asking for a fresh nonce")
+        if response.status not in (200, 204):
+            raise self._problem(response, "Asking for a fresh nonce")
+        with self._nonce_lock:
+            if not self._nonces:
+                raise AcmeNetworkError(f"{url} returned no Replay-Nonce header", url)
+            return self._nonces.popleft()
+
+    # -- requests --------------------------------------------------------------
+
+    def _send(self, method: str, url: str, *, body: bytes | None = None, context: str) -> AcmeResponse:
+        headers = {"User-Agent": self.user_agent, "Accept-Language": "en"}
+        if body is not None:
+            headers["Content-Type"] = JOSE_CONTENT_TYPE
+        try:
+            raw = self._session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=self.request_timeout,
+                verify=self.verify,
+                allow_redirects=False,
+            )
+        except Exception as exc:  # requests raises many types; all end the run with one clear message
+            raise self._network_error(exc, url, context) from None
+        response = AcmeResponse(url, raw.status_code, raw.headers, raw.content or b"", _header_lists(raw.raw))
+        self.request_log.append((method, url, response.status))
+        self._remember_nonce(response)
+        return response
+
+    def _network_error(self, exc: Exception, url: str, context: str) -> AcmeNetworkError:
+        name = type(exc).__name__
+        reason = str(exc) or name
+        if "SSL" in name or "CERTIFICATE_VERIFY_FAILED" in reason:
+            return AcmeNetworkError(
+                f"{context}: TLS verification of {url} failed ({reason}). Set ca_path to the CA bundle "
+                "that signs the ACME server's certificate (validate_certs: false only for throwaway tests)",
+                url,
+            )
+        if "Timeout" in name:
+            return AcmeNetworkError(
+                f"{context}: {url} did not answer within request_timeout ({self.request_timeout:g} s)", url
+            )
+        return AcmeNetworkError(f"{context}: cannot reach {url} ({reason}); check the directory option and the network", url)
+
+    def get(self, url: str, *, context: str = "Fetching") -> AcmeResponse:
+        """An unauthenticated GET (directory, ``renewalInfo``), retried like signed requests on 429/503."""
+        return self._with_retries(lambda: self._send("GET", url, context=context), url, context, nonce_retry=False)
+
+    def post(
+        self,
+        url: str,
+        payload: dict[str, Any] | None,
+        *,
+        key: PrivateKey,
+        kid: str | None,
+        context: str,
+        accept_statuses: tuple[int, ...] = (200, 201, 204),
+    ) -> AcmeResponse:
+        """A signed POST (payload None = POST-as-GET, RFC 8555 section 6.3).
+
+        Raises ``AcmeProblem`` for any status outside ``accept_statuses``.
+        """
+
+        def attempt() -> AcmeResponse:
+            jws = sign_request(key, url, payload, nonce=self._take_nonce(), kid=kid)
+            return self._send("POST", url, body=json.dumps(jws).encode("utf-8"), context=context)
+
+        response = self._with_retries(attempt, url, context, nonce_retry=True)
+        if response.status not in accept_statuses:
+            raise self._problem(response, context)
+        return response
+
+    def _with_retries(self, attempt: Callable[[], AcmeResponse], url: str, context: str, *, nonce_retry: bool) -> AcmeResponse:
+        bad_nonces = 0
+        backoff = DEFAULT_BACKOFF
+        while True:
+            response = attempt()
+            if response.status < 400:
+                return response
+            problem = self._problem(response, context)
+            if nonce_retry and problem.has_type("badNonce") and bad_nonces < MAX_BAD_NONCE_RETRIES:
+                bad_nonces += 1
+                continue
+            if response.status in (429, 503):
+                wait = problem.retry_after if problem.retry_after is not None else backoff
+                backoff *= 2
+                remaining = self.deadline - self._clock()
+                if wait <= remaining:
+                    self._sleep(wait)
+                    continue
+                raise self._too_late(problem, wait, context)
+            raise problem
+
+    def _too_late(self, problem: AcmeProblem, wait: float, context: str) -> AcmeProblem:
+        when = datetime.now(timezone.utc).timestamp() + wait
+        retry_at = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        late = AcmeProblem(
+            url=problem.url,
+            status=problem.status,
+            problem_type=problem.problem_type,
+            detail=problem.detail,
+            subproblems=problem.subproblems,
+            retry_after=wait,
+            context=context,
+        )
+        late.msg = (
+            f"{problem.msg}. The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond the "
+            f"retry_timeout of {self.retry_timeout:g} s; run again after that time"
+        )
+        late.fields["retry_at"] = retry_at
+        late.args = (late.msg,)
+        return late
+
+    def _problem(self, response: AcmeResponse, context: str) -> AcmeProblem:
+        """RFC 7807 problem document to ``AcmeProblem``; tolerant of missing fields and non-JSON bodies."""
+        body = response.json()
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if isinstance(body, dict) and (response.content_type == PROBLEM_CONTENT_TYPE or "type" in body):
+            subproblems = body.get("subproblems")
+            return AcmeProblem(
+                url=response.url,
+                status=response.status,
+                problem_type=body.get("type") if isinstance(body.get("type"), str) else None,
+                detail=body.get("detail") if isinstance(body.get("detail"), str) else None,
+                subproblems=subproblems if isinstance(subproblems, list) else None,
+                retry_after=retry_after,
+                context=context,
+            )
+        text = response.body.decode("utf-8", "replace").strip()
+        return AcmeProblem(
+            url=response.url,
+            status=response.status,
+            detail=(text[:300] or None),
+            retry_after=retry_after,
+            context=context,
+        )

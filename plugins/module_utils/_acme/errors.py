@@ -1,0 +1,106 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Exceptions of the ACME core.
+
+Every failure the core can meet is one of these; a module turns them into
+``fail_json`` in a single ``except`` (see ``module.run_module``). Each carries
+structured fields so the task result says what went wrong, where, and how to
+fix it, without a traceback and without key material.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AcmeError(Exception):
+    """Base class: a message for the user plus structured result fields."""
+
+    def __init__(self, msg: str, **fields: Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.fields = {key: value for key, value in fields.items() if value is not None}
+
+    def to_result(self) -> dict[str, Any]:
+        """Keyword arguments for ``AnsibleModule.fail_json``."""
+        result: dict[str, Any] = {"msg": self.msg}
+        result.update(self.fields)
+        return result
+
+
+class AcmeOptionError(AcmeError):
+    """Bad module input, detected before anything is sent to the CA."""
+
+    def __init__(self, option: str, msg: str) -> None:
+        super().__init__(msg, option=option)
+        self.option = option
+
+
+class AcmeNetworkError(AcmeError):
+    """The CA could not be reached, or its TLS certificate was not trusted."""
+
+    def __init__(self, msg: str, url: str) -> None:
+        super().__init__(msg, url=url)
+        self.url = url
+
+
+class AcmeProblem(AcmeError):
+    """An RFC 7807 problem document (RFC 8555 section 6.7) or another non-success answer.
+
+    ``problem_type`` is the full URN (``urn:ietf:params:acme:error:badNonce``);
+    ``subproblems`` keep their identifiers (RFC 8555 section 6.7.1).
+    """
+
+    ACME_ERROR_PREFIX = "urn:ietf:params:acme:error:"
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        status: int,
+        problem_type: str | None = None,
+        detail: str | None = None,
+        subproblems: list[dict[str, Any]] | None = None,
+        retry_after: float | None = None,
+        context: str | None = None,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.problem_type = problem_type
+        self.detail = detail
+        self.subproblems = subproblems or []
+        self.retry_after = retry_after
+        super().__init__(
+            self._message(context),
+            problem={
+                "type": problem_type,
+                "detail": detail,
+                "status": status,
+                "subproblems": self.subproblems,
+                "url": url,
+            },
+        )
+
+    @property
+    def short_type(self) -> str | None:
+        """``badNonce`` for ``urn:ietf:params:acme:error:badNonce``; other URIs unchanged."""
+        if self.problem_type and self.problem_type.startswith(self.ACME_ERROR_PREFIX):
+            return self.problem_type[len(self.ACME_ERROR_PREFIX):]
+        return self.problem_type
+
+    def has_type(self, short_type: str) -> bool:
+        return self.short_type == short_type
+
+    def _message(self, context: str | None) -> str:
+        parts = [context or "The ACME server refused the request"]
+        parts.append(f"to {self.url}: HTTP {self.status}")
+        if self.problem_type:
+            parts.append(f"{self.problem_type}:")
+        parts.append(self.detail or "(the server gave no detail)")
+        text = " ".join(parts)
+        for sub in self.subproblems:
+            identifier = sub.get("identifier") or {}
+            text += "; {0} {1}: {2}".format(
+                identifier.get("value", "?"), sub.get("type", "?"), sub.get("detail", "(no detail)")
+            )
+        return text

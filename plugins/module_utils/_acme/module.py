@@ -1,0 +1,30 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The one place where core exceptions become a failed task."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import REQUESTS_IMPORT_ERROR
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import CRYPTOGRAPHY_IMPORT_ERROR
+
+
+def require_libraries(module: AnsibleModule) -> None:
+    """Fail with install advice when a Python library the core needs is missing."""
+    for name, error in (("cryptography", CRYPTOGRAPHY_IMPORT_ERROR), ("requests", REQUESTS_IMPORT_ERROR)):
+        if error:
+            module.fail_json(msg=missing_required_lib(name), exception=error)
+
+
+def run_module(module: AnsibleModule, body: Callable[[], dict[str, Any]]) -> None:
+    """Run ``body`` and exit with its result, or fail with the structured error it raised."""
+    require_libraries(module)
+    try:
+        result = body()
+    except AcmeError as error:
+        module.fail_json(**error.to_result())
+    module.exit_json(**result)

@@ -1,0 +1,145 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Files that must never be half-written or briefly world-readable.
+
+A write goes to a temporary file in the destination's directory, created with the
+final mode from its first byte (``os.open`` with ``O_EXCL`` and the mode, then
+``fchmod`` to undo the umask), is fsynced, gets its owner and group, and replaces
+the destination with one ``rename``. The old file stays in place until then.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+from dataclasses import dataclass
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+
+PRIVATE_MODE = 0o600
+
+
+@dataclass
+class FileState:
+    """What a path holds now, for idempotence and ``--diff``."""
+
+    exists: bool
+    content: bytes | None = None
+    mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+
+
+def read_state(path: str, option: str) -> FileState:
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            return FileState(True, handle.read(), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+    except FileNotFoundError:
+        return FileState(False)
+    except IsADirectoryError:
+        raise AcmeOptionError(option, f"{option} {path} is a directory; give a file path") from None
+    except PermissionError:
+        raise AcmeOptionError(option, f"{option} {path} is not readable by this user; fix its permissions or become the owner") from None
+
+
+def resolve_owner(owner: str | int | None, option: str = "owner") -> int | None:
+    if owner is None or owner == "":
+        return None
+    if isinstance(owner, int) or str(owner).isdigit():
+        return int(owner)
+    try:
+        return pwd.getpwnam(str(owner)).pw_uid
+    except KeyError:
+        raise AcmeOptionError(option, f"{option} {owner!r} is not a user on this host") from None
+
+
+def resolve_group(group: str | int | None, option: str = "group") -> int | None:
+    if group is None or group == "":
+        return None
+    if isinstance(group, int) or str(group).isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(str(group)).gr_gid
+    except KeyError:
+        raise AcmeOptionError(option, f"{option} {group!r} is not a group on this host") from None
+
+
+def needs_write(path: str, content: bytes, mode: int, uid: int | None, gid: int | None, option: str) -> bool:
+    """True when the file differs from what ``atomic_write`` would leave."""
+    state = read_state(path, option)
+    return not (
+        state.exists
+        and state.content == content
+        and state.mode == mode
+        and (uid is None or state.uid == uid)
+        and (gid is None or state.gid == gid)
+    )
+
+
+def atomic_write(
+    path: str,
+    content: bytes,
+    *,
+    option: str,
+    mode: int = PRIVATE_MODE,
+    uid: int | None = None,
+    gid: int | None = None,
+) -> bool:
+    """Replace ``path`` with ``content`` atomically; returns False when it already matched."""
+    if not needs_write(path, content, mode, uid, gid, option):
+        return False
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise AcmeOptionError(option, f"{option} {path}: the directory {directory} does not exist; create it first")
+    temp_path = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+    except FileExistsError:
+        os.unlink(temp_path)  # left by a crashed run of this same process id; never holds the live file
+        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+    except PermissionError:
+        raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path") from None
+    try:
+        try:
+            os.fchmod(fd, mode)
+            if uid is not None or gid is not None:
+                os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+            view = memoryview(content)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp_path, path)
+    except PermissionError as exc:
+        _remove_quietly(temp_path)
+        raise AcmeOptionError(option, f"{option} {path}: {exc.strerror}; the existing file was left as it was") from None
+    except BaseException:
+        _remove_quietly(temp_path)
+        raise
+    _fsync_directory(directory)
+    return True
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_directory(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
