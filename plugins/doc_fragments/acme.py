@@ -48,6 +48,18 @@ requirements:
   - requests >= 2.25
 """
 
+    # Descriptions of the attributes every module declares; modules add support and details.
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying the CA's state or any file.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row with the same options, the second run reports no change and changes nothing.
+"""
+
     # Mirrors plugins/module_utils/_acme/argspec.py account_argument_spec().
     ACCOUNT = r"""
 options:

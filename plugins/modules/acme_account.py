@@ -20,6 +20,7 @@ description:
 extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account
+  - certfleet.acme.acme.attributes
 attributes:
   check_mode:
     support: full
@@ -115,7 +116,7 @@ seealso:
     description: Account management in ACME.
     link: https://www.rfc-editor.org/rfc/rfc8555#section-7.3
 author:
-  - certfleet.acme developers
+  - certfleet.acme developers (@certfleet)
 """
 
 EXAMPLES = r"""
@@ -238,7 +239,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     load_private_key,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import needs_write, PRIVATE_MODE
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, needs_write
 
 
 def argument_spec() -> dict[str, Any]:

@@ -71,10 +71,13 @@ class Account:
         self.key = key
         self.uri = uri
 
-    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> Any:
+    def require_uri(self) -> str:
         if self.uri is None:
             raise RuntimeError("account URL unknown; call find() or create() first")
-        return self.client.post(url, payload, key=self.key, kid=self.uri, context=context)
+        return self.uri
+
+    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> Any:
+        return self.client.post(url, payload, key=self.key, kid=self.require_uri(), context=context)
 
     def find(self) -> AccountState | None:
         """Look the key up without creating anything (``onlyReturnExisting``, section 7.3.1)."""
@@ -118,21 +121,20 @@ class Account:
 
     def update_contacts(self, contacts: list[str]) -> AccountState:
         """Section 7.3.2: replace the contact list."""
-        assert self.uri is not None
-        response = self.post(self.uri, {"contact": contacts}, context="Updating the account's contacts")
-        return AccountState.from_response(self.uri, response.json())
+        uri = self.require_uri()
+        response = self.post(uri, {"contact": contacts}, context="Updating the account's contacts")
+        return AccountState.from_response(uri, response.json())
 
     def deactivate(self) -> AccountState:
         """Section 7.3.6: permanent; the CA refuses the key afterwards."""
-        assert self.uri is not None
-        response = self.post(self.uri, {"status": "deactivated"}, context="Deactivating the account")
-        return AccountState.from_response(self.uri, response.json())
+        uri = self.require_uri()
+        response = self.post(uri, {"status": "deactivated"}, context="Deactivating the account")
+        return AccountState.from_response(uri, response.json())
 
     def change_key(self, new_key: PrivateKey) -> None:
         """Section 7.3.5 key rollover: outer JWS by the old key wraps an inner JWS by the new key."""
-        assert self.uri is not None
         url = self.client.endpoint("keyChange")
-        inner = key_change_inner(new_key, url, self.uri, self.key)
+        inner = key_change_inner(new_key, url, self.require_uri(), self.key)
         self.post(url, inner, context="Rolling the account over to the new key")
         self.key = new_key
 

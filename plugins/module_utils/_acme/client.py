@@ -102,7 +102,7 @@ def parse_link_header(values: list[str]) -> list[tuple[str, dict[str, str]]]:
             params: dict[str, str] = {}
             for param in match.group(2).split(";"):
                 if "=" in param:
-                    name, _, raw = param.partition("=")
+                    name, raw = param.split("=", 1)
                     params[name.strip().lower()] = raw.strip().strip('"')
             links.append((match.group(1), params))
     return links

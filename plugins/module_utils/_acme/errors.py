@@ -100,7 +100,7 @@ class AcmeProblem(AcmeError):
         text = " ".join(parts)
         for sub in self.subproblems:
             identifier = sub.get("identifier") or {}
-            text += "; {0} {1}: {2}".format(
+            text += "; {} {}: {}".format(
                 identifier.get("value", "?"), sub.get("type", "?"), sub.get("detail", "(no detail)")
             )
         return text
