@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole pipeline, in order, stopping at the first failing stage, with a summary at the end.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+stages=(bootstrap collection unit sanity lint integration)
+declare -A script=(
+    [bootstrap]=scripts/bootstrap.sh
+    [collection]=scripts/build-collection.sh
+    [unit]=scripts/unit.sh
+    [sanity]=scripts/sanity.sh
+    [lint]=scripts/lint.sh
+    [integration]=scripts/integration.sh
+)
+declare -A result=() took=()
+rc=0
+for stage in "${stages[@]}"; do
+    printf '\n===== %s =====\n' "$stage"
+    start=$SECONDS
+    if "$ROOT/${script[$stage]}"; then
+        result[$stage]=passed
+    else
+        rc=$?
+        result[$stage]="FAILED (exit $rc)"
+    fi
+    took[$stage]=$((SECONDS - start))
+    ((rc == 0)) || break
+done
+
+printf '\n===== summary =====\n'
+for stage in "${stages[@]}"; do
+    if [[ -n ${result[$stage]:-} ]]; then
+        printf '%-12s %-18s %4ss\n' "$stage" "${result[$stage]}" "${took[$stage]}"
+    else
+        printf '%-12s %s\n' "$stage" "not run"
+    fi
+done
+exit "$rc"
