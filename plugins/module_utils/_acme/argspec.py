@@ -59,14 +59,19 @@ def client_from_params(params: dict[str, Any], ansible_version: str = "") -> Acm
         verify: bool | str = False
     else:
         verify = ca_path or True
-    for option in ("request_timeout", "retry_timeout"):
-        if params.get(option) is not None and params[option] < 0:
-            raise AcmeOptionError(option, f"{option} must be zero or more seconds")
+    request_timeout = params.get("request_timeout")
+    request_timeout = 10 if request_timeout is None else request_timeout
+    if request_timeout <= 0:
+        raise AcmeOptionError("request_timeout", "request_timeout must be more than zero seconds")
+    retry_timeout = params.get("retry_timeout")
+    retry_timeout = 60 if retry_timeout is None else retry_timeout
+    if retry_timeout < 0:
+        raise AcmeOptionError("retry_timeout", "retry_timeout must be zero (never wait) or more seconds")
     return AcmeClient(
         directory_url,
         verify=verify,
-        request_timeout=float(params.get("request_timeout") or 10),
-        retry_timeout=float(params.get("retry_timeout") if params.get("retry_timeout") is not None else 60),
+        request_timeout=float(request_timeout),
+        retry_timeout=float(retry_timeout),
         user_agent_extra=f"ansible-core/{ansible_version}" if ansible_version else "",
     )
 

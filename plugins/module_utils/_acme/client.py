@@ -54,6 +54,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 MAX_BAD_NONCE_RETRIES = 15
 # Without Retry-After a 503 is retried after this many seconds (doubling).
 DEFAULT_BACKOFF = 1.0
+MIN_RETRY_WAIT = 1.0
 REQUIRED_DIRECTORY_FIELDS = ("newNonce", "newAccount", "newOrder")
 
 
@@ -227,7 +228,8 @@ class AcmeClient:
     def _take_nonce(self) -> str:
         with self._nonce_lock:
             if self._nonces:
-                return self._nonces.popleft()
+                # Newest first: after a badNonce it is the nonce the error carried (RFC 8555 6.5).
+                return self._nonces.pop()
         url = self.endpoint("newNonce")
         response = self._send("HEAD", url, context="Asking for a fresh nonce")
         if response.status not in (200, 204):
@@ -235,7 +237,7 @@ class AcmeClient:
         with self._nonce_lock:
             if not self._nonces:
                 raise AcmeNetworkError(f"{url} returned no Replay-Nonce header", url)
-            return self._nonces.popleft()
+            return self._nonces.pop()
 
     # -- requests --------------------------------------------------------------
 
@@ -315,7 +317,8 @@ class AcmeClient:
                 bad_nonces += 1
                 continue
             if response.status in (429, 503):
-                wait = problem.retry_after if problem.retry_after is not None else backoff
+                # A zero or past Retry-After must not become a busy loop against the CA.
+                wait = max(problem.retry_after, MIN_RETRY_WAIT) if problem.retry_after is not None else backoff
                 backoff *= 2
                 remaining = self.deadline - self._clock()
                 if wait <= remaining:
@@ -350,6 +353,8 @@ class AcmeClient:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if isinstance(body, dict) and (response.content_type == PROBLEM_CONTENT_TYPE or "type" in body):
             subproblems = body.get("subproblems")
+            if isinstance(subproblems, list):
+                subproblems = [sub for sub in subproblems if isinstance(sub, dict)]
             return AcmeProblem(
                 url=response.url,
                 status=response.status,

@@ -99,8 +99,10 @@ class AcmeProblem(AcmeError):
         parts.append(self.detail or "(the server gave no detail)")
         text = " ".join(parts)
         for sub in self.subproblems:
-            identifier = sub.get("identifier") or {}
-            text += "; {} {}: {}".format(
-                identifier.get("value", "?"), sub.get("type", "?"), sub.get("detail", "(no detail)")
-            )
+            if not isinstance(sub, dict):
+                text += f"; {sub}"
+                continue
+            identifier = sub.get("identifier")
+            value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
+            text += "; {} {}: {}".format(value, sub.get("type", "?"), sub.get("detail", "(no detail)"))
         return text

@@ -102,6 +102,8 @@ def atomic_write(
         fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
     except PermissionError:
         raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path") from None
+    except OSError as exc:
+        raise AcmeOptionError(option, f"{option} {path}: cannot create a file in {directory}: {exc.strerror}") from None
     try:
         try:
             os.fchmod(fd, mode)
@@ -115,7 +117,7 @@ def atomic_write(
         finally:
             os.close(fd)
         os.replace(temp_path, path)
-    except PermissionError as exc:
+    except OSError as exc:  # permissions, full disk, read-only file system, quota
         _remove_quietly(temp_path)
         raise AcmeOptionError(option, f"{option} {path}: {exc.strerror}; the existing file was left as it was") from None
     except BaseException:

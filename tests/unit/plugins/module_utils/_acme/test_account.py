@@ -1,0 +1,242 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""account.py: the Account signer against scripted answers, contacts, and the credentials file.
+
+The recorded Pebble runs of find/create/update/rollover are in test_replay.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import (
+    Account,
+    AccountState,
+    Credentials,
+    load_credentials,
+    same_contacts,
+    save_credentials,
+    validate_contacts,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+
+DIR = "https://ca.example/dir"
+DIRECTORY = {
+    "newNonce": "https://ca.example/new-nonce",
+    "newAccount": "https://ca.example/new-acct",
+    "newOrder": "https://ca.example/new-order",
+    "keyChange": "https://ca.example/key-change",
+}
+ACCT = "https://ca.example/acct/17"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def acme(session, clock):
+    session.add("GET", DIR, 200, JSON, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "n0"})
+    return AcmeClient(DIR, session=session, clock=clock.time, sleep=clock.sleep)
+
+
+# -- contacts and state ----------------------------------------------------------------
+
+
+def test_validate_contacts():
+    assert validate_contacts([" mailto:ops@example.com ", "mailto:sec@example.com"]) == ["mailto:ops@example.com", "mailto:sec@example.com"]
+    assert validate_contacts([]) == []
+
+
+@pytest.mark.parametrize("bad", ["ops@example.com", "mailto:nobody", "tel:+4912345", "https://example.com"])
+def test_validate_contacts_rejects(bad):
+    with pytest.raises(AcmeOptionError) as info:
+        validate_contacts(["mailto:ok@example.com", bad])
+    assert info.value.option == "contacts"
+    assert bad in info.value.msg and "mailto:" in info.value.msg
+
+
+def test_same_contacts_ignores_order():
+    assert same_contacts(["mailto:a@x", "mailto:b@x"], ["mailto:b@x", "mailto:a@x"])
+    assert not same_contacts(["mailto:a@x"], ["mailto:a@x", "mailto:b@x"])
+
+
+def test_account_state_from_odd_bodies():
+    state = AccountState.from_response(ACCT, {"status": "valid", "contact": ["mailto:a@x"], "orders": "https://ca.example/o"})
+    assert (state.uri, state.status, state.contacts, state.orders) == (ACCT, "valid", ["mailto:a@x"], "https://ca.example/o")
+    bare = AccountState.from_response(ACCT, None)
+    assert (bare.status, bare.contacts, bare.orders) == ("valid", [], None)
+    odd = AccountState.from_response(ACCT, {"status": "deactivated", "contact": "mailto:a@x", "orders": 5})
+    assert (odd.status, odd.contacts, odd.orders) == ("deactivated", [], None)
+
+
+# -- the signer --------------------------------------------------------------------------
+
+
+def test_post_needs_the_account_url(acme):
+    with pytest.raises(RuntimeError):
+        Account(acme, generate_private_key("ec256")).post(ACCT, None, context="x")
+
+
+def test_find_existing(acme, session, jws_verify):
+    key = generate_private_key("ec256")
+    session.add("POST", DIRECTORY["newAccount"], 200, {"Location": ACCT, "Replay-Nonce": "n1", **JSON}, {"status": "valid", "contact": []})
+    account = Account(acme, key)
+    state = account.find()
+    assert state.uri == ACCT and account.uri == ACCT
+    protected, payload = jws_verify(session.sent[-1].jws, key.public_jwk())
+    assert payload == {"onlyReturnExisting": True}
+    assert protected["jwk"] == key.public_jwk() and "kid" not in protected
+
+
+def test_find_other_problem_propagates(acme, session):
+    session.add_problem("POST", DIRECTORY["newAccount"], 403, "urn:ietf:params:acme:error:unauthorized", "key is blocked", nonce="n1")
+    with pytest.raises(AcmeProblem) as info:
+        Account(acme, generate_private_key("ec256")).find()
+    assert info.value.has_type("unauthorized") and "key is blocked" in info.value.msg
+
+
+def test_find_without_location(acme, session):
+    session.add("POST", DIRECTORY["newAccount"], 200, {"Replay-Nonce": "n1", **JSON}, {"status": "valid"})
+    with pytest.raises(AcmeProblem) as info:
+        Account(acme, generate_private_key("ec256")).find()
+    assert "Location" in info.value.msg
+
+
+@pytest.mark.parametrize("status, created", [(201, True), (200, False)])
+def test_create(status, created, acme, session, jws_verify):
+    key = generate_private_key("ec384")
+    body = {"status": "valid", "contact": ["mailto:a@example.com"]}
+    session.add("POST", DIRECTORY["newAccount"], status, {"Location": ACCT, "Replay-Nonce": "n1", **JSON}, body)
+    state, was_created = Account(acme, key).create(["mailto:a@example.com"], terms_agreed=True)
+    assert was_created is created and state.uri == ACCT and state.contacts == ["mailto:a@example.com"]
+    payload = jws_verify(session.sent[-1].jws, key.public_jwk())[1]
+    assert payload == {"contact": ["mailto:a@example.com"], "termsOfServiceAgreed": True}
+
+
+def test_create_without_agreeing_sends_no_agreement(acme, session):
+    session.add("POST", DIRECTORY["newAccount"], 201, {"Location": ACCT, "Replay-Nonce": "n1"}, {"status": "valid"})
+    Account(acme, generate_private_key("ec256")).create([], terms_agreed=False)
+    assert session.sent[-1].payload == {"contact": []}
+
+
+def test_create_with_external_account_binding(acme, session, jws_verify):
+    key = generate_private_key("ec256")
+    mac_key = os.urandom(32)
+    session.add("POST", DIRECTORY["newAccount"], 201, {"Location": ACCT, "Replay-Nonce": "n1"}, {"status": "valid"})
+    eab = {"kid": "kid-7", "hmac_key": base64.urlsafe_b64encode(mac_key).decode(), "alg": "HS512"}
+    Account(acme, key).create(["mailto:a@example.com"], terms_agreed=True, eab=eab)
+    payload = jws_verify(session.sent[-1].jws, key.public_jwk())[1]
+    binding = payload["externalAccountBinding"]
+    protected = json.loads(base64.urlsafe_b64decode(binding["protected"] + "=="))
+    assert protected == {"alg": "HS512", "kid": "kid-7", "url": DIRECTORY["newAccount"]}
+    assert json.loads(base64.urlsafe_b64decode(binding["payload"] + "==")) == key.public_jwk()
+    mac = hmac.new(mac_key, f"{binding['protected']}.{binding['payload']}".encode(), hashlib.sha512).digest()
+    assert base64.urlsafe_b64decode(binding["signature"] + "==") == mac
+
+
+def test_update_deactivate_and_change_key(acme, session, jws_verify):
+    old_key, new_key = generate_private_key("ec256"), generate_private_key("rsa2048")
+    session.add("POST", ACCT, 200, {"Replay-Nonce": "n1", **JSON}, {"status": "valid", "contact": ["mailto:b@example.com"]})
+    session.add("POST", DIRECTORY["keyChange"], 200, {"Replay-Nonce": "n2"}, b"")
+    session.add("POST", ACCT, 200, {"Replay-Nonce": "n3", **JSON}, {"status": "deactivated"})
+    account = Account(acme, old_key, uri=ACCT)
+    assert account.update_contacts(["mailto:b@example.com"]).contacts == ["mailto:b@example.com"]
+    account.change_key(new_key)
+    assert account.key is new_key
+    assert account.deactivate().status == "deactivated"
+    update, key_change, deactivate = session.sent_to("POST")
+    assert jws_verify(update.jws, old_key.public_jwk()) == ({"alg": "ES256", "kid": ACCT, "nonce": "n0", "url": ACCT}, {"contact": ["mailto:b@example.com"]})
+    outer, inner = jws_verify(key_change.jws, old_key.public_jwk())
+    assert outer["kid"] == ACCT and outer["nonce"] == "n1"
+    inner_protected, inner_payload = jws_verify(inner, new_key.public_jwk())
+    assert inner_protected == {"alg": "RS256", "jwk": new_key.public_jwk(), "url": DIRECTORY["keyChange"]}
+    assert inner_payload == {"account": ACCT, "oldKey": old_key.public_jwk()}
+    assert jws_verify(deactivate.jws, new_key.public_jwk())[1] == {"status": "deactivated"}
+
+
+# -- the credentials file --------------------------------------------------------------------
+
+
+def make_credentials(key_type="ec256") -> Credentials:
+    return Credentials(
+        key=generate_private_key(key_type),
+        account_uri=ACCT,
+        directory=DIR,
+        contacts=["mailto:a@example.com"],
+        accept_terms=True,
+    )
+
+
+def test_credentials_round_trip(tmp_path):
+    path = tmp_path / "acme.json"
+    credentials = make_credentials()
+    old_umask = os.umask(0)
+    try:
+        assert save_credentials(str(path), credentials) is True
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    data = json.loads(path.read_text())
+    assert set(data) == {"privateKeyPem", "publicKeyPem", "acceptTerms", "contacts", "accountUri", "directory"}
+    assert data["publicKeyPem"] == credentials.key.public_pem().decode()
+    loaded, warnings = load_credentials(str(path))
+    assert warnings == []
+    assert loaded.key.thumbprint() == credentials.key.thumbprint()
+    assert (loaded.account_uri, loaded.directory, loaded.contacts, loaded.accept_terms) == (ACCT, DIR, ["mailto:a@example.com"], True)
+    assert save_credentials(str(path), loaded) is False  # same content, same mode: nothing to do
+
+
+def test_credentials_readable_by_others_warns(tmp_path):
+    path = tmp_path / "acme.json"
+    save_credentials(str(path), make_credentials())
+    os.chmod(path, 0o644)
+    loaded, warnings = load_credentials(str(path))
+    assert loaded is not None
+    assert len(warnings) == 1
+    assert str(path) in warnings[0] and "0644" in warnings[0] and "credentials_path" in warnings[0]
+    assert "PRIVATE KEY" not in warnings[0]
+    assert save_credentials(str(path), loaded) is True  # rewriting fixes the mode
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_credentials(str(path))[1] == []
+
+
+def test_credentials_missing_file(tmp_path):
+    assert load_credentials(str(tmp_path / "nope.json")) == (None, [])
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"-----BEGIN PRIVATE KEY-----\n", ["not a JSON credentials file"]),
+        (b'["a list"]', ["no privateKeyPem"]),
+        (b'{"accountUri": "https://ca.example/acct/1"}', ["no privateKeyPem"]),
+        (b'{"privateKeyPem": "garbage"}', ["PEM"]),
+    ],
+)
+def test_credentials_bad_file(content, words, tmp_path):
+    path = tmp_path / "acme.json"
+    path.write_bytes(content)
+    os.chmod(path, 0o600)
+    with pytest.raises(AcmeOptionError) as info:
+        load_credentials(str(path), option="credentials_path")
+    assert info.value.option == "credentials_path"
+    for word in words:
+        assert word in info.value.msg
+
+
+def test_credentials_tolerate_missing_optional_fields(tmp_path):
+    key = generate_private_key("ec256")
+    path = tmp_path / "acme.json"
+    path.write_text(json.dumps({"privateKeyPem": key.private_pem().decode(), "contacts": "mailto:x", "accountUri": 3}))
+    os.chmod(path, 0o600)
+    loaded = load_credentials(str(path))[0]
+    assert loaded.key.thumbprint() == key.thumbprint()
+    assert (loaded.account_uri, loaded.directory, loaded.contacts, loaded.accept_terms) == (None, None, [], False)

@@ -1,0 +1,395 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""client.py: Retry-After, Link headers, problem documents, the directory, transport errors, nonces.
+
+The multi-request behaviour on recorded Pebble exchanges is in test_replay.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
+    AcmeClient,
+    AcmeResponse,
+    parse_link_header,
+    parse_retry_after,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
+
+DIR = "https://ca.example/dir"
+DIRECTORY = {
+    "newNonce": "https://ca.example/new-nonce",
+    "newAccount": "https://ca.example/new-acct",
+    "newOrder": "https://ca.example/new-order",
+}
+ORDER = "https://ca.example/order/1"
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def make_client(session, clock=None, **kwargs) -> AcmeClient:
+    if clock is not None:
+        kwargs.update(clock=clock.time, sleep=clock.sleep)
+    return AcmeClient(DIR, session=session, **kwargs)
+
+
+def response(status: int, body: bytes | str, content_type: str | None, url: str = ORDER, **headers: str) -> AcmeResponse:
+    header_map = CaseInsensitiveDict(headers)
+    if content_type:
+        header_map["Content-Type"] = content_type
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return AcmeResponse(url, status, header_map, data, {})
+
+
+# -- Retry-After (RFC 9110 section 10.2.3) --------------------------------------------
+
+
+@pytest.mark.parametrize("value, seconds", [("0", 0.0), ("7", 7.0), ("120", 120.0), (" 30 ", 30.0), ("86400", 86400.0)])
+def test_retry_after_delay_seconds(value, seconds):
+    assert parse_retry_after(value, now=NOW) == seconds
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 01 Mar 2026 12:01:30 GMT",  # IMF-fixdate
+        "Sunday, 01-Mar-26 12:01:30 GMT",  # obsolete RFC 850 form
+        "Sun Mar  1 12:01:30 2026",  # obsolete asctime form
+        "Sun, 01 Mar 2026 13:01:30 +0100",  # numeric zone, same instant
+    ],
+)
+def test_retry_after_http_date_is_relative_to_now(value):
+    assert parse_retry_after(value, now=NOW) == 90.0
+
+
+def test_retry_after_http_date_from_format_datetime():
+    value = format_datetime(NOW + timedelta(seconds=3600), usegmt=True)
+    assert parse_retry_after(value, now=NOW) == 3600.0
+
+
+def test_retry_after_in_the_past_is_zero():
+    assert parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=NOW) == 0.0
+    assert parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now=NOW) == 0.0
+
+
+def test_retry_after_defaults_to_the_real_time():
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=600), usegmt=True)
+    assert 590 <= parse_retry_after(soon) <= 600
+
+
+@pytest.mark.parametrize("value", [None, "", "soon", "-5", "1.5", "12 s", "Sun, 99 Foo 2026", "0x10"])
+def test_retry_after_garbage_is_none(value):
+    assert parse_retry_after(value, now=NOW) is None
+
+
+# -- Link (RFC 8288) --------------------------------------------------------------
+
+
+def test_parse_link_header_repeated_and_joined():
+    links = parse_link_header(
+        [
+            '<https://ca.example/cert/1/1>;rel="alternate", <https://ca.example/cert/1/2>; rel=alternate',
+            '<https://ca.example/dir>;rel="index"',
+            "<https://ca.example/up>;title=x;rel=up",
+        ]
+    )
+    assert links == [
+        ("https://ca.example/cert/1/1", {"rel": "alternate"}),
+        ("https://ca.example/cert/1/2", {"rel": "alternate"}),
+        ("https://ca.example/dir", {"rel": "index"}),
+        ("https://ca.example/up", {"title": "x", "rel": "up"}),
+    ]
+
+
+def test_response_links_from_repeated_headers(session):
+    session.add("GET", DIR, 200, [("Content-Type", "application/json")], DIRECTORY)
+    session.add(
+        "GET",
+        "https://ca.example/cert/1",
+        200,
+        [
+            ("Content-Type", "application/pem-certificate-chain"),
+            ("Link", '<https://ca.example/cert/1/1>;rel="alternate"'),
+            ("Link", '<https://ca.example/dir>;rel="index"'),
+            ("Link", '<https://ca.example/cert/1/2>;rel="alternate"'),
+        ],
+        b"-----BEGIN CERTIFICATE-----\n",
+    )
+    acme = make_client(session)
+    assert acme.directory == DIRECTORY
+    got = acme.get("https://ca.example/cert/1")
+    assert got.links("alternate") == ["https://ca.example/cert/1/1", "https://ca.example/cert/1/2"]
+    assert got.links("index") == ["https://ca.example/dir"]
+    assert got.links("up") == []
+    assert got.content_type == "application/pem-certificate-chain"
+
+
+# -- problem documents (RFC 7807, RFC 8555 section 6.7) ---------------------------------
+
+
+def test_problem_with_subproblems(session):
+    body = {
+        "type": "urn:ietf:params:acme:error:rejectedIdentifier",
+        "detail": "Some of the identifiers requested were rejected",
+        "status": 400,
+        "subproblems": [
+            {
+                "type": "urn:ietf:params:acme:error:malformed",
+                "detail": 'Invalid underscore in DNS name "_example.org"',
+                "identifier": {"type": "dns", "value": "_example.org"},
+            },
+            {
+                "type": "urn:ietf:params:acme:error:rejectedIdentifier",
+                "detail": 'This CA will not issue for "example.net"',
+                "identifier": {"type": "dns", "value": "example.net"},
+            },
+        ],
+    }
+    problem = make_client(session)._problem(
+        response(400, json.dumps(body), "application/problem+json; charset=utf-8", **{"Replay-Nonce": "n"}), "Creating the order"
+    )
+    assert isinstance(problem, AcmeProblem)
+    assert problem.problem_type == "urn:ietf:params:acme:error:rejectedIdentifier"
+    assert problem.short_type == "rejectedIdentifier"
+    assert problem.has_type("rejectedIdentifier") and not problem.has_type("malformed")
+    assert problem.detail == "Some of the identifiers requested were rejected"
+    assert problem.status == 400 and problem.url == ORDER
+    assert [sub["identifier"]["value"] for sub in problem.subproblems] == ["_example.org", "example.net"]
+    assert problem.retry_after is None
+    msg = problem.msg
+    assert msg.startswith("Creating the order")
+    for text in (
+        ORDER,
+        "HTTP 400",
+        "rejectedIdentifier",
+        "Some of the identifiers requested were rejected",
+        "_example.org",
+        "urn:ietf:params:acme:error:malformed",
+        "Invalid underscore",
+        "example.net",
+        "will not issue",
+    ):
+        assert text in msg, text
+    assert str(problem) == msg
+    result = problem.to_result()
+    assert result["msg"] == msg
+    assert result["problem"] == {
+        "type": body["type"],
+        "detail": body["detail"],
+        "status": 400,
+        "subproblems": body["subproblems"],
+        "url": ORDER,
+    }
+
+
+def test_problem_without_detail(session):
+    problem = make_client(session)._problem(
+        response(403, '{"type": "urn:ietf:params:acme:error:unauthorized", "status": 403}', "application/problem+json"),
+        "Fetching the order",
+    )
+    assert problem.short_type == "unauthorized"
+    assert problem.detail is None
+    assert problem.subproblems == []
+    assert "HTTP 403" in problem.msg and "urn:ietf:params:acme:error:unauthorized" in problem.msg
+    assert "(the server gave no detail)" in problem.msg
+
+
+def test_problem_typed_json_without_problem_content_type(session):
+    # Liberal in what we accept: a problem served as application/json still has its type.
+    problem = make_client(session)._problem(
+        response(429, '{"type": "urn:ietf:params:acme:error:rateLimited", "detail": "too many"}', "application/json", **{"Retry-After": "30"}),
+        "Ordering",
+    )
+    assert problem.short_type == "rateLimited"
+    assert problem.detail == "too many"
+    assert problem.retry_after == 30.0
+
+
+def test_problem_from_html_500(session):
+    html = "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>"
+    problem = make_client(session)._problem(response(500, html, "text/html"), "Finalizing the order")
+    assert problem.status == 500
+    assert problem.problem_type is None and problem.short_type is None
+    assert not problem.has_type("serverInternal")
+    assert problem.subproblems == []
+    assert "Internal Server Error" in problem.detail
+    assert problem.msg.startswith("Finalizing the order to " + ORDER + ": HTTP 500")
+
+
+def test_problem_from_long_body_is_cut(session):
+    problem = make_client(session)._problem(response(502, "x" * 5000, "text/plain"), "Ordering")
+    assert problem.detail == "x" * 300
+
+
+def test_problem_from_empty_body(session):
+    problem = make_client(session)._problem(response(504, b"", None), "Ordering")
+    assert problem.detail is None
+    assert "HTTP 504" in problem.msg and "(the server gave no detail)" in problem.msg
+
+
+def test_problem_with_non_acme_type_keeps_it(session):
+    problem = make_client(session)._problem(response(400, '{"type": "https://ca.example/probs/odd", "detail": "odd"}', "application/problem+json"), "Ordering")
+    assert problem.short_type == "https://ca.example/probs/odd"
+
+
+def test_problem_with_malformed_subproblems_does_not_crash(session):
+    """Liberal in what we accept: odd subproblems must still give one AcmeProblem, not a traceback."""
+    body = {
+        "type": "urn:ietf:params:acme:error:rejectedIdentifier",
+        "detail": "rejected",
+        "subproblems": ["example.org is blocked", {"type": "urn:ietf:params:acme:error:caa", "identifier": "example.net"}],
+    }
+    problem = make_client(session)._problem(response(400, json.dumps(body), "application/problem+json"), "Ordering")
+    assert isinstance(problem, AcmeProblem)
+    assert problem.short_type == "rejectedIdentifier"
+    assert "rejected" in problem.msg
+
+
+# -- the directory ------------------------------------------------------------------
+
+
+def test_directory_fetched_once(session):
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, dict(DIRECTORY, meta={"termsOfService": "https://ca.example/tos"}))
+    acme = make_client(session)
+    assert acme.endpoint("newOrder") == DIRECTORY["newOrder"]
+    assert acme.meta == {"termsOfService": "https://ca.example/tos"}
+    assert acme.directory["newAccount"] == DIRECTORY["newAccount"]
+    assert len(session.sent) == 1
+
+
+def test_directory_without_meta(session):
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    assert make_client(session).meta == {}
+
+
+def test_directory_missing_fields(session):
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, {"newNonce": DIRECTORY["newNonce"]})
+    with pytest.raises(AcmeNetworkError) as info:
+        make_client(session).endpoint("newNonce")
+    assert "newAccount" in info.value.msg and "newOrder" in info.value.msg
+    assert info.value.url == DIR
+
+
+def test_directory_that_is_a_web_page(session):
+    session.add("GET", DIR, 200, {"Content-Type": "text/html"}, "<html>hello</html>")
+    with pytest.raises(AcmeNetworkError) as info:
+        make_client(session).endpoint("newNonce")
+    assert "did not return an ACME directory" in info.value.msg and "text/html" in info.value.msg
+
+
+def test_endpoint_not_offered(session):
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    with pytest.raises(AcmeNetworkError) as info:
+        make_client(session).endpoint("renewalInfo")
+    assert "renewalInfo" in info.value.msg
+
+
+# -- transport errors ----------------------------------------------------------------
+
+
+class RaisingSession:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def request(self, *args, **kwargs):
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        (requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), ["TLS verification", "ca_path"]),
+        (requests.exceptions.ConnectTimeout("timed out"), ["did not answer within request_timeout (4 s)"]),
+        (requests.exceptions.ConnectionError("Connection refused"), ["cannot reach", "Connection refused", "directory"]),
+    ],
+)
+def test_transport_errors_become_network_errors(exc, words):
+    acme = AcmeClient(DIR, session=RaisingSession(exc), request_timeout=4)
+    with pytest.raises(AcmeNetworkError) as info:
+        acme.endpoint("newNonce")
+    assert info.value.url == DIR
+    assert info.value.msg.startswith("Fetching the ACME directory")
+    for word in words:
+        assert word in info.value.msg
+
+
+# -- requests on the wire ---------------------------------------------------------------
+
+
+def test_user_agent(session):
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    assert make_client(session, user_agent_extra="ansible-core/2.19.0").directory == DIRECTORY
+    assert session.sent[0].headers["User-Agent"] == f"certfleet.acme/{COLLECTION_VERSION} ansible-core/2.19.0"
+    assert AcmeClient(DIR, session=session).user_agent == f"certfleet.acme/{COLLECTION_VERSION}"
+
+
+def test_get_retries_503_after_retry_after(session, clock):
+    url = "https://ca.example/renewalInfo/abc"
+    session.add_problem("GET", url, 503, "urn:ietf:params:acme:error:serverInternal", "busy", retry_after="2")
+    session.add("GET", url, 200, {"Content-Type": "application/json"}, {"suggestedWindow": {}})
+    got = make_client(session, clock).get(url)
+    assert got.status == 200 and got.json() == {"suggestedWindow": {}}
+    assert clock.waits == [2.0]
+    assert [s.body for s in session.sent] == [None, None]
+
+
+def test_get_does_not_retry_bad_nonce(session, clock):
+    url = "https://ca.example/renewalInfo/abc"
+    session.add_problem("GET", url, 400, "urn:ietf:params:acme:error:badNonce", "?", nonce="n1")
+    with pytest.raises(AcmeProblem) as info:
+        make_client(session, clock).get(url, context="Asking for the renewal window")
+    assert info.value.has_type("badNonce")
+    assert len(session.sent) == 1
+
+
+def test_post_outside_accept_statuses(session, clock):
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "n1"})
+    session.add("POST", ORDER, 202, {"Replay-Nonce": "n2"}, b"")
+    with pytest.raises(AcmeProblem) as info:
+        make_client(session, clock).post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Polling")
+    assert info.value.status == 202
+
+
+def test_new_nonce_without_replay_nonce(session):
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {})
+    with pytest.raises(AcmeNetworkError) as info:
+        make_client(session).post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Polling")
+    assert "Replay-Nonce" in info.value.msg
+
+
+def test_bad_nonce_retry_uses_the_nonce_of_the_error_even_with_a_spare_nonce(session, clock):
+    """RFC 8555 section 6.5: after badNonce, retry with the nonce the error carried.
+
+    Here the client holds a spare nonce (any response may carry Replay-Nonce, e.g. a
+    renewalInfo GET, and RFC 8555 does not forbid it); the retry must still use the
+    fresh nonce from the badNonce answer, not an older one from the pool.
+    """
+    key = generate_private_key("ec256")
+    kid = "https://ca.example/acct/1"
+    info_url = "https://ca.example/renewalInfo/abc"
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "nonce-from-head"})
+    session.add("POST", ORDER, 200, {"Replay-Nonce": "nonce-after-post"}, {"status": "pending"})
+    session.add("GET", info_url, 200, {"Replay-Nonce": "nonce-from-get", "Content-Type": "application/json"}, {})
+    session.add_problem("POST", ORDER, 400, "urn:ietf:params:acme:error:badNonce", "stale", nonce="nonce-from-bad-nonce")
+    session.add("POST", ORDER, 200, {"Replay-Nonce": "nonce-last"}, {"status": "pending"})
+    acme = make_client(session, clock)
+    acme.post(ORDER, None, key=key, kid=kid, context="Polling")
+    acme.get(info_url)
+    acme.post(ORDER, None, key=key, kid=kid, context="Polling")
+    posts = session.sent_to("POST")
+    assert posts[0].nonce == "nonce-from-head"
+    assert len(posts) == 3 and posts[1].nonce in ("nonce-after-post", "nonce-from-get")
+    assert posts[2].nonce == "nonce-from-bad-nonce"

@@ -1,0 +1,264 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""storage.py: atomic writes that are never half-written nor briefly readable by others."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+import pytest
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import storage
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import atomic_write, read_state
+
+
+def mode_of(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test and restore it afterwards."""
+    saved = os.umask(0o022)
+
+    def set_umask(value: int) -> None:
+        os.umask(value)
+
+    yield set_umask
+    os.umask(saved)
+
+
+@pytest.fixture
+def replace_spy(monkeypatch):
+    """Wraps os.replace to look at the temporary file and the destination at the moment of the rename."""
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst, *args, **kwargs):
+        with open(src, "rb") as handle:
+            temp_content = handle.read()
+        dst_content = None
+        if os.path.exists(dst):
+            with open(dst, "rb") as handle:
+                dst_content = handle.read()
+        seen.append({"src": os.fspath(src), "dst": os.fspath(dst), "mode": mode_of(src), "content": temp_content, "dst_content": dst_content})
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", spy)
+    return seen
+
+
+@pytest.fixture
+def open_spy(monkeypatch):
+    """Wraps os.open to record the mode a file has the instant it is created (before any fchmod)."""
+    created = []
+    real_open = os.open
+
+    def spy(path, flags, mode=0o777, *args, **kwargs):
+        existed = os.path.exists(path)
+        fd = real_open(path, flags, mode, *args, **kwargs)
+        if flags & os.O_CREAT and not existed:
+            created.append((os.fspath(path), stat.S_IMODE(os.fstat(fd).st_mode)))
+        return fd
+
+    monkeypatch.setattr(os, "open", spy)
+    return created
+
+
+@pytest.mark.parametrize("mask", [0o000, 0o022, 0o077])
+def test_new_private_file_is_0600_from_the_start(mask, umask, replace_spy, open_spy, tmp_path):
+    umask(mask)
+    path = tmp_path / "account.json"
+    assert atomic_write(str(path), b"secret", option="credentials_path") is True
+    assert path.read_bytes() == b"secret"
+    assert mode_of(path) == 0o600
+    (created,) = open_spy
+    assert created[1] == 0o600  # never readable by others, not even between creation and fchmod
+    (call,) = replace_spy
+    assert call["src"] == created[0]
+    assert call["mode"] == 0o600  # the temporary file already had the final mode
+    assert call["content"] == b"secret"  # and all of its content, before the rename
+    assert os.path.dirname(call["src"]) == str(tmp_path) and call["dst"] == str(path)
+    assert call["src"] != call["dst"]
+    assert sorted(os.listdir(tmp_path)) == ["account.json"]
+
+
+@pytest.mark.parametrize("mask, mode", [(0o077, 0o644), (0o000, 0o640), (0o022, 0o600)])
+def test_requested_mode_is_exact_whatever_the_umask(mask, mode, umask, replace_spy, tmp_path):
+    umask(mask)
+    path = tmp_path / "cert.pem"
+    atomic_write(str(path), b"cert", option="cert_path", mode=mode)
+    assert mode_of(path) == mode
+    assert replace_spy[0]["mode"] == mode
+
+
+def test_existing_file_is_replaced_atomically(replace_spy, tmp_path):
+    path = tmp_path / "fullchain.pem"
+    path.write_bytes(b"old chain")
+    os.chmod(path, 0o600)
+    old_inode = os.stat(path).st_ino
+    assert atomic_write(str(path), b"new chain", option="fullchain_path") is True
+    assert path.read_bytes() == b"new chain"
+    (call,) = replace_spy
+    assert call["dst_content"] == b"old chain"  # the old file was untouched until the rename
+    assert call["content"] == b"new chain"
+    assert os.stat(path).st_ino != old_inode  # a new file took its place; no in-place truncation
+    assert sorted(os.listdir(tmp_path)) == ["fullchain.pem"]
+
+
+def test_unchanged_file_is_not_rewritten(replace_spy, tmp_path):
+    path = tmp_path / "key.pem"
+    assert atomic_write(str(path), b"key", option="private_key_path") is True
+    inode = os.stat(path).st_ino
+    assert atomic_write(str(path), b"key", option="private_key_path") is False
+    assert os.stat(path).st_ino == inode
+    assert len(replace_spy) == 1
+
+
+def test_changed_mode_alone_is_a_change(tmp_path):
+    path = tmp_path / "key.pem"
+    path.write_bytes(b"key")
+    os.chmod(path, 0o644)
+    assert atomic_write(str(path), b"key", option="private_key_path") is True
+    assert mode_of(path) == 0o600
+    assert atomic_write(str(path), b"key", option="private_key_path", mode=0o640) is True
+    assert mode_of(path) == 0o640
+
+
+def test_large_content(tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    path = tmp_path / "big"
+    atomic_write(str(path), data, option="path")
+    assert path.read_bytes() == data
+
+
+def test_stale_temporary_file_of_this_pid_is_replaced(tmp_path):
+    path = tmp_path / "cert.pem"
+    stale = tmp_path / f".cert.pem.{os.getpid()}.tmp"
+    stale.write_bytes(b"left over from a crash")
+    assert atomic_write(str(path), b"cert", option="cert_path") is True
+    assert path.read_bytes() == b"cert"
+    assert not stale.exists()
+
+
+def test_missing_directory(tmp_path):
+    path = tmp_path / "does-not-exist" / "account.json"
+    with pytest.raises(AcmeOptionError) as info:
+        atomic_write(str(path), b"x", option="credentials_path")
+    assert info.value.option == "credentials_path"
+    assert "credentials_path" in info.value.msg and str(tmp_path / "does-not-exist") in info.value.msg
+    assert not (tmp_path / "does-not-exist").exists()
+
+
+def make_failing(monkeypatch, name: str, error: OSError):
+    real = getattr(os, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        if name == "open" and not str(args[0]).endswith(".tmp"):
+            return real(*args, **kwargs)  # let needs_write() and the directory fsync through
+        calls.append(args)
+        raise error
+
+    monkeypatch.setattr(os, name, failing)
+    return calls
+
+
+def test_write_refused_leaves_existing_file_intact(monkeypatch, tmp_path):
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"the old certificate")
+    os.chmod(path, 0o644)
+    calls = make_failing(monkeypatch, "write", PermissionError(errno.EACCES, "Permission denied"))
+    with pytest.raises(AcmeOptionError) as info:
+        atomic_write(str(path), b"the new certificate", option="cert_path", mode=0o644)
+    assert calls
+    assert info.value.option == "cert_path" and "left as it was" in info.value.msg
+    assert path.read_bytes() == b"the old certificate"
+    assert sorted(os.listdir(tmp_path)) == ["cert.pem"]  # no temporary file left behind
+
+
+def test_directory_not_writable_leaves_existing_file_intact(monkeypatch, tmp_path):
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"the old certificate")
+    make_failing(monkeypatch, "open", PermissionError(errno.EACCES, "Permission denied"))
+    with pytest.raises(AcmeOptionError) as info:
+        atomic_write(str(path), b"the new certificate", option="cert_path", mode=0o644)
+    assert info.value.option == "cert_path" and str(tmp_path) in info.value.msg
+    assert path.read_bytes() == b"the old certificate"
+
+
+@pytest.mark.parametrize(
+    "name, error",
+    [
+        ("write", OSError(errno.ENOSPC, "No space left on device")),
+        ("fsync", OSError(errno.EIO, "Input/output error")),
+        ("open", OSError(errno.EROFS, "Read-only file system")),
+    ],
+    ids=["disk-full", "io-error", "read-only-fs"],
+)
+def test_other_write_failures_leave_file_intact(name, error, monkeypatch, tmp_path):
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"the old certificate")
+    make_failing(monkeypatch, name, error)
+    with pytest.raises((OSError, AcmeError)):
+        atomic_write(str(path), b"the new certificate", option="cert_path", mode=0o644)
+    assert path.read_bytes() == b"the old certificate"
+    assert sorted(os.listdir(tmp_path)) == ["cert.pem"]
+
+
+@pytest.mark.parametrize(
+    "name, error",
+    [
+        ("write", OSError(errno.ENOSPC, "No space left on device")),
+        ("open", OSError(errno.EROFS, "Read-only file system")),
+    ],
+    ids=["disk-full", "read-only-fs"],
+)
+def test_other_write_failures_are_reported_as_option_errors(name, error, monkeypatch, tmp_path):
+    """errors.py: every failure the core can meet is an AcmeError, so a module fails cleanly, not with a traceback."""
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"the old certificate")
+    make_failing(monkeypatch, name, error)
+    with pytest.raises(AcmeOptionError) as info:
+        atomic_write(str(path), b"the new certificate", option="cert_path", mode=0o644)
+    assert info.value.option == "cert_path"
+    assert error.strerror in info.value.msg
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_owner_and_group(tmp_path):
+    path = tmp_path / "key.pem"
+    assert atomic_write(str(path), b"k", option="path", uid=1, gid=2) is True
+    info = os.stat(path)
+    assert (info.st_uid, info.st_gid) == (1, 2)
+    assert atomic_write(str(path), b"k", option="path", uid=1, gid=2) is False
+    assert atomic_write(str(path), b"k", option="path", uid=1, gid=3) is True
+    assert os.stat(path).st_gid == 3
+
+
+def test_read_state(tmp_path):
+    missing = read_state(str(tmp_path / "nope"), "cert_path")
+    assert missing.exists is False and missing.content is None
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    os.chmod(path, 0o640)
+    state = read_state(str(path), "cert_path")
+    assert (state.exists, state.content, state.mode, state.uid) == (True, b"abc", 0o640, os.getuid())
+    with pytest.raises(AcmeOptionError) as info:
+        read_state(str(tmp_path), "cert_path")
+    assert info.value.option == "cert_path" and "directory" in info.value.msg
+
+
+def test_resolve_owner_and_group():
+    assert storage.resolve_owner(None) is None and storage.resolve_owner("") is None
+    assert storage.resolve_owner("root") == 0 and storage.resolve_owner("1234") == 1234 and storage.resolve_owner(7) == 7
+    assert storage.resolve_group("root") == 0 and storage.resolve_group("55") == 55
+    with pytest.raises(AcmeOptionError) as info:
+        storage.resolve_owner("no-such-user-certfleet")
+    assert info.value.option == "owner" and "no-such-user-certfleet" in info.value.msg
+    with pytest.raises(AcmeOptionError) as info:
+        storage.resolve_group("no-such-group-certfleet", option="group")
+    assert info.value.option == "group"
