@@ -36,4 +36,14 @@ for stage in "${stages[@]}"; do
         printf '%-12s %s\n' "$stage" "not run"
     fi
 done
+passed=0 failed=0
+for stage in "${stages[@]}"; do
+    case ${result[$stage]:-} in
+        passed) passed=$((passed + 1)) ;;
+        "") ;;
+        *) failed=$((failed + 1)) ;;
+    esac
+done
+# The plain closing line CI reads: stages, not test cases (each stage prints its own counts above).
+printf 'stages: %d passed, %d failed\n' "$passed" "$failed"
 exit "$rc"

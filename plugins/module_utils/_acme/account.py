@@ -92,6 +92,9 @@ class Account:
         except AcmeProblem as problem:
             if problem.has_type("accountDoesNotExist"):
                 return None
+            if problem.has_type("unauthorized") and "deactivated" in (problem.detail or "").lower():
+                # Boulder and Pebble refuse the key of a deactivated account with 403 and no Location.
+                return AccountState(uri=self.uri or "", status="deactivated")
             raise
         if not response.location:
             raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no account URL (Location header)")
