@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Credentials, load_credentials
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account, Credentials, load_credentials
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
     DEFAULT_DIRECTORY,
     AcmeClient,
@@ -100,3 +100,37 @@ def load_account_key(params: dict[str, Any]) -> tuple[PrivateKey | None, Credent
         return load_private_key(pem, "account_key_src", passphrase), None, []
     credentials, warnings = load_credentials(params["credentials_path"])
     return (credentials.key if credentials else None), credentials, warnings
+
+
+def account_from_params(params: dict[str, Any], client: AcmeClient, warn: Any = None) -> Account:
+    """The registered account that signs this run's requests.
+
+    Uses ``account_uri`` (option or credentials file) when known, so the run makes no
+    lookup request; otherwise looks the key up once (``onlyReturnExisting``).
+    """
+    key, credentials, warnings = load_account_key(params)
+    for warning in warnings:
+        if warn:
+            warn(warning)
+    if key is None:
+        raise AcmeOptionError(
+            "credentials_path",
+            f"credentials_path {params['credentials_path']} does not exist; create the account first with certfleet.acme.acme_account",
+        )
+    if credentials and credentials.directory and credentials.directory != client.directory_url:
+        raise AcmeOptionError(
+            "credentials_path",
+            f"credentials_path {params['credentials_path']} belongs to {credentials.directory}, not {client.directory_url}; "
+            "use one credentials file per CA",
+        )
+    account = Account(client, key, params.get("account_uri") or (credentials.account_uri if credentials else None))
+    if account.uri is None:
+        state = account.find()
+        if state is None:
+            raise AcmeOptionError(
+                "account_key_src" if params.get("account_key_src") else "account_key_content",
+                f"no account exists for this key at {client.directory_url}; create it first with certfleet.acme.acme_account",
+            )
+        if state.status != "valid":
+            raise AcmeOptionError("account_uri", f"the account {state.uri} is {state.status}; it cannot order certificates")
+    return account

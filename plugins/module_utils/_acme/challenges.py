@@ -1,0 +1,160 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""What to publish for each challenge type.
+
+- ``http-01`` (RFC 8555 section 8.3): the key authorization ``token.thumbprint`` served at
+  ``http://<name>/.well-known/acme-challenge/<token>``.
+- ``dns-01`` (section 8.4): a TXT record ``_acme-challenge.<name>`` holding
+  base64url(SHA-256(key authorization)); an apex and its wildcard share the name.
+- ``dns-persist-01`` (draft-ietf-acme-dns-persist): a lasting TXT record
+  ``_validation-persist.<name>`` holding an RFC 8659 issue-value naming the CA and the
+  account. The record format lives only in ``DnsPersistFormat`` so that a later draft
+  (which may, for example, hash the account URI) is a small change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
+
+HTTP01_PATH_PREFIX = "/.well-known/acme-challenge/"
+DNS01_PREFIX = "_acme-challenge"
+DEFAULT_TTL = 60
+# Warn when a dns-persist-01 record's persistUntil is closer than this.
+PERSIST_UNTIL_WARNING_SECONDS = 30 * 24 * 3600
+
+
+def key_authorization(token: str, thumbprint: str) -> str:
+    """RFC 8555 section 8.1: ``token || '.' || base64url(JWK thumbprint)``."""
+    return f"{token}.{thumbprint}"
+
+
+def http01_proof(identifier: Identifier, token: str, thumbprint: str) -> dict[str, Any]:
+    path = HTTP01_PATH_PREFIX + token
+    host = f"[{identifier.value}]" if ":" in identifier.value else identifier.value
+    return {
+        "identifier": identifier.value,
+        "token": token,
+        "path": path,
+        "url": f"http://{host}{path}",
+        "content": key_authorization(token, thumbprint),
+    }
+
+
+def dns01_value(token: str, thumbprint: str) -> str:
+    """RFC 8555 section 8.4: base64url of the SHA-256 digest of the key authorization."""
+    return b64url_encode(hashlib.sha256(key_authorization(token, thumbprint).encode("ascii")).digest())
+
+
+def dns01_proof(identifier: Identifier, token: str, thumbprint: str) -> dict[str, Any]:
+    return {
+        "identifier": identifier.value,
+        "name": f"{DNS01_PREFIX}.{identifier.base}",
+        "type": "TXT",
+        "value": dns01_value(token, thumbprint),
+    }
+
+
+@dataclass(frozen=True)
+class DnsPersistFormat:
+    """The dns-persist-01 record as draft-ietf-acme-dns-persist-00/-01 (and Pebble 2.10) define it."""
+
+    draft: str = "draft-ietf-acme-dns-persist-01"
+    label: str = "_validation-persist"
+
+    def record_name(self, identifier: Identifier) -> str:
+        return f"{self.label}.{identifier.base}"
+
+    def record_value(
+        self, issuer: str, account_uri: str, *, wildcard_policy: bool, persist_until: int | None
+    ) -> str:
+        """RFC 8659 issue-value: ``issuer; accounturi=URI[; policy=wildcard][; persistUntil=T]``."""
+        parts = [issuer, f"accounturi={account_uri}"]
+        if wildcard_policy:
+            parts.append("policy=wildcard")
+        if persist_until is not None:
+            parts.append(f"persistUntil={int(persist_until)}")
+        return "; ".join(parts)
+
+
+DNS_PERSIST = DnsPersistFormat()
+
+
+def choose_issuer(offered: list[str], wanted: str | None, option: str = "issuer_domain_name") -> str:
+    """The wanted issuer domain name when the CA offers it (or offers none), else the CA's first."""
+    if wanted:
+        wanted = wanted.strip().rstrip(".").lower()
+        if offered and wanted not in [name.lower() for name in offered]:
+            raise AcmeOptionError(option, f"{option} {wanted!r} is not among the CA's issuer-domain-names: {', '.join(offered)}")
+        return wanted
+    if not offered:
+        raise AcmeOptionError(
+            option, "the CA's dns-persist-01 challenge lists no issuer-domain-names; set issuer_domain_name to the CA's CAA name"
+        )
+    return offered[0].lower()
+
+
+def dns_persist01_proof(
+    identifier: Identifier,
+    challenge: dict[str, Any],
+    account_uri: str,
+    *,
+    issuer_domain_name: str | None,
+    policy_wildcard: bool,
+    persist_until: int | None,
+) -> dict[str, Any]:
+    """The record that binds ``identifier`` to the account for this CA, lasting across renewals."""
+    offered = challenge.get("issuer-domain-names")
+    offered_names = [str(name) for name in offered] if isinstance(offered, list) else []
+    issuer = choose_issuer(offered_names, issuer_domain_name)
+    bound_uri = challenge.get("accounturi") if isinstance(challenge.get("accounturi"), str) else account_uri
+    return {
+        "identifier": identifier.value,
+        "name": DNS_PERSIST.record_name(identifier),
+        "type": "TXT",
+        "value": DNS_PERSIST.record_value(
+            issuer, bound_uri, wildcard_policy=identifier.wildcard or policy_wildcard, persist_until=persist_until
+        ),
+        "issuer": issuer,
+        "draft": DNS_PERSIST.draft,
+    }
+
+
+def persist_until_warning(persist_until: int | None, now: float | None = None) -> str | None:
+    if persist_until is None:
+        return None
+    remaining = persist_until - (time.time() if now is None else now)
+    if remaining < PERSIST_UNTIL_WARNING_SECONDS:
+        days = max(0, int(remaining // 86400))
+        return (
+            f"persist_until is {days} day(s) away: after it the CA no longer accepts the dns-persist-01 record; "
+            "publish a record with a later persist_until (or none) before then"
+        )
+    return None
+
+
+def merge_dns_records(proofs: list[dict[str, Any]], ttl: int = DEFAULT_TTL) -> list[dict[str, Any]]:
+    """One entry per record name with every value (apex and wildcard share ``_acme-challenge.<name>``)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for proof in proofs:
+        record = merged.setdefault(proof["name"], {"name": proof["name"], "type": "TXT", "values": [], "ttl": ttl, "identifiers": []})
+        if proof["value"] not in record["values"]:
+            record["values"].append(proof["value"])
+        record["identifiers"].append(proof["identifier"])
+    return list(merged.values())
+
+
+def bind_lines(records: list[dict[str, Any]]) -> list[str]:
+    """Zone-file lines for the records, TXT values quoted (RFC 1035 section 5.1)."""
+    lines = []
+    for record in records:
+        for value in record["values"]:
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{record["name"]}. {record["ttl"]} IN TXT "{escaped}"')
+    return lines

@@ -1,0 +1,110 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Order identifiers (RFC 8555 section 7.1.4 ``dns``, RFC 8738 ``ip``) checked before anything is sent."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+
+_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+CHALLENGE_TYPES = ("http-01", "dns-01", "dns-persist-01")
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One name of a certificate: ``dns`` (possibly ``*.`` wildcard) or ``ip``."""
+
+    type: str
+    value: str
+
+    @property
+    def wildcard(self) -> bool:
+        return self.type == "dns" and self.value.startswith("*.")
+
+    @property
+    def base(self) -> str:
+        """The name an authorization is for: a wildcard's authorization drops ``*.`` (section 7.1.3)."""
+        return self.value[2:] if self.wildcard else self.value
+
+    def to_acme(self) -> dict[str, str]:
+        return {"type": self.type, "value": self.value}
+
+    @classmethod
+    def from_acme(cls, data: object, wildcard: bool = False) -> Identifier:
+        if not isinstance(data, dict):
+            return cls("dns", "")
+        value = str(data.get("value") or "")
+        if wildcard and not value.startswith("*."):
+            value = "*." + value
+        return cls(str(data.get("type") or "dns"), value)
+
+
+def _dns_name(raw: str, option: str) -> str:
+    name = raw.strip().rstrip(".").lower()
+    try:
+        ascii_name = name.encode("idna").decode("ascii") if any(ord(c) > 127 for c in name) else name
+    except UnicodeError:
+        raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid internationalised domain name") from None
+    labels = ascii_name.split(".")
+    wildcard = labels[0] == "*"
+    rest = labels[1:] if wildcard else labels
+    if "*" in ascii_name[1:] or (wildcard and len(rest) < 2):
+        raise AcmeOptionError(
+            option, f"{option}: {raw!r} is not a valid wildcard; only the leftmost label may be '*', as in '*.example.com'"
+        )
+    if len(rest) < 2 or len(ascii_name) > 253 or not all(_LABEL_RE.match(label) for label in rest):
+        raise AcmeOptionError(
+            option,
+            f"{option}: {raw!r} is not a valid DNS name (labels of letters, digits and inner hyphens, at most 63 "
+            "characters each, at least two labels)",
+        )
+    return ascii_name
+
+
+def parse_identifier(raw: str, option: str = "identifiers") -> Identifier:
+    if not isinstance(raw, str) or not raw.strip():
+        raise AcmeOptionError(option, f"{option} contains an empty entry")
+    text = raw.strip()
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return Identifier("dns", _dns_name(text, option))
+    return Identifier("ip", address.compressed)
+
+
+def parse_identifiers(values: list[str] | None, option: str = "identifiers") -> list[Identifier]:
+    """Validate, normalise and de-duplicate-check the wanted names, keeping their order."""
+    if not values:
+        raise AcmeOptionError(option, f"{option} is empty; give at least one DNS name or IP address")
+    identifiers: list[Identifier] = []
+    seen: set[Identifier] = set()
+    for raw in values:
+        identifier = parse_identifier(raw, option)
+        if identifier in seen:
+            raise AcmeOptionError(option, f"{option} lists {identifier.value} twice; give each name once")
+        seen.add(identifier)
+        identifiers.append(identifier)
+    return identifiers
+
+
+def check_challenge_fits(identifiers: list[Identifier], challenge: str, option: str = "challenge") -> None:
+    """RFC 8555 section 7.1.3 and RFC 8738 section 7: which names a challenge type can prove."""
+    if challenge not in CHALLENGE_TYPES:
+        raise AcmeOptionError(option, f"{option} {challenge!r} is not one of {', '.join(CHALLENGE_TYPES)}")
+    for identifier in identifiers:
+        if identifier.wildcard and challenge == "http-01":
+            raise AcmeOptionError(
+                option, f"{identifier.value} is a wildcard, which http-01 cannot prove; use challenge: dns-01 or dns-persist-01"
+            )
+        if identifier.type == "ip" and challenge != "http-01":
+            raise AcmeOptionError(
+                option, f"{identifier.value} is an IP address, which {challenge} cannot prove (no DNS name); use challenge: http-01"
+            )
+
+
+def same_names(a: list[Identifier], b: list[Identifier]) -> bool:
+    return sorted((i.type, i.value) for i in a) == sorted((i.type, i.value) for i in b)

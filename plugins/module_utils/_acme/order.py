@@ -1,0 +1,224 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Orders, authorizations and challenges (RFC 8555 sections 7.1.3-7.1.6, 7.4, 7.5).
+
+Objects are matched by identifier and type, never by position: CAs (Pebble on
+purpose) shuffle authorizations and challenges. Every wait has a deadline and says
+what it waited for when it runs out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import parse_retry_after
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
+
+# Without Retry-After, polls start quickly and back off to this many seconds.
+FIRST_POLL_DELAY = 0.5
+MAX_POLL_DELAY = 5.0
+# A Retry-After longer than this is shortened: the deadline still bounds the total wait.
+MAX_HONOURED_RETRY_AFTER = 10.0
+
+
+@dataclass
+class Challenge:
+    """RFC 8555 section 8: one way to prove control of an identifier."""
+
+    type: str
+    url: str
+    status: str
+    token: str | None = None
+    error: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Challenge:
+        return cls(
+            type=str(data.get("type") or ""),
+            url=str(data.get("url") or ""),
+            status=str(data.get("status") or "pending"),
+            token=data.get("token") if isinstance(data.get("token"), str) else None,
+            error=data.get("error") if isinstance(data.get("error"), dict) else None,
+            raw=data,
+        )
+
+
+@dataclass
+class Authorization:
+    """RFC 8555 section 7.1.4: the CA's record of proving one identifier."""
+
+    uri: str
+    identifier: Identifier
+    status: str
+    challenges: list[Challenge]
+    expires: str | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def from_response(cls, uri: str, data: Any, retry_after: float | None = None) -> Authorization:
+        data = data if isinstance(data, dict) else {}
+        challenges = [Challenge.from_json(c) for c in data.get("challenges") or [] if isinstance(c, dict)]
+        return cls(
+            uri=uri,
+            identifier=Identifier.from_acme(data.get("identifier"), wildcard=bool(data.get("wildcard"))),
+            status=str(data.get("status") or "pending"),
+            challenges=challenges,
+            expires=data.get("expires") if isinstance(data.get("expires"), str) else None,
+            retry_after=retry_after,
+        )
+
+    def challenge(self, challenge_type: str) -> Challenge | None:
+        return next((c for c in self.challenges if c.type == challenge_type), None)
+
+    @property
+    def available_challenges(self) -> list[str]:
+        return sorted(c.type for c in self.challenges)
+
+    @property
+    def failed_challenge(self) -> Challenge | None:
+        return next((c for c in self.challenges if c.status == "invalid" or c.error), None)
+
+
+@dataclass
+class Order:
+    """RFC 8555 section 7.1.3."""
+
+    uri: str
+    status: str
+    identifiers: list[Identifier]
+    authorizations: list[str]
+    finalize: str
+    certificate: str | None = None
+    expires: str | None = None
+    error: dict[str, Any] | None = None
+    profile: str | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def from_response(cls, uri: str, data: Any, retry_after: float | None = None) -> Order:
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            uri=uri,
+            status=str(data.get("status") or "pending"),
+            identifiers=[Identifier.from_acme(i) for i in data.get("identifiers") or []],
+            authorizations=[str(a) for a in data.get("authorizations") or []],
+            finalize=str(data.get("finalize") or ""),
+            certificate=data.get("certificate") if isinstance(data.get("certificate"), str) else None,
+            expires=data.get("expires") if isinstance(data.get("expires"), str) else None,
+            error=data.get("error") if isinstance(data.get("error"), dict) else None,
+            profile=data.get("profile") if isinstance(data.get("profile"), str) else None,
+            retry_after=retry_after,
+        )
+
+    @property
+    def usable(self) -> bool:
+        """Still able to lead to a certificate (section 7.1.6): not invalid and not expired."""
+        return self.status in ("pending", "ready", "processing", "valid")
+
+
+def new_order(
+    account: Account, identifiers: list[Identifier], *, profile: str | None = None, replaces: str | None = None
+) -> Order:
+    """Section 7.4 newOrder; ``profile`` (draft-aaron-acme-profiles) and ``replaces`` (RFC 9773 section 5)."""
+    payload: dict[str, Any] = {"identifiers": [i.to_acme() for i in identifiers]}
+    if profile:
+        payload["profile"] = profile
+    if replaces:
+        payload["replaces"] = replaces
+    response = account.post(account.client.endpoint("newOrder"), payload, context="Creating the order")
+    if not response.location:
+        raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no order URL (Location header)")
+    return Order.from_response(response.location, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+
+
+def get_order(account: Account, uri: str) -> Order:
+    response = account.post(uri, None, context="Fetching the order")
+    return Order.from_response(uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+
+
+def get_authorization(account: Account, uri: str) -> Authorization:
+    response = account.post(uri, None, context="Fetching the authorization")
+    return Authorization.from_response(uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+
+
+def get_authorizations(account: Account, order: Order) -> list[Authorization]:
+    return [get_authorization(account, uri) for uri in order.authorizations]
+
+
+def respond(account: Account, challenge: Challenge) -> Challenge:
+    """Section 7.5.1: tell the CA the proof is in place (an empty JSON object)."""
+    response = account.post(challenge.url, {}, context=f"Answering the {challenge.type} challenge")
+    data = response.json()
+    return Challenge.from_json(data) if isinstance(data, dict) else challenge
+
+
+class Poller:
+    """Bounded waiting: honours ``Retry-After`` (capped), backs off without it, never past the deadline."""
+
+    def __init__(
+        self,
+        timeout: float,
+        what: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.deadline = clock() + timeout
+        self.timeout = timeout
+        self.what = what
+        self._clock = clock
+        self._sleep = sleep
+        self._delay = FIRST_POLL_DELAY
+
+    def wait(self, retry_after: float | None, state: str) -> None:
+        """Sleep before the next poll, or raise when the deadline would pass."""
+        delay = min(retry_after, MAX_HONOURED_RETRY_AFTER) if retry_after is not None else self._delay
+        self._delay = min(self._delay * 2, MAX_POLL_DELAY)
+        remaining = self.deadline - self._clock()
+        if remaining <= 0:
+            raise AcmeError(
+                f"Timed out after wait_timeout ({self.timeout:g} s) waiting for {self.what}; last state: {state}. "
+                "Run again to resume, or raise wait_timeout"
+            )
+        self._sleep(min(delay, remaining))
+
+
+def poll_authorizations(
+    account: Account, authorizations: list[Authorization], poller: Poller
+) -> list[Authorization]:
+    """Poll every pending authorization until each is valid or invalid (section 7.5.1)."""
+    current = {authz.uri: authz for authz in authorizations}
+    while True:
+        pending = [authz for authz in current.values() if authz.status == "pending"]
+        if not pending:
+            return list(current.values())
+        retry_after = max((a.retry_after for a in pending if a.retry_after is not None), default=None)
+        poller.wait(retry_after, ", ".join(f"{a.identifier.value}: {a.status}" for a in current.values()))
+        for authz in pending:
+            current[authz.uri] = get_authorization(account, authz.uri)
+
+
+def finalize(account: Account, order: Order, csr_der: bytes) -> Order:
+    """Section 7.4: send the CSR (base64url DER)."""
+    response = account.post(order.finalize, {"csr": b64url_encode(csr_der)}, context="Finalizing the order")
+    return Order.from_response(order.uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+
+
+def poll_order(account: Account, order: Order, poller: Poller) -> Order:
+    """Wait while the order is ``processing`` (some CAs answer ``valid`` at once)."""
+    while order.status == "processing":
+        poller.wait(order.retry_after, order.status)
+        order = get_order(account, order.uri)
+    return order
+
+
+def download_certificate(account: Account, url: str) -> tuple[str, list[str]]:
+    """Section 7.4.2: the PEM chain and the URLs of alternate chains (``Link: rel="alternate"``)."""
+    response = account.post(url, None, context="Downloading the certificate")
+    return response.body.decode("utf-8"), response.links("alternate")

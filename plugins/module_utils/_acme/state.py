@@ -1,0 +1,77 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The order state file: lets a rerun resume an order instead of creating a duplicate.
+
+JSON with ``orderUri``, ``identifiers``, ``challenge``, ``directory``, ``accountUri``
+and the dns-persist-01 choices; written atomically (0600, it names the account).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Order, get_order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
+
+STATE_VERSION = 1
+
+
+@dataclass
+class OrderState:
+    orderUri: str
+    identifiers: list[str]
+    challenge: str
+    directory: str
+    accountUri: str
+    profile: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    version: int = STATE_VERSION
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def load_order_state(path: str, option: str = "state_path") -> OrderState | None:
+    state = read_state(os.path.expanduser(path), option)
+    if not state.exists or not state.content:
+        return None
+    try:
+        data = json.loads(state.content.decode("utf-8"))
+        return OrderState(
+            orderUri=str(data["orderUri"]),
+            identifiers=[str(i) for i in data["identifiers"]],
+            challenge=str(data["challenge"]),
+            directory=str(data["directory"]),
+            accountUri=str(data["accountUri"]),
+            profile=data.get("profile"),
+            extra=dict(data.get("extra") or {}),
+        )
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise AcmeOptionError(option, f"{option} {path} is not an order state file written by this collection; remove it or choose another path") from None
+
+
+def save_order_state(path: str, order_state: OrderState, option: str = "state_path") -> bool:
+    return atomic_write(os.path.expanduser(path), order_state.to_json(), option=option, mode=PRIVATE_MODE)
+
+
+def find_order(account: Any, order_uri: str | None, state_path: str | None) -> tuple[Order, OrderState | None]:
+    """The order named by ``order_uri`` or recorded in ``state_path`` (for the modules after acme_order).
+
+    Fails naming the option when neither leads to an order of this account.
+    """
+    if not order_uri and not state_path:
+        raise AcmeOptionError("order_uri", "give order_uri (returned by acme_order) or the state_path acme_order used")
+    order_state = load_order_state(state_path) if state_path else None
+    if not order_uri:
+        if order_state is None:
+            raise AcmeOptionError("state_path", f"state_path {state_path} does not exist; run certfleet.acme.acme_order with it first")
+        if order_state.accountUri != account.uri:
+            raise AcmeOptionError(
+                "state_path", f"state_path {state_path} records an order of the account {order_state.accountUri}, not {account.uri}"
+            )
+        order_uri = order_state.orderUri
+    return get_order(account, order_uri), order_state

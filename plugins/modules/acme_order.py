@@ -1,0 +1,498 @@
+#!/usr/bin/python
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: acme_order
+short_description: Create or resume an ACME order and return the proofs to publish
+version_added: 0.1.0
+description:
+  - Creates an order (RFC 8555 section 7.4) for DNS names, C(*.) wildcards and IP addresses, or resumes
+    the order recorded in O(state_path) (or named by O(order_uri)) while it can still lead to a certificate.
+  - Fetches every authorization and returns, for each pending one, the proof to publish for the chosen
+    O(challenge) type, plus loop-ready lists (RV(http_proofs), RV(dns_records)) and zone-file lines (RV(bind)).
+  - Reports the challenge types the CA offers for each identifier (RV(authorizations[].available_challenges)),
+    so a playbook can discover them before choosing.
+  - Names are checked before anything is sent to the CA.
+  - Publish the proofs, then use M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize)
+    with the same O(state_path) or the returned RV(order_uri).
+extends_documentation_fragment:
+  - certfleet.acme.acme.server
+  - certfleet.acme.acme.account
+  - certfleet.acme.acme.attributes
+attributes:
+  check_mode:
+    support: partial
+    details:
+      - Resumes and shows an existing order; reports that a new one would be created without creating it.
+        No proofs can be shown for an order that does not exist yet.
+  diff_mode:
+    support: full
+    details:
+      - Shows the order URL and status before and after.
+  idempotent:
+    support: full
+    details:
+      - With O(state_path) or O(order_uri), a rerun resumes the same order instead of creating a duplicate,
+        as long as the order is not invalid or expired and its names are unchanged.
+options:
+  identifiers:
+    description:
+      - The names of the certificate, DNS names (V(www.example.com)), wildcards (V(*.example.com)) or
+        IP addresses (V(192.0.2.1), V(2001:db8::1)).
+      - Internationalised names are converted to their ASCII form.
+    type: list
+    elements: str
+    required: true
+  challenge:
+    description:
+      - The challenge type whose proofs to return.
+      - V(http-01) cannot prove wildcards; V(dns-01) and V(dns-persist-01) cannot prove IP addresses.
+    type: str
+    choices: [http-01, dns-01, dns-persist-01]
+    default: http-01
+  profile:
+    description:
+      - Certificate profile to ask for (the directory's C(meta.profiles)), for example V(shortlived) or V(tlsserver).
+    type: str
+  replaces:
+    description:
+      - ARI certificate identifier (RFC 9773) of the certificate this order renews, as returned by
+        M(certfleet.acme.acme_certificate_info) in C(cert_id). Let's Encrypt exempts such renewals from rate limits.
+    type: str
+  order_uri:
+    description:
+      - URL of an existing order to resume instead of creating one.
+    type: str
+  state_path:
+    description:
+      - File that records the order (mode V(0600)), so a rerun resumes it rather than creating a duplicate.
+      - M(certfleet.acme.acme_finalize) removes it once the certificate is written, so the next order starts afresh.
+      - Keep it on a persistent path in AWX.
+    type: path
+  issuer_domain_name:
+    description:
+      - For V(dns-persist-01), the CA's issuer domain name to put in the record; must be one of the
+        challenge's C(issuer-domain-names). Defaults to the CA's first.
+    type: str
+  persist_policy_wildcard:
+    description:
+      - For V(dns-persist-01), add C(policy=wildcard) to every record so it also authorizes wildcards.
+        Wildcard identifiers always get it.
+    type: bool
+    default: false
+  persist_until:
+    description:
+      - For V(dns-persist-01), a UNIX time after which the CA must no longer accept the record (C(persistUntil)).
+      - The module warns when it is less than 30 days away.
+    type: int
+  dns_ttl:
+    description:
+      - TTL returned with each entry of RV(dns_records) and used in RV(bind).
+    type: int
+    default: 60
+notes:
+  - A dns-persist-01 record depends only on the CA, the account and the name, so it is the same on every
+    renewal with the same account; publish it once and leave it in place.
+seealso:
+  - module: certfleet.acme.acme_challenge_proof
+  - module: certfleet.acme.acme_finalize
+  - module: certfleet.acme.acme_account
+author:
+  - certfleet.acme developers (@certfleet)
+"""
+
+EXAMPLES = r"""
+- name: Issue a certificate over http-01
+  module_defaults:
+    group/certfleet.acme.acme:
+      directory: letsencrypt
+      credentials_path: /etc/certfleet/letsencrypt.json
+  block:
+    - name: Order the certificate (a rerun resumes the same order)
+      certfleet.acme.acme_order:
+        identifiers: [www.example.com, example.com]
+        challenge: http-01
+        state_path: /var/lib/certfleet/www.example.com.order.json
+      register: order
+
+    - name: Publish each token on every web node
+      ansible.builtin.copy:
+        dest: "/var/www/html{{ item.path }}"
+        content: "{{ item.content }}"
+        mode: "0644"
+      loop: "{{ order.http_proofs }}"
+      delegate_to: "{{ groups['web'] | first }}"
+
+    - name: Validate
+      certfleet.acme.acme_challenge_proof:
+        state_path: /var/lib/certfleet/www.example.com.order.json
+        validate: true
+
+- name: Order a wildcard over dns-01 and publish with nsupdate
+  certfleet.acme.acme_order:
+    directory: letsencrypt
+    credentials_path: /etc/certfleet/letsencrypt.json
+    identifiers: [example.com, "*.example.com"]
+    challenge: dns-01
+    state_path: /var/lib/certfleet/example.com.order.json
+  register: order
+
+- name: One TXT record per name, apex and wildcard values together
+  community.general.nsupdate:
+    server: ns1.example.com
+    key_name: acme
+    key_secret: "{{ tsig_secret }}"
+    zone: example.com
+    record: "{{ item.name }}."
+    type: TXT
+    value: "{{ item['values'] }}"
+    ttl: "{{ item.ttl }}"
+  loop: "{{ order.dns_records }}"
+"""
+
+RETURN = r"""
+order_uri:
+  description: URL of the order; C(null) in check mode when it would be created.
+  returned: always
+  type: str
+  sample: https://127.0.0.1:14000/my-order/Q2x6rg
+status:
+  description: Status of the order, V(pending), V(ready), V(processing), V(valid) or V(invalid).
+  returned: always
+  type: str
+  sample: pending
+created:
+  description: Whether this run created the order (or would, in check mode).
+  returned: always
+  type: bool
+resumed:
+  description: Whether an existing order was resumed.
+  returned: always
+  type: bool
+identifiers:
+  description: The names of the order, normalised.
+  returned: always
+  type: list
+  elements: str
+  sample: [www.example.com, example.com]
+challenge:
+  description: The challenge type of the proofs.
+  returned: always
+  type: str
+  sample: http-01
+expires:
+  description: When the order expires (RFC 3339), if the CA says.
+  returned: when known
+  type: str
+profile:
+  description: Profile the CA applied, if it says.
+  returned: when known
+  type: str
+authorizations:
+  description: One entry per authorization of the order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identifier:
+      description: The name, with C(*.) for a wildcard authorization.
+      type: str
+    wildcard:
+      description: Whether the authorization is for a wildcard.
+      type: bool
+    status:
+      description: V(pending), V(valid), V(invalid), V(deactivated), V(expired) or V(revoked).
+      type: str
+    authorization_uri:
+      description: URL of the authorization.
+      type: str
+    available_challenges:
+      description: Challenge types the CA offers for this identifier.
+      type: list
+      elements: str
+    challenge_uri:
+      description: URL of the chosen challenge; C(null) when the CA does not offer it.
+      type: str
+    proof:
+      description:
+        - What to publish for a pending authorization; C(null) when it is already valid.
+        - http-01 has C(token), C(path), C(url), C(content); DNS types have C(name), C(type), C(value).
+      type: dict
+    error:
+      description: The CA's problem for an invalid authorization.
+      type: dict
+http_proofs:
+  description: Loop-ready list of the http-01 files to serve (empty for other types).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identifier:
+      description: The name the file proves.
+      type: str
+    token:
+      description: The challenge token, also the file name.
+      type: str
+    path:
+      description: The URL path, C(/.well-known/acme-challenge/<token>).
+      type: str
+    url:
+      description: The URL the CA fetches.
+      type: str
+    content:
+      description: The file's content, the key authorization.
+      type: str
+dns_records:
+  description:
+    - Loop-ready list of TXT records for dns-01 and dns-persist-01, one entry per record name with every value
+      (an apex and its wildcard share C(_acme-challenge.<name>)). Empty for http-01.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Record name without trailing dot.
+      type: str
+    type:
+      description: Always V(TXT).
+      type: str
+    values:
+      description: Every value the record must hold at once.
+      type: list
+      elements: str
+    ttl:
+      description: O(dns_ttl).
+      type: int
+    identifiers:
+      description: The names these values prove.
+      type: list
+      elements: str
+bind:
+  description: The records of RV(dns_records) as zone-file lines.
+  returned: always
+  type: list
+  elements: str
+  sample: ['_validation-persist.example.com. 60 IN TXT "pebble.letsencrypt.org; accounturi=https://127.0.0.1:14000/my-account/1"']
+"""
+
+from typing import Any
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
+    account_argument_spec,
+    account_from_params,
+    account_module_kwargs,
+    client_from_params,
+    server_argument_spec,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
+    bind_lines,
+    dns01_proof,
+    dns_persist01_proof,
+    http01_proof,
+    merge_dns_records,
+    persist_until_warning,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import (
+    CHALLENGE_TYPES,
+    Identifier,
+    check_challenge_fits,
+    parse_identifiers,
+    same_names,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+    Authorization,
+    Order,
+    get_authorizations,
+    get_order,
+    new_order,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, load_order_state, save_order_state
+
+
+def argument_spec() -> dict[str, Any]:
+    spec = server_argument_spec()
+    spec.update(account_argument_spec())
+    spec.update(
+        identifiers={"type": "list", "elements": "str", "required": True},
+        challenge={"type": "str", "choices": list(CHALLENGE_TYPES), "default": "http-01"},
+        profile={"type": "str"},
+        replaces={"type": "str"},
+        order_uri={"type": "str"},
+        state_path={"type": "path"},
+        issuer_domain_name={"type": "str"},
+        persist_policy_wildcard={"type": "bool", "default": False},
+        persist_until={"type": "int"},
+        dns_ttl={"type": "int", "default": 60},
+    )
+    return spec
+
+
+class OrderRun:
+    def __init__(self, module: AnsibleModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.wildcard_bases: set[str] = set()
+
+    def __call__(self) -> dict[str, Any]:
+        params = self.params
+        identifiers = parse_identifiers(params["identifiers"])
+        self.wildcard_bases = {i.base for i in identifiers if i.wildcard}
+        check_challenge_fits(identifiers, params["challenge"])
+        if params["dns_ttl"] < 0:
+            raise AcmeOptionError("dns_ttl", "dns_ttl must be zero or more seconds")
+        warning = persist_until_warning(params["persist_until"]) if params["challenge"] == "dns-persist-01" else None
+        if warning:
+            self.module.warn(warning)
+        client = client_from_params(params, ANSIBLE_VERSION)
+        account = account_from_params(params, client, self.module.warn)
+
+        order = self.resumable_order(account, identifiers, client.directory_url)
+        before = {"order_uri": order.uri if order else None, "status": order.status if order else "absent"}
+        created = order is None
+        if order is None:
+            if self.module.check_mode:
+                return self.result(None, [], identifiers, created=True, before=before)
+            order = new_order(account, identifiers, profile=params["profile"], replaces=params["replaces"])
+        if params["state_path"] and not self.module.check_mode:
+            recorded = OrderState(
+                orderUri=order.uri,
+                identifiers=[i.value for i in identifiers],
+                challenge=params["challenge"],
+                directory=client.directory_url,
+                accountUri=account.require_uri(),
+                profile=params["profile"],
+            )
+            save_order_state(params["state_path"], recorded)
+        authorizations = get_authorizations(account, order)
+        return self.result(order, authorizations, identifiers, created=created, before=before, account=account)
+
+    def resumable_order(self, account: Account, identifiers: list[Identifier], directory_url: str) -> Order | None:
+        """The order to continue: ``order_uri``, else the one in ``state_path`` when it still fits."""
+        params = self.params
+        if params["order_uri"]:
+            order = get_order(account, params["order_uri"])
+            if not same_names(order.identifiers, identifiers):
+                raise AcmeOptionError(
+                    "order_uri",
+                    f"order_uri {order.uri} is for {', '.join(i.value for i in order.identifiers)}, not "
+                    f"{', '.join(i.value for i in identifiers)}; drop order_uri to create a new order",
+                )
+            return order
+        if not params["state_path"]:
+            return None
+        recorded = load_order_state(params["state_path"])
+        if recorded is None or recorded.directory != directory_url or recorded.accountUri != account.uri:
+            return None
+        if recorded.challenge != params["challenge"] or recorded.profile != params["profile"]:
+            return None
+        if sorted(recorded.identifiers) != sorted(i.value for i in identifiers):
+            return None
+        try:
+            order = get_order(account, recorded.orderUri)
+        except AcmeProblem as problem:
+            if problem.status in (403, 404) or problem.has_type("malformed"):
+                return None  # the CA forgot the order (expired and purged): start a new one
+            raise
+        return order if order.usable else None
+
+    def proof_for(self, authz: Authorization, account: Account) -> tuple[dict[str, Any] | None, str | None]:
+        """The proof to publish for a pending authorization, and the chosen challenge's URL."""
+        params = self.params
+        challenge = authz.challenge(params["challenge"])
+        if challenge is None:
+            if authz.status == "pending":
+                raise AcmeOptionError(
+                    "challenge",
+                    f"the CA does not offer {params['challenge']} for {authz.identifier.value}; it offers "
+                    f"{', '.join(authz.available_challenges) or 'nothing'}: choose one of them with challenge",
+                )
+            return None, None
+        if authz.status != "pending":
+            return None, challenge.url
+        thumbprint = account.key.thumbprint()
+        if params["challenge"] == "http-01":
+            return http01_proof(authz.identifier, challenge.token or "", thumbprint), challenge.url
+        if params["challenge"] == "dns-01":
+            return dns01_proof(authz.identifier, challenge.token or "", thumbprint), challenge.url
+        return (
+            dns_persist01_proof(
+                authz.identifier,
+                challenge.raw,
+                account.require_uri(),
+                issuer_domain_name=params["issuer_domain_name"],
+                # One record then serves an apex and its wildcard alike.
+                policy_wildcard=params["persist_policy_wildcard"] or authz.identifier.base in self.wildcard_bases,
+                persist_until=params["persist_until"],
+            ),
+            challenge.url,
+        )
+
+    def result(
+        self,
+        order: Order | None,
+        authorizations: list[Authorization],
+        identifiers: list[Identifier],
+        *,
+        created: bool,
+        before: dict[str, Any],
+        account: Account | None = None,
+    ) -> dict[str, Any]:
+        entries = []
+        proofs = []
+        for authz in authorizations:
+            proof, challenge_uri = self.proof_for(authz, account) if account else (None, None)
+            if proof:
+                proofs.append(proof)
+            failed = authz.failed_challenge
+            entries.append(
+                {
+                    "identifier": authz.identifier.value,
+                    "wildcard": authz.identifier.wildcard,
+                    "status": authz.status,
+                    "authorization_uri": authz.uri,
+                    "available_challenges": authz.available_challenges,
+                    "challenge_uri": challenge_uri,
+                    "proof": proof,
+                    "error": failed.error if failed else None,
+                }
+            )
+        dns_records = merge_dns_records([p for p in proofs if "name" in p], self.params["dns_ttl"])
+        after = {"order_uri": order.uri if order else None, "status": order.status if order else "pending"}
+        result: dict[str, Any] = {
+            "changed": created,
+            "created": created,
+            "resumed": order is not None and not created,
+            "order_uri": after["order_uri"],
+            "status": after["status"],
+            "identifiers": [i.value for i in identifiers],
+            "challenge": self.params["challenge"],
+            "authorizations": entries,
+            "http_proofs": [p for p in proofs if "content" in p],
+            "dns_records": dns_records,
+            "bind": bind_lines(dns_records),
+        }
+        if order and order.expires:
+            result["expires"] = order.expires
+        if order and order.profile:
+            result["profile"] = order.profile
+        if self.module._diff:
+            result["diff"] = {"before": before, "after": after}
+        return result
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
+    run_module(module, OrderRun(module))
+
+
+if __name__ == "__main__":
+    main()
