@@ -47,6 +47,8 @@ EAB_DIRECTORY_URL=https://127.0.0.1:14001/dir
 PEBBLE_MGMT_URL=https://127.0.0.1:15000
 CHALLTESTSRV_URL=http://127.0.0.1:8055
 CHALLTESTSRV_DNS=127.0.0.1:8053
+# Pebble's httpPort: where it fetches http-01 tokens, served by challtestsrv.
+CHALLTESTSRV_HTTP01=127.0.0.1:5002
 DNS_SERVER=${TESTBED_DNS_SERVER:-$CHALLTESTSRV_DNS}
 START_TIMEOUT=${TESTBED_START_TIMEOUT:-30}
 
@@ -201,7 +203,7 @@ cmd_start() {
     spawn challtestsrv "$PEBBLE_BIN/pebble-challtestsrv" \
         -dnsserver "$CHALLTESTSRV_DNS" \
         -management 127.0.0.1:8055 \
-        -http01 127.0.0.1:5002 \
+        -http01 "$CHALLTESTSRV_HTTP01" \
         -tlsalpn01 127.0.0.1:5001 \
         -https01 "" \
         -doh "" \
@@ -243,6 +245,7 @@ cmd_start() {
             printf 'export CERTFLEET_PEBBLE_MGMT=%q\n' "$PEBBLE_MGMT_URL"
             printf 'export CERTFLEET_CHALLTESTSRV=%q\n' "$CHALLTESTSRV_URL"
             printf 'export CERTFLEET_DNS_RESOLVER=%q\n' "$CHALLTESTSRV_DNS"
+            printf 'export CERTFLEET_HTTP01_NODE=%q\n' "$CHALLTESTSRV_HTTP01"
             printf 'export CERTFLEET_EAB_KID=%q\n' "$kid1"
             printf 'export CERTFLEET_EAB_HMAC_KEY=%q\n' "$hmac1"
             printf 'export CERTFLEET_EAB_KID2=%q\n' "$kid2"
@@ -289,6 +292,7 @@ cmd_vars() {
         pebble_mgmt=CERTFLEET_PEBBLE_MGMT \
         challtestsrv=CERTFLEET_CHALLTESTSRV \
         dns_resolver=CERTFLEET_DNS_RESOLVER \
+        http01_node=CERTFLEET_HTTP01_NODE \
         eab_kid=CERTFLEET_EAB_KID \
         eab_hmac_key=CERTFLEET_EAB_HMAC_KEY \
         eab_kid2=CERTFLEET_EAB_KID2 \

@@ -370,6 +370,12 @@ class OrderRun:
                 directory=client.directory_url,
                 accountUri=account.require_uri(),
                 profile=params["profile"],
+                # acme_challenge_proof rebuilds the same dns-persist-01 records from these.
+                extra={
+                    "issuer_domain_name": params["issuer_domain_name"],
+                    "persist_policy_wildcard": params["persist_policy_wildcard"],
+                    "persist_until": params["persist_until"],
+                },
             )
             save_order_state(params["state_path"], recorded)
         authorizations = get_authorizations(account, order)
