@@ -293,9 +293,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
     bind_lines,
-    dns01_proof,
-    dns_persist01_proof,
-    http01_proof,
+    build_proof,
     merge_dns_records,
     persist_until_warning,
 )
@@ -424,23 +422,18 @@ class OrderRun:
             return None, None
         if authz.status != "pending":
             return None, challenge.url
-        thumbprint = account.key.thumbprint()
-        if params["challenge"] == "http-01":
-            return http01_proof(authz.identifier, challenge.token or "", thumbprint), challenge.url
-        if params["challenge"] == "dns-01":
-            return dns01_proof(authz.identifier, challenge.token or "", thumbprint), challenge.url
-        return (
-            dns_persist01_proof(
-                authz.identifier,
-                challenge.raw,
-                account.require_uri(),
-                issuer_domain_name=params["issuer_domain_name"],
-                # One record then serves an apex and its wildcard alike.
-                policy_wildcard=params["persist_policy_wildcard"] or authz.identifier.base in self.wildcard_bases,
-                persist_until=params["persist_until"],
-            ),
-            challenge.url,
+        proof = build_proof(
+            params["challenge"],
+            authz.identifier,
+            challenge.raw,
+            account.key.thumbprint(),
+            account.require_uri(),
+            issuer_domain_name=params["issuer_domain_name"],
+            # One dns-persist-01 record then serves an apex and its wildcard alike.
+            policy_wildcard=params["persist_policy_wildcard"] or authz.identifier.base in self.wildcard_bases,
+            persist_until=params["persist_until"],
         )
+        return proof, challenge.url
 
     def result(
         self,

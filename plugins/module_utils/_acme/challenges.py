@@ -158,3 +158,30 @@ def bind_lines(records: list[dict[str, Any]]) -> list[str]:
             escaped = value.replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'{record["name"]}. {record["ttl"]} IN TXT "{escaped}"')
     return lines
+
+
+def build_proof(
+    challenge_type: str,
+    identifier: Identifier,
+    challenge: dict[str, Any],
+    thumbprint: str,
+    account_uri: str,
+    *,
+    issuer_domain_name: str | None = None,
+    policy_wildcard: bool = False,
+    persist_until: int | None = None,
+) -> dict[str, Any]:
+    """The proof of ``challenge_type`` for one authorization; ``challenge`` is the CA's challenge object."""
+    token = str(challenge.get("token") or "")
+    if challenge_type == "http-01":
+        return http01_proof(identifier, token, thumbprint)
+    if challenge_type == "dns-01":
+        return dns01_proof(identifier, token, thumbprint)
+    return dns_persist01_proof(
+        identifier,
+        challenge,
+        account_uri,
+        issuer_domain_name=issuer_domain_name,
+        policy_wildcard=policy_wildcard,
+        persist_until=persist_until,
+    )
