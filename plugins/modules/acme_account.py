@@ -92,6 +92,13 @@ options:
         type: str
         choices: [HS256, HS384, HS512]
         default: HS256
+  retrieve_orders:
+    description:
+      - Also return the URLs of the account's orders (RV(orders)), following every page of the CA's list
+        (RFC 8555 section 7.1.2.1). Costs one request per page.
+      - CAs may leave out old or invalid orders (Pebble lists all but invalid ones).
+    type: bool
+    default: false
   new_account_key_src:
     description:
       - PEM file with a new private key to roll the account over to (RFC 8555 section 7.3.5).
@@ -204,6 +211,12 @@ key_thumbprint:
   returned: always
   type: str
   sample: 7MvWfCk5L6P2vQf2m5Gsuz0LrbC_ddrJZ3VwZ2GxdyU
+orders:
+  description: URLs of the account's orders.
+  returned: when O(retrieve_orders=true) and the account exists
+  type: list
+  elements: str
+  sample: [https://127.0.0.1:14000/my-order/Q2x6rg]
 credentials_path:
   description: Path of the credentials file, when O(credentials_path) is used.
   returned: when O(credentials_path) is set
@@ -261,6 +274,7 @@ def argument_spec() -> dict[str, Any]:
                 "alg": {"type": "str", "choices": ["HS256", "HS384", "HS512"], "default": "HS256"},
             },
         },
+        retrieve_orders={"type": "bool", "default": False},
         new_account_key_src={"type": "path"},
         new_account_key_content={"type": "str", "no_log": True},
         new_account_key_passphrase={"type": "str", "no_log": True},
@@ -356,7 +370,10 @@ class AccountRun:
             state = self.ensure_present(account, state, contacts, new_key, client.meta)
         if params["credentials_path"]:
             self.write_credentials(account, state, credentials, client.directory_url)
-        return self.result(account, state, before)
+        result = self.result(account, state, before)
+        if params["retrieve_orders"] and state is not None and state.orders and account.uri:
+            result["orders"] = account.list_orders(state.orders)
+        return result
 
     def ensure_absent(self, account: Account, state: AccountState | None) -> AccountState | None:
         if state is None or state.status == "deactivated":

@@ -134,6 +134,21 @@ class Account:
         response = self.post(uri, {"status": "deactivated"}, context="Deactivating the account")
         return AccountState.from_response(uri, response.json())
 
+    def list_orders(self, orders_url: str, max_pages: int = 100) -> list[str]:
+        """Section 7.1.2.1: the account's order URLs, following ``Link: rel="next"`` pages."""
+        orders: list[str] = []
+        url: str | None = orders_url
+        seen: set[str] = set()
+        while url and url not in seen and len(seen) < max_pages:
+            seen.add(url)
+            response = self.post(url, None, context="Listing the account's orders")
+            body = response.json()
+            if isinstance(body, dict) and isinstance(body.get("orders"), list):
+                orders.extend(str(order) for order in body["orders"])
+            next_pages = response.links("next")
+            url = next_pages[0] if next_pages else None
+        return orders
+
     def change_key(self, new_key: PrivateKey) -> None:
         """Section 7.3.5 key rollover: outer JWS by the old key wraps an inner JWS by the new key."""
         url = self.client.endpoint("keyChange")

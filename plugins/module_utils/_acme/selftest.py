@@ -1,0 +1,593 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Self-tests: is a published proof visible *before* the CA is asked to validate it?
+
+A failed validation costs a rate-limit slot (Let's Encrypt allows 5 per name per hour), so the
+proof is fetched first the way the CA will fetch it:
+
+- ``http-01`` (RFC 8555 section 8.3): GET ``http://<name>/.well-known/acme-challenge/<token>``
+  on port 80, following redirects to http/https (certificate validity ignored, as CAs do),
+  expecting HTTP 200 and the key authorization, trailing whitespace stripped. With
+  ``http_nodes`` the same request goes to every web node with ``Host: <name>``, and every node
+  must answer correctly, since the CA may reach any of them.
+- ``dns-01`` (section 8.4): TXT lookups of ``_acme-challenge.<name>`` sent straight to the
+  zone's authoritative servers (so no recursive resolver's negative cache hides a fresh record)
+  or to the configured ``dns_resolvers``, following CNAMEs into other zones. Every expected
+  value must be present on every server; other values (apex + wildcard, leftovers) are fine.
+
+Each check runs a bounded number of attempts with a delay between them and never raises for a
+negative result: it returns a ``SelfTestResult`` saying what was expected and what was seen.
+Only malformed input raises ``AcmeOptionError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import ipaddress
+import re
+import socket
+import time
+import traceback
+import warnings
+from typing import Any, Callable
+from urllib.parse import urljoin, urlsplit
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
+
+REQUESTS_IMPORT_ERROR: str | None
+try:
+    import requests
+except ImportError:
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+DNSPYTHON_IMPORT_ERROR: str | None
+try:
+    import dns.exception
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.resolver
+except ImportError:
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+else:
+    DNSPYTHON_IMPORT_ERROR = None
+
+DEFAULT_ATTEMPTS = 5
+DEFAULT_DELAY = 3.0
+DEFAULT_TIMEOUT = 10.0
+HTTP_PORT = 80
+HTTPS_PORT = 443
+DNS_PORT = 53
+# Let's Encrypt's validation authority follows at most 10 redirects.
+MAX_REDIRECTS = 10
+MAX_CNAME_HOPS = 8
+MAX_BODY_BYTES = 8192
+SHOWN_BODY_CHARS = 200
+USER_AGENT = f"certfleet.acme/{COLLECTION_VERSION} self-test"
+
+_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_BRACKETED_RE = re.compile(r"^\[([^\]]+)\](?::([^:]*))?$")
+# Errors meaning "this host has no route to that address family", not "the server is wrong".
+_UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL}
+
+
+@dataclasses.dataclass
+class SelfTestResult:
+    """Outcome of one self-test; ``seen`` holds one entry per node or name server asked."""
+
+    challenge: str
+    target: str
+    ok: bool
+    attempts: int
+    max_attempts: int
+    expected: Any
+    seen: list[dict[str, Any]]
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for a module result (all keys valid Jinja identifiers)."""
+        return dataclasses.asdict(self)
+
+
+# -- option parsing -------------------------------------------------------------
+
+
+def _valid_hostname(host: str) -> bool:
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    if len(host) > 253 or labels[-1].isdigit():
+        return False
+    return all(_LABEL_RE.match(label) for label in labels)
+
+
+def _split_host_port(text: str, default_port: int, option: str, raw: str, example: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a bare IPv6 address."""
+
+    def bad(why: str) -> AcmeOptionError:
+        return AcmeOptionError(option, f"{option}: {raw!r} {why}; write it as {example}")
+
+    port_text: str | None = None
+    match = _BRACKETED_RE.match(text)
+    if match:
+        host, port_text = match.group(1), match.group(2)
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad("has brackets around something that is not an IPv6 address") from None
+    elif text.count(":") > 1:
+        try:
+            host = ipaddress.IPv6Address(text).compressed
+        except ValueError:
+            raise bad("is not a valid IPv6 address (put a port after the address in brackets: [2001:db8::1]:port)") from None
+    elif ":" in text:
+        host, port_text = text.rsplit(":", 1)
+    else:
+        host = text
+    if port_text is None:
+        port = default_port
+    else:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise bad(f"has port {port_text!r}, which is not a number from 1 to 65535")
+        port = int(port_text)
+    if not host:
+        raise bad("names no host")
+    if ":" not in host:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            if not _valid_hostname(host):
+                raise bad(f"has host {host!r}, which is neither an IP address nor a valid host name") from None
+    return host, port
+
+
+def parse_http_node(raw: str, option: str = "http_nodes") -> tuple[str, int]:
+    """A web node as ``(host, port)`` from ``host``, ``host:port``, ``[v6]:port`` or ``http://host:port``."""
+    example = "'host', 'host:port', '[2001:db8::1]:port' or 'http://host:port'"
+    if not isinstance(raw, str) or not raw.strip():
+        raise AcmeOptionError(option, f"{option} contains an empty entry; write each node as {example}")
+    text = raw.strip()
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError as exc:
+            raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid URL ({exc}); write it as {example}") from None
+        if parts.scheme.lower() != "http":
+            raise AcmeOptionError(
+                option, f"{option}: {raw!r} uses {parts.scheme!r}; http-01 is validated over plain http, write it as {example}"
+            )
+        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+            raise AcmeOptionError(
+                option, f"{option}: {raw!r} has more than a scheme, host and port (the challenge path is added); write it as {example}"
+            )
+        text = parts.netloc
+    return _split_host_port(text, HTTP_PORT, option, raw, example)
+
+
+def parse_dns_resolver(raw: str, option: str = "dns_resolvers") -> tuple[str, int]:
+    """A DNS server as ``(host, port)`` from ``host``, ``host:port`` or ``[v6]:port`` (default port 53)."""
+    example = "'host', 'host:port' or '[2001:db8::1]:port'"
+    if not isinstance(raw, str) or not raw.strip():
+        raise AcmeOptionError(option, f"{option} contains an empty entry; write each server as {example}")
+    if "://" in raw:
+        raise AcmeOptionError(option, f"{option}: {raw!r} is a URL; DNS servers are queried over plain DNS, write it as {example}")
+    return _split_host_port(raw.strip(), DNS_PORT, option, raw, example)
+
+
+def _netloc(host: str, port: int | None = None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port is None else f"{shown}:{port}"
+
+
+def _check_bounds(attempts: int, delay: float, timeout: float) -> None:
+    if not isinstance(attempts, int) or attempts < 1:
+        raise AcmeOptionError("self_test_attempts", f"self_test_attempts must be at least 1, got {attempts!r}")
+    if delay < 0:
+        raise AcmeOptionError("self_test_delay", f"self_test_delay must not be negative, got {delay!r}")
+    if timeout <= 0:
+        raise AcmeOptionError("self_test_timeout", f"the self-test timeout must be positive, got {timeout!r}")
+
+
+def _shorten(text: str, limit: int = SHOWN_BODY_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _run_attempts(
+    attempts: int, delay: float, sleep: Callable[[float], None], one_round: Callable[[], tuple[bool, list[dict[str, Any]]]]
+) -> tuple[bool, int, list[dict[str, Any]]]:
+    """Up to ``attempts`` rounds with ``delay`` seconds between them; stops at the first success."""
+    seen: list[dict[str, Any]] = []
+    for attempt in range(1, attempts + 1):
+        ok, seen = one_round()
+        if ok:
+            return True, attempt, seen
+        if attempt < attempts and delay > 0:
+            sleep(delay)
+    return False, attempts, seen
+
+
+# -- http-01 --------------------------------------------------------------------
+
+
+def _describe_request_error(exc: Exception, timeout: float) -> str:
+    if REQUESTS_IMPORT_ERROR is None:
+        if isinstance(exc, requests.exceptions.Timeout):
+            return f"gave no answer within {timeout:g}s"
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            text = str(exc)
+            for known in ("Connection refused", "Name or service not known", "No route to host", "Network is unreachable",
+                          "Temporary failure in name resolution", "Connection reset by peer", "Remote end closed connection"):
+                if known in text:
+                    return f"could not be reached ({known.lower()})"
+            return f"could not be reached ({_shorten(text)})"
+    return f"could not be fetched ({type(exc).__name__}: {_shorten(str(exc))})"
+
+
+def _read_body(response: Any) -> bytes:
+    body = b""
+    for chunk in response.iter_content(chunk_size=1024):
+        body += chunk
+        if len(body) >= MAX_BODY_BYTES:
+            break
+    return body[:MAX_BODY_BYTES]
+
+
+def _fetch_proof(
+    session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, timeout: float
+) -> dict[str, Any]:
+    """GET the proof as the CA would, from ``node`` when given; redirects followed by hand.
+
+    ``logical_url`` is the URL the CA fetches. A redirect back to the identifier's own name stays
+    on the node (http on the node's port, https on 443), a redirect elsewhere leaves it.
+    """
+    host_header = _netloc(identifier)
+    url = f"http://{_netloc(*node)}{urlsplit(logical_url).path}" if node else logical_url
+    entry: dict[str, Any] = {
+        "node": _netloc(*node) if node else None,
+        "url": url,
+        "host": host_header,
+        "status": None,
+        "body": "",
+        "redirects": [],
+        "error": None,
+        "ok": False,
+    }
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    for _hop in range(MAX_REDIRECTS + 1):
+        request_headers = dict(headers)
+        if node:
+            request_headers["Host"] = host_header
+        try:
+            with warnings.catch_warnings():
+                # CAs ignore certificate validity on http-01 redirects to https; so does the self-test, quietly.
+                warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+                response = session.request(
+                    "GET", url, headers=request_headers, timeout=timeout, verify=False, allow_redirects=False, stream=True
+                )
+            try:
+                status = response.status_code
+                location = response.headers.get("Location")
+                body = b"" if status in (301, 302, 303, 307, 308) and location else _read_body(response)
+            finally:
+                response.close()
+        except Exception as exc:  # requests raises many types; each is a negative result, not a crash
+            entry["error"] = _describe_request_error(exc, timeout)
+            return entry
+        entry["status"] = status
+        if status in (301, 302, 303, 307, 308) and location:
+            logical_url = urljoin(logical_url, location)
+            target = urlsplit(logical_url)
+            if target.scheme not in ("http", "https") or not target.hostname:
+                entry["error"] = f"redirected to {logical_url}, which a CA does not follow (only http and https)"
+                return entry
+            entry["redirects"].append(logical_url)
+            path = target.path or "/"
+            if target.query:
+                path += "?" + target.query
+            if node and target.hostname.lower() == identifier.lower():
+                # The node's port stands for port 80; https goes to 443 on the same node.
+                if target.scheme == "http" and target.port in (None, HTTP_PORT):
+                    port = node[1]
+                else:
+                    port = target.port or HTTPS_PORT
+                url = f"{target.scheme}://{_netloc(node[0], port)}{path}"
+            else:
+                url = logical_url
+                node = None
+            entry["url"] = url
+            continue
+        entry["body"] = _shorten(body.decode("utf-8", "replace"))
+        entry["raw_body"] = body
+        return entry
+    entry["error"] = f"redirected more than {MAX_REDIRECTS} times"
+    return entry
+
+
+def _judge_http(entry: dict[str, Any], content: str) -> None:
+    raw_body = entry.pop("raw_body", b"")
+    entry["ok"] = entry["error"] is None and entry["status"] == 200 and raw_body.rstrip() == content.encode("utf-8")
+
+
+def _describe_http(entry: dict[str, Any], content: str) -> str:
+    where = entry["url"] if entry["node"] is None else f"{entry['url']} (Host: {entry['host']})"
+    if entry["redirects"]:
+        where += f" (after redirects from {entry['node'] or 'the name'})"
+    if entry["error"]:
+        return f"{where} {entry['error']}, expected the key authorization {content}"
+    if entry["status"] != 200:
+        return f"{where} answered {entry['status']}, expected the key authorization {content}"
+    return f"{where} answered 200 with {entry['body']!r}, expected the key authorization {content}"
+
+
+def check_http01(
+    proof: dict[str, Any],
+    *,
+    nodes: list[str] | None = None,
+    attempts: int = DEFAULT_ATTEMPTS,
+    delay: float = DEFAULT_DELAY,
+    timeout: float = DEFAULT_TIMEOUT,
+    session: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SelfTestResult:
+    """Is the ``http-01`` proof (``challenges.http01_proof``) served at its URL, or by every node?"""
+    for key in ("identifier", "path", "url", "content"):
+        if not isinstance(proof.get(key), str) or not proof[key]:
+            raise AcmeError(f"the http-01 proof to self-test has no {key!r}", proof=proof)
+    parsed_nodes = [parse_http_node(raw) for raw in nodes] if nodes else []
+    _check_bounds(attempts, delay, timeout)
+    identifier, content, url = proof["identifier"], proof["content"], proof["url"]
+
+    own_session = session is None
+    if own_session:
+        if REQUESTS_IMPORT_ERROR:
+            raise AcmeError(
+                "the http-01 self-test needs the Python library requests on the host that runs the module",
+                exception=REQUESTS_IMPORT_ERROR,
+            )
+        session = requests.Session()
+    # Node checks target chosen addresses: proxies from the environment must not take the request elsewhere.
+    old_trust_env = getattr(session, "trust_env", None)
+    if parsed_nodes:
+        session.trust_env = False
+
+    def one_round() -> tuple[bool, list[dict[str, Any]]]:
+        targets: list[tuple[str, int] | None] = list(parsed_nodes) or [None]
+        entries = [_fetch_proof(session, url, identifier, node, timeout) for node in targets]
+        for entry in entries:
+            _judge_http(entry, content)
+        return all(entry["ok"] for entry in entries), entries
+
+    try:
+        ok, used, seen = _run_attempts(attempts, delay, sleep, one_round)
+    finally:
+        if parsed_nodes and old_trust_env is not None:
+            session.trust_env = old_trust_env
+        if own_session:
+            session.close()
+
+    if ok:
+        where = f"all {len(seen)} node(s) ({', '.join(e['node'] for e in seen)})" if parsed_nodes else url
+        message = f"http-01 proof for {identifier} is served correctly by {where} (attempt {used} of {attempts})"
+    else:
+        bad = [_describe_http(entry, content) for entry in seen if not entry["ok"]]
+        summary = f"{len(bad)} of {len(seen)} node(s) wrong: " if parsed_nodes else ""
+        message = f"http-01 self-test for {identifier} failed after {used} attempt(s): {summary}" + "; ".join(bad)
+    return SelfTestResult("http-01", identifier, ok, used, attempts, content, seen, message)
+
+
+# -- dns-01 ---------------------------------------------------------------------
+
+
+def _require_dnspython() -> None:
+    if DNSPYTHON_IMPORT_ERROR:
+        raise AcmeError(
+            "the dns-01 self-test needs the Python library dnspython (pip install dnspython) on the host that runs "
+            "the module; install it or set self_test: false",
+            exception=DNSPYTHON_IMPORT_ERROR,
+        )
+
+
+def authoritative_servers(
+    name: str, *, timeout: float = DEFAULT_TIMEOUT, resolver: Any = None, port: int = DNS_PORT
+) -> list[tuple[str, int]]:
+    """Addresses of the name servers of the zone that holds ``name`` (RFC 1034 section 4.2).
+
+    The zone is found by walking up from ``name`` to the nearest SOA (``zone_for_name``), its NS
+    set and their A/AAAA addresses are looked up with ``resolver`` (default: the system's).
+    """
+    _require_dnspython()
+    if resolver is None:
+        resolver = dns.resolver.Resolver()
+        resolver.lifetime = timeout
+    zone = dns.resolver.zone_for_name(name, resolver=resolver)
+    servers: list[tuple[str, int]] = []
+    for ns in resolver.resolve(zone, dns.rdatatype.NS):
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            try:
+                answer = resolver.resolve(ns.target, rdtype)
+            except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
+                continue
+            for address in answer:
+                if (address.address, port) not in servers:
+                    servers.append((address.address, port))
+    return servers
+
+
+def _query_txt(server: tuple[str, int], qname: str, timeout: float) -> tuple[dict[str, Any], str | None]:
+    """One TXT query to one server; the entry seen, and a CNAME target the server left unresolved."""
+    host, port = server
+    entry: dict[str, Any] = {
+        "server": _netloc(host, port),
+        "name": qname.rstrip("."),
+        "cname": [],
+        "values": [],
+        "rcode": None,
+        "error": None,
+        "unreachable": False,
+        "followed": None,
+        "ok": False,
+    }
+    address = host
+    if ":" not in host:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            try:
+                address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0][4][0]
+            except OSError as exc:
+                entry["error"] = f"could not look up the address of {host} ({exc})"
+                return entry, None
+    try:
+        query = dns.message.make_query(qname, dns.rdatatype.TXT)
+        response, _tcp = dns.query.udp_with_fallback(query, address, timeout=timeout, port=port)
+    except dns.exception.Timeout:
+        entry["error"] = f"gave no answer within {timeout:g}s"
+        return entry, None
+    except OSError as exc:
+        entry["error"] = f"could not be reached ({exc.strerror or exc})"
+        entry["unreachable"] = exc.errno in _UNREACHABLE_ERRNOS
+        return entry, None
+    except Exception as exc:  # dnspython's parse errors and the like: a broken answer is a negative result
+        entry["error"] = f"gave an unusable answer ({type(exc).__name__}: {exc})"
+        return entry, None
+    rcode = response.rcode()
+    entry["rcode"] = dns.rcode.to_text(rcode)
+    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        entry["error"] = f"answered {entry['rcode']}"
+        return entry, None
+    current = dns.name.from_text(qname)
+    for _hop in range(MAX_CNAME_HOPS):
+        cname = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if cname is None:
+            break
+        current = cname[0].target
+        entry["cname"].append(current.to_text().rstrip("."))
+    txt = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.TXT)
+    if txt is not None:
+        # One record's character-strings form one value (as RFC 7208 section 3.3 reads them).
+        entry["values"] = [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in txt]
+        return entry, None
+    if entry["cname"] and rcode == dns.rcode.NOERROR:
+        return entry, current.to_text()
+    return entry, None
+
+
+def _describe_dns(entry: dict[str, Any], expected: list[str]) -> str:
+    name = entry["name"] + "".join(f" -> {target}" for target in entry["cname"])
+    where = f"{entry['server']} for {name}" if entry["server"] else name
+    if entry["error"]:
+        return f"{where}: {entry['error']}"
+    if not entry["values"]:
+        reason = " (NXDOMAIN)" if entry["rcode"] == "NXDOMAIN" else ""
+        return f"{where}: no TXT record{reason}"
+    missing = [value for value in expected if value not in entry["values"]]
+    return f"{where}: TXT {', '.join(repr(v) for v in entry['values'])} (missing {', '.join(repr(v) for v in missing)})"
+
+
+def check_dns_txt(
+    name: str,
+    expected_values: list[str],
+    *,
+    resolvers: list[str] | None = None,
+    attempts: int = DEFAULT_ATTEMPTS,
+    delay: float = DEFAULT_DELAY,
+    timeout: float = DEFAULT_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+    find_servers: Callable[[str], list[tuple[str, int]]] | None = None,
+) -> SelfTestResult:
+    """Does every name server show every expected TXT value at ``name`` (following CNAMEs)?
+
+    ``resolvers`` (``dns_resolvers``) are asked directly; without them the authoritative servers
+    of each zone on the way are found with ``find_servers`` (default ``authoritative_servers``).
+    """
+    parsed = [parse_dns_resolver(raw) for raw in resolvers] if resolvers else []
+    _check_bounds(attempts, delay, timeout)
+    expected = list(dict.fromkeys(expected_values))
+    if not expected:
+        raise AcmeError(f"no TXT value given to self-test at {name}")
+    _require_dnspython()
+    try:
+        dns.name.from_text(name)
+    except dns.exception.DNSException as exc:
+        raise AcmeError(f"cannot self-test {name!r}: not a valid DNS name ({exc})") from None
+    display = name.rstrip(".")
+
+    server_cache: dict[str, list[tuple[str, int]]] = {}
+
+    def servers_for(qname: str) -> list[tuple[str, int]]:
+        if parsed:
+            return parsed
+        if qname not in server_cache:
+            finder = find_servers or (lambda n: authoritative_servers(n, timeout=timeout))
+            server_cache[qname] = finder(qname)
+        return server_cache[qname]
+
+    def one_round() -> tuple[bool, list[dict[str, Any]]]:
+        entries: list[dict[str, Any]] = []
+        pending = [name if name.endswith(".") else name + "."]
+        asked: set[str] = set()
+        while pending:
+            qname = pending.pop(0)
+            if qname.lower() in asked:
+                continue
+            asked.add(qname.lower())
+            if len(asked) > MAX_CNAME_HOPS:
+                entries.append(_error_entry(qname, f"more than {MAX_CNAME_HOPS} CNAMEs, stopped following"))
+                break
+            try:
+                servers = servers_for(qname)
+            except Exception as exc:  # dnspython raises many types; no server found is a negative result
+                entries.append(_error_entry(qname, f"could not find its authoritative name servers ({type(exc).__name__}: {exc})"))
+                continue
+            if not servers:
+                entries.append(_error_entry(qname, "has no authoritative name server with an address"))
+                continue
+            for server in servers:
+                entry, follow = _query_txt(server, qname, timeout)
+                entries.append(entry)
+                if follow:
+                    # This server points elsewhere; the answer that counts comes from the target.
+                    entry["ok"] = True
+                    entry["followed"] = follow.rstrip(".")
+                    pending.append(follow)
+        finals = [entry for entry in entries if entry["followed"] is None]
+        # Servers found by the walk that this host has no route to (say IPv6 without IPv6) do not count
+        # as long as another one answered; configured resolvers always count.
+        counted = [e for e in finals if parsed or not e["unreachable"]] or finals
+        for entry in finals:
+            entry["ok"] = entry["error"] is None and all(value in entry["values"] for value in expected)
+        return bool(counted) and all(entry["ok"] for entry in counted), entries
+
+    ok, used, seen = _run_attempts(attempts, delay, sleep, one_round)
+    finals = [entry for entry in seen if entry["followed"] is None]
+    if ok:
+        servers = ", ".join(dict.fromkeys(e["server"] for e in finals if e["ok"]))
+        via = "" if not any(e["cname"] for e in seen) else " (through CNAME)"
+        message = f"TXT {display} shows every expected value{via} on {servers} (attempt {used} of {attempts})"
+    else:
+        bad = [_describe_dns(entry, expected) for entry in finals if not entry["ok"]]
+        message = (
+            f"dns-01 self-test of TXT {display} failed after {used} attempt(s): expected "
+            f"{', '.join(repr(v) for v in expected)}; saw " + "; ".join(bad)
+        )
+    return SelfTestResult("dns-01", display, ok, used, attempts, expected, seen, message)
+
+
+def _error_entry(qname: str, error: str) -> dict[str, Any]:
+    return {
+        "server": None,
+        "name": qname.rstrip("."),
+        "cname": [],
+        "values": [],
+        "rcode": None,
+        "error": error,
+        "unreachable": False,
+        "followed": None,
+        "ok": False,
+    }
