@@ -229,22 +229,16 @@ def _describe_request_error(exc: Exception, timeout: float) -> str:
     return f"could not be fetched ({type(exc).__name__}: {_shorten(str(exc))})"
 
 
-def _read_body(response: Any) -> bytes:
-    body = b""
-    for chunk in response.iter_content(chunk_size=1024):
-        body += chunk
-        if len(body) >= MAX_BODY_BYTES:
-            break
-    return body[:MAX_BODY_BYTES]
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def _fetch_proof(
-    session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, timeout: float
+    session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, content: str, timeout: float
 ) -> dict[str, Any]:
-    """GET the proof as the CA would, from ``node`` when given; redirects followed by hand.
+    """GET the proof as the CA would, from ``node`` when given, following redirects by hand.
 
     ``logical_url`` is the URL the CA fetches. A redirect back to the identifier's own name stays
-    on the node (http on the node's port, https on 443), a redirect elsewhere leaves it.
+    on the node (http on the node's port, https on 443); a redirect to another name leaves it.
     """
     host_header = _netloc(identifier)
     url = f"http://{_netloc(*node)}{urlsplit(logical_url).path}" if node else logical_url
@@ -258,66 +252,54 @@ def _fetch_proof(
         "error": None,
         "ok": False,
     }
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     for _hop in range(MAX_REDIRECTS + 1):
-        request_headers = dict(headers)
+        headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
         if node:
-            request_headers["Host"] = host_header
+            headers["Host"] = host_header
         try:
             with warnings.catch_warnings():
                 # CAs ignore certificate validity on http-01 redirects to https; so does the self-test, quietly.
                 warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-                response = session.request(
-                    "GET", url, headers=request_headers, timeout=timeout, verify=False, allow_redirects=False, stream=True
-                )
-            try:
-                status = response.status_code
-                location = response.headers.get("Location")
-                body = b"" if status in (301, 302, 303, 307, 308) and location else _read_body(response)
-            finally:
-                response.close()
+                response = session.request("GET", url, headers=headers, timeout=timeout, verify=False, allow_redirects=False)
+            status = response.status_code
+            location = response.headers.get("Location")
+            body = response.content[:MAX_BODY_BYTES]
+            close = getattr(response, "close", None)
+            if close:
+                close()
         except Exception as exc:  # requests raises many types; each is a negative result, not a crash
             entry["error"] = _describe_request_error(exc, timeout)
             return entry
         entry["status"] = status
-        if status in (301, 302, 303, 307, 308) and location:
-            logical_url = urljoin(logical_url, location)
-            target = urlsplit(logical_url)
-            if target.scheme not in ("http", "https") or not target.hostname:
-                entry["error"] = f"redirected to {logical_url}, which a CA does not follow (only http and https)"
-                return entry
-            entry["redirects"].append(logical_url)
-            path = target.path or "/"
-            if target.query:
-                path += "?" + target.query
-            if node and target.hostname.lower() == identifier.lower():
-                # The node's port stands for port 80; https goes to 443 on the same node.
-                if target.scheme == "http" and target.port in (None, HTTP_PORT):
-                    port = node[1]
-                else:
-                    port = target.port or HTTPS_PORT
-                url = f"{target.scheme}://{_netloc(node[0], port)}{path}"
+        if status not in _REDIRECTS or not location:
+            entry["body"] = _shorten(body.decode("utf-8", "replace"))
+            # Like CAs, ignore trailing whitespace (a newline added by an editor or echo).
+            entry["ok"] = status == 200 and body.rstrip() == content.encode("utf-8")
+            return entry
+        logical_url = urljoin(logical_url, location)
+        target = urlsplit(logical_url)
+        if target.scheme not in ("http", "https") or not target.hostname:
+            entry["error"] = f"redirected to {logical_url}, which a CA does not follow (only to http or https)"
+            return entry
+        entry["redirects"].append(logical_url)
+        path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+        if node and target.hostname.lower() == identifier.lower():
+            # The node's port stands for port 80; https goes to 443 on the same node.
+            if target.scheme == "http" and target.port in (None, HTTP_PORT):
+                port = node[1]
             else:
-                url = logical_url
-                node = None
-            entry["url"] = url
-            continue
-        entry["body"] = _shorten(body.decode("utf-8", "replace"))
-        entry["raw_body"] = body
-        return entry
+                port = target.port or HTTPS_PORT
+            url = f"{target.scheme}://{_netloc(node[0], port)}{path}"
+        else:
+            url, node = logical_url, None
     entry["error"] = f"redirected more than {MAX_REDIRECTS} times"
     return entry
-
-
-def _judge_http(entry: dict[str, Any], content: str) -> None:
-    raw_body = entry.pop("raw_body", b"")
-    entry["ok"] = entry["error"] is None and entry["status"] == 200 and raw_body.rstrip() == content.encode("utf-8")
 
 
 def _describe_http(entry: dict[str, Any], content: str) -> str:
     where = entry["url"] if entry["node"] is None else f"{entry['url']} (Host: {entry['host']})"
     if entry["redirects"]:
-        where += f" (after redirects from {entry['node'] or 'the name'})"
+        where += f" redirected to {entry['redirects'][-1]}, which"
     if entry["error"]:
         return f"{where} {entry['error']}, expected the key authorization {content}"
     if entry["status"] != 200:
@@ -351,22 +333,21 @@ def check_http01(
                 exception=REQUESTS_IMPORT_ERROR,
             )
         session = requests.Session()
-    # Node checks target chosen addresses: proxies from the environment must not take the request elsewhere.
+    # Node checks target chosen addresses: proxies from the environment must not send them elsewhere.
+    switch_env = bool(parsed_nodes) and hasattr(session, "trust_env")
     old_trust_env = getattr(session, "trust_env", None)
-    if parsed_nodes:
+    if switch_env:
         session.trust_env = False
 
     def one_round() -> tuple[bool, list[dict[str, Any]]]:
         targets: list[tuple[str, int] | None] = list(parsed_nodes) or [None]
-        entries = [_fetch_proof(session, url, identifier, node, timeout) for node in targets]
-        for entry in entries:
-            _judge_http(entry, content)
+        entries = [_fetch_proof(session, url, identifier, node, content, timeout) for node in targets]
         return all(entry["ok"] for entry in entries), entries
 
     try:
         ok, used, seen = _run_attempts(attempts, delay, sleep, one_round)
     finally:
-        if parsed_nodes and old_trust_env is not None:
+        if switch_env:
             session.trust_env = old_trust_env
         if own_session:
             session.close()
