@@ -191,7 +191,7 @@ def _check_bounds(attempts: int, delay: float, timeout: float) -> None:
     if delay < 0:
         raise AcmeOptionError("self_test_delay", f"self_test_delay must not be negative, got {delay!r}")
     if timeout <= 0:
-        raise AcmeOptionError("self_test_timeout", f"the self-test timeout must be positive, got {timeout!r}")
+        raise AcmeOptionError("request_timeout", f"request_timeout must be positive for the self-test, got {timeout!r}")
 
 
 def _shorten(text: str, limit: int = SHOWN_BODY_CHARS) -> str:
@@ -368,7 +368,7 @@ def check_http01(
 def _require_dnspython() -> None:
     if DNSPYTHON_IMPORT_ERROR:
         raise AcmeError(
-            "the dns-01 self-test needs the Python library dnspython (pip install dnspython) on the host that runs "
+            "the DNS self-test needs the Python library dnspython (pip install dnspython) on the host that runs "
             "the module; install it or set self_test: false",
             exception=DNSPYTHON_IMPORT_ERROR,
         )
@@ -481,6 +481,7 @@ def check_dns_txt(
     timeout: float = DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] = time.sleep,
     find_servers: Callable[[str], list[tuple[str, int]]] | None = None,
+    challenge: str = "dns-01",
 ) -> SelfTestResult:
     """Does every name server show every expected TXT value at ``name`` (following CNAMEs)?
 
@@ -554,10 +555,10 @@ def check_dns_txt(
     else:
         bad = [_describe_dns(entry, expected) for entry in finals if not entry["ok"]]
         message = (
-            f"dns-01 self-test of TXT {display} failed after {used} attempt(s): expected "
+            f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected "
             f"{', '.join(repr(v) for v in expected)}; saw " + "; ".join(bad)
         )
-    return SelfTestResult("dns-01", display, ok, used, attempts, expected, seen, message)
+    return SelfTestResult(challenge, display, ok, used, attempts, expected, seen, message)
 
 
 def _error_entry(qname: str, error: str) -> dict[str, Any]:

@@ -1,0 +1,611 @@
+#!/usr/bin/python
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: acme_challenge_proof
+short_description: Self-test the published ACME proofs of an order, then have the CA validate them
+version_added: 0.1.0
+description:
+  - Finds the order that M(certfleet.acme.acme_order) created or resumed, by O(order_uri) or by the same O(state_path).
+  - Rebuilds, for each pending authorization, the proof M(certfleet.acme.acme_order) returned, and checks that it
+    is published before anything is sent to the CA (O(self_test)), because a failed validation costs a
+    rate-limit slot and makes the order unusable.
+    V(http-01) proofs are fetched from every web node of O(http_nodes) (or from the name itself);
+    V(dns-01) and V(dns-persist-01) TXT records are looked up on O(dns_resolvers) (or on the zone's
+    authoritative servers). An apex name and its wildcard share C(_acme-challenge.<name>), so both values
+    are checked together.
+  - When any self-test fails, nothing is submitted and the task fails saying, for each identifier, what was
+    expected and what was seen.
+  - With O(validate=true), answers every pending challenge at once (RFC 8555 section 7.5.1), then polls all the
+    authorizations together, honouring C(Retry-After), until each is valid or invalid or O(wait_timeout) passes.
+  - Never answers a challenge that is already being validated or valid, and never answers again for an invalid
+    authorization; the CA does not give a second chance, so the task fails with the CA's problem and says to
+    create a new order.
+extends_documentation_fragment:
+  - certfleet.acme.acme.server
+  - certfleet.acme.acme.account
+  - certfleet.acme.acme.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Runs the self-tests, which only read DNS and HTTP, but answers no challenge.
+        Reports C(changed) when a challenge would be answered.
+  diff_mode:
+    support: full
+    details:
+      - Shows the status of each authorization before and after. In check mode, the statuses after are those
+        a successful validation would give.
+  idempotent:
+    support: full
+    details:
+      - Once every authorization is valid, a rerun sends nothing to the CA and reports no change.
+options:
+  order_uri:
+    description:
+      - URL of the order, as returned by M(certfleet.acme.acme_order) in C(order_uri).
+      - One of O(order_uri) and O(state_path) is required. When both are given, O(order_uri) names the order and
+        O(state_path) only provides the choices recorded with it.
+    type: str
+  state_path:
+    description:
+      - The order state file that M(certfleet.acme.acme_order) wrote with the same O(state_path).
+      - It also records the challenge type and, for V(dns-persist-01), the issuer and policy choices, so the proofs
+        checked here are exactly the ones M(certfleet.acme.acme_order) returned.
+    type: path
+  challenge:
+    description:
+      - The challenge type to answer.
+      - Defaults to the type recorded in O(state_path); required with O(order_uri) alone.
+    type: str
+    choices: [http-01, dns-01, dns-persist-01]
+  self_test:
+    description:
+      - Check that each proof is published before anything is sent to the CA.
+      - Turn it off only when the module cannot see the proofs the way the CA does (for example a split-horizon DNS);
+        a failed validation cannot be retried on the same order.
+    type: bool
+    default: true
+  self_test_attempts:
+    description:
+      - How many times to look for each proof before giving up (to wait for DNS propagation or a deployment).
+      - Each lookup waits at most O(request_timeout) seconds for an answer.
+    type: int
+    default: 10
+  self_test_delay:
+    description:
+      - Seconds to wait between two attempts of a self-test.
+    type: float
+    default: 2
+  http_nodes:
+    description:
+      - Web nodes to fetch each V(http-01) proof from, each C(host) or C(host:port) (C([2001:db8::1]:port) for IPv6),
+        with the C(Host) header of the name. Every node must serve the proof, since the CA may reach any of them.
+      - Without it, the proof is fetched from C(http://<name>/) as the CA would.
+    type: list
+    elements: str
+  dns_resolvers:
+    description:
+      - DNS servers to ask for V(dns-01) and V(dns-persist-01) records, each C(host) or C(host:port)
+        (C([2001:db8::1]:port) for IPv6). Every server must show every value.
+      - Without it, the authoritative servers of the record's zone are asked directly, following CNAMEs,
+        so that no resolver's cache hides a fresh record.
+    type: list
+    elements: str
+  validate:
+    description:
+      - Answer the pending challenges and wait for the CA's verdict.
+      - With V(false), only the self-tests run.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Longest time in seconds to wait for the CA to validate the authorizations.
+      - When it passes, the task fails; a rerun resumes waiting without answering again.
+    type: int
+    default: 120
+notes:
+  - For V(dns-persist-01), the record depends on the CA's issuer name, the policy and C(persistUntil); the
+    choices made by M(certfleet.acme.acme_order) are read from O(state_path). With O(order_uri) alone the
+    defaults are used (the CA's first issuer name, C(policy=wildcard) only for names ordered as wildcards,
+    no C(persistUntil)).
+  - Pebble and Let's Encrypt reuse recent valid authorizations of an account, so a new order may need no validation at all.
+seealso:
+  - module: certfleet.acme.acme_order
+  - module: certfleet.acme.acme_finalize
+  - module: certfleet.acme.acme_account
+author:
+  - certfleet.acme developers (@certfleet)
+"""
+
+EXAMPLES = r"""
+- name: Issue a certificate over http-01 on a web fleet
+  module_defaults:
+    group/certfleet.acme.acme:
+      directory: letsencrypt
+      credentials_path: /etc/certfleet/letsencrypt.json
+  block:
+    - name: Order the certificate (a rerun resumes the same order)
+      certfleet.acme.acme_order:
+        identifiers: [www.example.com, example.com]
+        challenge: http-01
+        state_path: /var/lib/certfleet/www.example.com.order.json
+      register: order
+
+    - name: Publish each token on every web node
+      ansible.builtin.copy:
+        dest: "/var/www/html{{ item.path }}"
+        content: "{{ item.content }}"
+        mode: "0644"
+      loop: "{{ order.http_proofs }}"
+      delegate_to: "{{ groups['web'] | first }}"
+
+    - name: Check every node serves the tokens, then have the CA validate them
+      certfleet.acme.acme_challenge_proof:
+        state_path: /var/lib/certfleet/www.example.com.order.json
+        http_nodes: "{{ groups['web'] | map('extract', hostvars, 'ansible_host') | list }}"
+      register: proof
+
+    - name: Finalize and download the certificate
+      certfleet.acme.acme_finalize:
+        state_path: /var/lib/certfleet/www.example.com.order.json
+        private_key_path: /etc/ssl/private/www.example.com.key
+        fullchain_path: /etc/ssl/certs/www.example.com.pem
+
+- name: A wildcard over dns-01 published with nsupdate
+  module_defaults:
+    group/certfleet.acme.acme:
+      directory: letsencrypt
+      credentials_path: /etc/certfleet/letsencrypt.json
+  block:
+    - name: Order
+      certfleet.acme.acme_order:
+        identifiers: [example.com, "*.example.com"]
+        challenge: dns-01
+      register: order
+
+    - name: One TXT record per name, apex and wildcard values together
+      community.general.nsupdate:
+        server: ns1.example.com
+        key_name: acme
+        key_secret: "{{ tsig_secret }}"
+        zone: example.com
+        record: "{{ item.name }}."
+        type: TXT
+        value: "{{ item['values'] }}"
+        ttl: "{{ item.ttl }}"
+      loop: "{{ order.dns_records }}"
+
+    - name: Wait until the authoritative servers show both values, then validate
+      certfleet.acme.acme_challenge_proof:
+        order_uri: "{{ order.order_uri }}"
+        challenge: dns-01
+        self_test_attempts: 30
+        self_test_delay: 5
+        wait_timeout: 300
+      register: proof
+
+    - name: Show the CA's verdict per name
+      ansible.builtin.debug:
+        msg: "{{ proof.authorizations | items2dict(key_name='identifier', value_name='status') }}"
+
+- name: Only check that the proofs are published (no request that changes anything at the CA)
+  certfleet.acme.acme_challenge_proof:
+    directory: letsencrypt
+    credentials_path: /etc/certfleet/letsencrypt.json
+    state_path: /var/lib/certfleet/example.com.order.json
+    dns_resolvers: [192.0.2.53, "198.51.100.53:5353"]
+    validate: false
+"""
+
+RETURN = r"""
+order_uri:
+  description: URL of the order.
+  returned: always
+  type: str
+  sample: https://127.0.0.1:14000/my-order/Q2x6rg
+order_status:
+  description:
+    - Status of the order at the end, V(pending), V(ready) (every authorization valid, ready for
+      M(certfleet.acme.acme_finalize)), V(processing), V(valid) or V(invalid).
+  returned: always
+  type: str
+  sample: ready
+challenge:
+  description: The challenge type answered.
+  returned: always
+  type: str
+  sample: http-01
+authorizations:
+  description: One entry per authorization of the order, also in the result of a failed task.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identifier:
+      description: The name, with C(*.) for a wildcard authorization.
+      type: str
+      sample: www.example.com
+    wildcard:
+      description: Whether the authorization is for a wildcard.
+      type: bool
+    status:
+      description: V(pending), V(valid), V(invalid), V(deactivated), V(expired) or V(revoked).
+      type: str
+      sample: valid
+    authorization_uri:
+      description: URL of the authorization.
+      type: str
+    challenge_uri:
+      description: URL of the challenge of type RV(challenge); C(null) when the CA does not offer it.
+      type: str
+    answered:
+      description: Whether this run answered the challenge (or would, in check mode).
+      type: bool
+    proof:
+      description:
+        - The proof checked and answered for a pending authorization, as M(certfleet.acme.acme_order) returned it;
+          C(null) when there was nothing to answer.
+      type: dict
+    self_test:
+      description:
+        - Result of the self-test; C(null) when none ran (already valid or being validated, or O(self_test=false)).
+        - An apex name and its wildcard share the result of their common TXT record.
+      type: dict
+      contains:
+        challenge:
+          description: The kind of check, V(http-01) or V(dns-01) (a TXT lookup, also for V(dns-persist-01)).
+          type: str
+        target:
+          description: The name checked (the identifier for http-01, the TXT record name for DNS).
+          type: str
+        ok:
+          description: Whether the proof was found as expected.
+          type: bool
+        attempts:
+          description: Attempts used.
+          type: int
+        max_attempts:
+          description: O(self_test_attempts).
+          type: int
+        expected:
+          description: The expected content (http-01) or the TXT values that must all be present.
+          type: raw
+        seen:
+          description: What each node or name server answered in the last attempt.
+          type: list
+          elements: dict
+        message:
+          description: A sentence saying what was expected and what was seen.
+          type: str
+    error:
+      description:
+        - The CA's problem for an invalid authorization (RFC 7807 C(type), C(detail), C(status), ...);
+          C(null) otherwise.
+      type: dict
+      sample:
+        type: urn:ietf:params:acme:error:unauthorized
+        detail: The key authorization file from the server did not match this challenge
+        status: 403
+"""
+
+from typing import Any
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
+    account_argument_spec,
+    account_from_params,
+    account_module_kwargs,
+    client_from_params,
+    server_argument_spec,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+    Authorization,
+    Challenge,
+    Order,
+    Poller,
+    get_authorizations,
+    get_order,
+    poll_authorizations,
+    respond,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import (
+    DEFAULT_TIMEOUT,
+    SelfTestResult,
+    check_dns_txt,
+    check_http01,
+    parse_dns_resolver,
+    parse_http_node,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order
+
+NEW_ORDER_ADVICE = (
+    "the CA never validates an invalid authorization again: fix the proof and create a new order with "
+    "certfleet.acme.acme_order (with state_path it replaces an invalid order by itself)"
+)
+
+
+def argument_spec() -> dict[str, Any]:
+    spec = server_argument_spec()
+    spec.update(account_argument_spec())
+    spec.update(
+        order_uri={"type": "str"},
+        state_path={"type": "path"},
+        challenge={"type": "str", "choices": list(CHALLENGE_TYPES)},
+        self_test={"type": "bool", "default": True},
+        self_test_attempts={"type": "int", "default": 10},
+        self_test_delay={"type": "float", "default": 2},
+        http_nodes={"type": "list", "elements": "str"},
+        dns_resolvers={"type": "list", "elements": "str"},
+        validate={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 120},
+    )
+    return spec
+
+
+def format_problem(problem: dict[str, Any] | None) -> str:
+    """``type: detail`` of a problem document, with its subproblems."""
+    if not problem:
+        return "the CA gave no problem document"
+    text = f"{problem.get('type') or '(no type)'}: {problem.get('detail') or '(no detail)'}"
+    for sub in problem.get("subproblems") or []:
+        if isinstance(sub, dict):
+            identifier = sub.get("identifier")
+            value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
+            text += f"; {value} {sub.get('type', '?')}: {sub.get('detail', '(no detail)')}"
+    return text
+
+
+class Entry:
+    """What this run knows and did about one authorization."""
+
+    def __init__(self, authz: Authorization, challenge: Challenge | None) -> None:
+        self.authz = authz
+        self.challenge = challenge
+        self.proof: dict[str, Any] | None = None
+        self.self_test: SelfTestResult | None = None
+        self.answered = False
+
+    @property
+    def identifier(self) -> str:
+        return self.authz.identifier.value
+
+    @property
+    def to_answer(self) -> bool:
+        """Pending, and its challenge was never answered (RFC 8555 section 7.5.1: answer once)."""
+        return self.authz.status == "pending" and self.challenge is not None and self.challenge.status == "pending"
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        if self.authz.status == "valid":
+            return None
+        if self.challenge is not None and self.challenge.error:
+            return self.challenge.error
+        failed = self.authz.failed_challenge
+        return failed.error if failed else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "wildcard": self.authz.identifier.wildcard,
+            "status": self.authz.status,
+            "authorization_uri": self.authz.uri,
+            "challenge_uri": self.challenge.url if self.challenge else None,
+            "answered": self.answered,
+            "proof": self.proof,
+            "self_test": self.self_test.to_dict() if self.self_test else None,
+            "error": self.error,
+        }
+
+
+class ProofRun:
+    """One run: find the order, self-test the proofs, answer, poll, report."""
+
+    def __init__(self, module: AnsibleModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.challenge_type = ""
+        self.order: Order | None = None
+        self.entries: list[Entry] = []
+        self.before: dict[str, str] = {}
+
+    def check_options(self) -> None:
+        params = self.params
+        if params["self_test_attempts"] < 1:
+            raise AcmeOptionError("self_test_attempts", "self_test_attempts must be at least 1")
+        if params["self_test_delay"] < 0:
+            raise AcmeOptionError("self_test_delay", "self_test_delay must be zero or more seconds")
+        if params["wait_timeout"] < 0:
+            raise AcmeOptionError("wait_timeout", "wait_timeout must be zero or more seconds")
+        # Malformed nodes and servers fail before anything is sent to the CA.
+        for raw in params["http_nodes"] or []:
+            parse_http_node(raw)
+        for raw in params["dns_resolvers"] or []:
+            parse_dns_resolver(raw)
+
+    def __call__(self) -> dict[str, Any]:
+        params = self.params
+        self.check_options()
+        client = client_from_params(params, ANSIBLE_VERSION)
+        account = account_from_params(params, client, self.module.warn)
+        order, order_state = find_order(account, params["order_uri"], params["state_path"])
+        self.order = order
+        if order_state is not None and order_state.orderUri != order.uri:
+            self.module.warn(
+                f"state_path {params['state_path']} records another order ({order_state.orderUri}); "
+                f"its choices are ignored for {order.uri}"
+            )
+            order_state = None
+        self.challenge_type = params["challenge"] or (order_state.challenge if order_state else "")
+        if not self.challenge_type:
+            raise AcmeOptionError("challenge", "give challenge (http-01, dns-01 or dns-persist-01) with order_uri; no state_path records it")
+
+        # CAs shuffle authorizations (Pebble on purpose): report them in the order the names were asked for.
+        names = order_state.identifiers if order_state else [identifier.value for identifier in order.identifiers]
+        position = {name: index for index, name in enumerate(names)}
+        authorizations = sorted(get_authorizations(account, order), key=lambda a: position.get(a.identifier.value, len(position)))
+        self.entries = [Entry(authz, authz.challenge(self.challenge_type)) for authz in authorizations]
+        self.before = self.statuses()
+        self.refuse_unusable()
+        self.build_proofs(account, order_state)
+
+        to_answer = [entry for entry in self.entries if entry.to_answer]
+        if params["self_test"]:
+            self.run_self_tests(to_answer)
+        if not params["validate"]:
+            return self.result(changed=False)
+        if self.check_mode:
+            for entry in to_answer:
+                entry.answered = True
+            return self.result(changed=bool(to_answer))
+
+        self.validate(account, to_answer)
+        failed = [entry for entry in self.entries if entry.authz.status not in ("valid", "pending")]
+        if failed:
+            raise self.failure(
+                "Validation failed: "
+                + "; ".join(f"{entry.identifier} is {entry.authz.status} ({format_problem(entry.error)})" for entry in failed)
+                + f". {NEW_ORDER_ADVICE[0].upper()}{NEW_ORDER_ADVICE[1:]}",
+                changed=bool(to_answer),
+            )
+        return self.result(changed=bool(to_answer))
+
+    def statuses(self) -> dict[str, str]:
+        return {entry.identifier: entry.authz.status for entry in self.entries}
+
+    def refuse_unusable(self) -> None:
+        """An authorization that is invalid (or expired, deactivated, revoked) can never become valid."""
+        dead = [entry for entry in self.entries if entry.authz.status not in ("pending", "valid")]
+        if dead:
+            raise self.failure(
+                "Nothing was submitted: "
+                + "; ".join(f"{entry.identifier} is already {entry.authz.status} ({format_problem(entry.error)})" for entry in dead)
+                + f"; {NEW_ORDER_ADVICE}",
+                changed=False,
+            )
+        for entry in self.entries:
+            if entry.authz.status == "pending" and entry.challenge is None:
+                raise AcmeOptionError(
+                    "challenge",
+                    f"the CA does not offer {self.challenge_type} for {entry.identifier}; it offers "
+                    f"{', '.join(entry.authz.available_challenges) or 'nothing'}: choose one of them with challenge",
+                )
+
+    def build_proofs(self, account: Account, order_state: OrderState | None) -> None:
+        """The very proofs acme_order returned, including its dns-persist-01 choices."""
+        extra = order_state.extra if order_state else {}
+        wildcard_bases = {i.base for i in self.order.identifiers if i.wildcard} if self.order else set()
+        thumbprint = account.key.thumbprint()
+        for entry in self.entries:
+            if not entry.to_answer or entry.challenge is None:
+                continue
+            entry.proof = build_proof(
+                self.challenge_type,
+                entry.authz.identifier,
+                entry.challenge.raw,
+                thumbprint,
+                account.require_uri(),
+                issuer_domain_name=extra.get("issuer_domain_name"),
+                policy_wildcard=bool(extra.get("persist_policy_wildcard")) or entry.authz.identifier.base in wildcard_bases,
+                persist_until=extra.get("persist_until"),
+            )
+
+    def run_self_tests(self, to_answer: list[Entry]) -> None:
+        params = self.params
+        bounds = {
+            "attempts": params["self_test_attempts"],
+            "delay": float(params["self_test_delay"]),
+            # The self-test waits on the user's servers as long as on the CA.
+            "timeout": float(params["request_timeout"] or DEFAULT_TIMEOUT),
+        }
+        if self.challenge_type == "http-01":
+            for entry in to_answer:
+                entry.self_test = check_http01(entry.proof or {}, nodes=params["http_nodes"], **bounds)
+        else:
+            # One lookup per record name with every value at once: an apex and its wildcard share it.
+            by_name: dict[str, list[Entry]] = {}
+            for entry in to_answer:
+                by_name.setdefault((entry.proof or {})["name"], []).append(entry)
+            for name, group in by_name.items():
+                values = list(dict.fromkeys(entry.proof["value"] for entry in group if entry.proof))
+                result = check_dns_txt(name, values, resolvers=params["dns_resolvers"], challenge=self.challenge_type, **bounds)
+                for entry in group:
+                    entry.self_test = result
+        failed = [entry for entry in to_answer if entry.self_test is not None and not entry.self_test.ok]
+        if failed:
+            shown: dict[str, list[str]] = {}
+            for entry in failed:
+                message = entry.self_test.message if entry.self_test else "not tested"
+                shown.setdefault(message, []).append(entry.identifier)
+            raise self.failure(
+                "Self-test failed, nothing was submitted to the CA: "
+                + " | ".join(f"{', '.join(names)}: {message}" for message, names in shown.items()),
+                changed=False,
+            )
+
+    def validate(self, account: Account, to_answer: list[Entry]) -> None:
+        """Answer every pending challenge, then poll every authorization still pending together."""
+        try:
+            for entry in to_answer:
+                if entry.challenge is not None:
+                    entry.challenge = respond(account, entry.challenge)
+                    entry.answered = True
+            waiting = [entry.authz for entry in self.entries if entry.authz.status == "pending"]
+            if waiting:
+                names = ", ".join(authz.identifier.value for authz in waiting)
+                poller = Poller(float(self.params["wait_timeout"]), f"the CA to validate {names}")
+                by_uri = {authz.uri: authz for authz in poll_authorizations(account, waiting, poller)}
+                for entry in self.entries:
+                    if entry.authz.uri in by_uri:
+                        entry.authz = by_uri[entry.authz.uri]
+                        entry.challenge = entry.authz.challenge(self.challenge_type) or entry.challenge
+            if self.order is not None:
+                self.order = get_order(account, self.order.uri)
+        except AcmeError as error:
+            if isinstance(error, AcmeOptionError):
+                raise
+            raise self.failure(error.msg, changed=any(entry.answered for entry in self.entries), **error.fields) from None
+
+    def diff_after(self) -> dict[str, str]:
+        if self.check_mode:
+            return {entry.identifier: "valid" if entry.answered else entry.authz.status for entry in self.entries}
+        return self.statuses()
+
+    def result(self, *, changed: bool) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "changed": changed,
+            "order_uri": self.order.uri if self.order else None,
+            "order_status": self.order.status if self.order else None,
+            "challenge": self.challenge_type,
+            "authorizations": [entry.to_dict() for entry in self.entries],
+        }
+        if self.module._diff:
+            result["diff"] = {"before": {"authorizations": self.before}, "after": {"authorizations": self.diff_after()}}
+        return result
+
+    def failure(self, msg: str, *, changed: bool, **fields: Any) -> AcmeError:
+        """An error whose task result still carries the order and every authorization."""
+        fields.update(self.result(changed=changed))
+        return AcmeError(msg, **fields)
+
+
+def main() -> None:
+    kwargs = account_module_kwargs()
+    kwargs["required_one_of"] = kwargs["required_one_of"] + [["order_uri", "state_path"]]
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **kwargs)
+    run_module(module, ProofRun(module))
+
+
+if __name__ == "__main__":
+    main()
