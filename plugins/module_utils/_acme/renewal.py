@@ -1,0 +1,491 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The renewal decision for one certificate, with ACME Renewal Information (RFC 9773).
+
+Everything here takes ``now`` as an argument, so the decision can be tested at any
+instant. The order of the reasons is the order of the checks:
+
+1. ``missing``        the certificate file does not exist;
+2. ``names_changed``  its subjectAltName differs from the wanted identifiers;
+3. ``key_changed``    its public key is not the wanted key's;
+4. ``ari_window``     the CA's suggested renewal window has begun (``now >= start``);
+5. ``expiring``       fewer than ``renew_before_days`` days, or less than
+                      ``renew_before_fraction`` of the lifetime, are left.
+
+RFC 9773 section 4.2 asks clients to pick a random time inside the suggested window.
+This module picks the window's ``start`` instead: a run decides once, with no state
+to remember a random pick, and a scheduled job that comes back at ``next_check_at``
+must reach the same answer. Spreading the load is left to the CA, which spreads the
+windows it hands out, and to the job's own schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import (
+    CertificateInfo,
+    ari_cert_id,
+    certificate_info,
+    split_pem_chain,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient, parse_retry_after
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # reported by module.require_libraries
+    UnsupportedAlgorithm = ValueError  # keeps the except clauses below valid
+
+REASONS = ("missing", "names_changed", "key_changed", "ari_window", "expiring")
+NO_REASON = "none"
+DEFAULT_RENEW_BEFORE_DAYS = 30
+MAX_RENEW_BEFORE_DAYS = 100000  # far beyond any certificate; keeps the date arithmetic in range
+# Without a Retry-After from the CA, the next check is this far away (Pebble and
+# Let's Encrypt answer 6 hours too).
+DEFAULT_CHECK_INTERVAL = timedelta(hours=6)
+# RFC 9773 section 4.3: clients should keep Retry-After within reasonable limits,
+# for instance at least one minute and at most one day.
+MIN_ARI_RETRY_AFTER = 60.0
+MAX_ARI_RETRY_AFTER = 86400.0
+ARI_CONTEXT = "Fetching the certificate's renewal information (ARI)"
+
+_RFC3339_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+# -- time helpers ----------------------------------------------------------------
+
+
+def format_time(value: datetime) -> str:
+    """ISO 8601 / RFC 3339 in UTC, e.g. ``2026-03-01T12:00:00Z``.
+
+    Whole seconds unless the value has a fraction (an ARI window from a CA that sends
+    milliseconds), which is kept without trailing zeros: ``2026-03-01T12:00:00.25Z``.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def ceil_second(value: datetime) -> datetime:
+    """The next whole second at or after ``value``."""
+    if value.microsecond:
+        return value.replace(microsecond=0) + timedelta(seconds=1)
+    return value
+
+
+def parse_rfc3339(text: Any) -> datetime:
+    """An RFC 3339 ``date-time`` (any offset, any number of fractional digits) as an aware UTC datetime.
+
+    Written out because ``datetime.fromisoformat`` on Python 3.9 and 3.10 accepts neither
+    ``Z`` nor the nine fractional digits that Go servers (Pebble, Boulder) send.
+    """
+    match = _RFC3339_RE.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    microsecond = int(((match.group(7) or "") + "000000")[:6])
+    zone = match.group(8)
+    if zone in ("Z", "z"):
+        tz = timezone.utc
+    else:
+        sign = -1 if zone[0] == "-" else 1
+        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    # RFC 3339 allows a leap second (:60); datetime does not.
+    leap = second == 60
+    try:
+        value = datetime(year, month, day, hour, minute, 59 if leap else second, microsecond, tzinfo=tz)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date and time") from None
+    if leap:
+        value += timedelta(seconds=1)
+    return value.astimezone(timezone.utc)
+
+
+# -- ARI (RFC 9773) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenewalWindow:
+    """A usable ``renewalInfo`` answer (RFC 9773 section 4.2), times exactly as the CA sent them (in UTC)."""
+
+    start: datetime
+    end: datetime
+    explanation_url: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def renewal_time(self) -> datetime:
+        """The moment in the window this module renews at: its start (see the module docstring)."""
+        return self.start
+
+    def to_result(self) -> dict[str, Any]:
+        return {
+            "suggested_window": {"start": format_time(self.start), "end": format_time(self.end)},
+            "explanation_url": self.explanation_url,
+            "retry_after_seconds": None if self.retry_after is None else int(math.ceil(self.retry_after)),
+        }
+
+
+def renewal_info_url(base: str, cert_id: str) -> str:
+    """``<renewalInfo>/<cert id>`` (RFC 9773 section 4.1), whether or not the directory's URL ends in a slash."""
+    return f"{base.rstrip('/')}/{cert_id}"
+
+
+def parse_renewal_info(body: bytes | str, retry_after: float | None = None) -> RenewalWindow:
+    """Parse a ``renewalInfo`` body; raises ``ValueError`` saying what is wrong with it.
+
+    A missing or empty ``explanationURL`` is fine; a window whose end is not after its
+    start is invalid and must be treated as no answer (RFC 9773 section 4.2).
+    """
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("the body is not UTF-8 text") from None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ValueError("the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("the body is not a JSON object")
+    window = data.get("suggestedWindow")
+    if not isinstance(window, dict):
+        raise ValueError("suggestedWindow is missing or not an object")
+    if "start" not in window or "end" not in window:
+        raise ValueError("suggestedWindow lacks start or end")
+    start = parse_rfc3339(window["start"])
+    end = parse_rfc3339(window["end"])
+    if end <= start:
+        raise ValueError(f"suggestedWindow ends ({window['end']}) at or before it starts ({window['start']})")
+    explanation = data.get("explanationURL")
+    return RenewalWindow(
+        start=start,
+        end=end,
+        explanation_url=explanation if isinstance(explanation, str) and explanation else None,
+        retry_after=retry_after,
+    )
+
+
+def fetch_renewal_info(client: AcmeClient, cert_id: str, now: datetime) -> tuple[RenewalWindow | None, list[str]]:
+    """Ask the CA's ``renewalInfo`` for ``cert_id``: (window or None, warnings).
+
+    Never raises for what the CA or the network does: a nightly job must still decide
+    by expiry when the CA does not know the certificate (404, or 400 for an issuer it
+    does not recognise), is unreachable, or answers nonsense. A directory without
+    ``renewalInfo`` means the CA has no ARI: no window and no warning.
+    """
+    try:
+        base = client.directory.get("renewalInfo")
+    except AcmeError as exc:
+        return None, [f"ARI not asked: {exc.msg}. The renewal was decided without the CA's renewal window"]
+    if not isinstance(base, str) or not base:
+        return None, []
+    url = renewal_info_url(base, cert_id)
+    try:
+        response = client.get(url, context=ARI_CONTEXT)
+    except AcmeProblem as exc:
+        hint = ""
+        if exc.status in (400, 404):
+            hint = f" (was the certificate issued by the CA at {client.directory_url}?)"
+        return None, [f"{exc.msg}{hint}. The renewal was decided without the CA's renewal window"]
+    except AcmeError as exc:
+        return None, [f"{exc.msg}. The renewal was decided without the CA's renewal window"]
+    if response.status != 200:
+        return None, [
+            f"{ARI_CONTEXT}: {url} answered HTTP {response.status} instead of 200. "
+            "The renewal was decided without the CA's renewal window"
+        ]
+    try:
+        window = parse_renewal_info(response.body, parse_retry_after(response.headers.get("Retry-After"), now))
+    except ValueError as exc:
+        return None, [
+            f"{ARI_CONTEXT}: {url} answered an unusable renewalInfo: {exc}. "
+            "The renewal was decided without the CA's renewal window"
+        ]
+    return window, []
+
+
+# -- the decision ----------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """What is due, why, and when to look again."""
+
+    renewal_due: bool
+    reasons: list[str] = field(default_factory=list)
+    due_by_expiry_at: datetime | None = None
+    next_check_at: datetime | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.reasons[0] if self.reasons else NO_REASON
+
+
+def expiry_due_at(
+    cert: CertificateInfo, renew_before_days: float = DEFAULT_RENEW_BEFORE_DAYS, renew_before_fraction: float | None = None
+) -> datetime:
+    """The instant after which the certificate is due by expiry.
+
+    Due means ``days_left < renew_before_days``, or, with a fraction, less than that
+    fraction of the lifetime (``not_after - not_before``) left; both are "now is later
+    than this instant".
+    """
+    due = cert.not_after - timedelta(days=renew_before_days)
+    if renew_before_fraction is not None:
+        due = min(due, cert.not_after - timedelta(seconds=cert.lifetime_seconds * renew_before_fraction))
+    return due
+
+
+def next_check_time(
+    now: datetime, renewal_due: bool, due_by_expiry_at: datetime | None, window: RenewalWindow | None
+) -> datetime:
+    """When to run the check again (whole seconds, never before ``now``).
+
+    Now, when renewal is due. Otherwise after the ARI answer's ``Retry-After`` (kept
+    between one minute and one day, RFC 9773 section 4.3) or, without one, after 6 hours;
+    but never later than the moment the certificate becomes due: one second after the
+    expiry rule's instant (the rule is a strict "less than"), or the start of the ARI window.
+    """
+    if renewal_due or due_by_expiry_at is None:
+        return ceil_second(now)
+    interval = DEFAULT_CHECK_INTERVAL
+    if window is not None and window.retry_after is not None:
+        interval = timedelta(seconds=min(max(window.retry_after, MIN_ARI_RETRY_AFTER), MAX_ARI_RETRY_AFTER))
+    candidates = [now + interval, due_by_expiry_at + timedelta(seconds=1)]
+    if window is not None:
+        candidates.append(window.renewal_time)
+    return ceil_second(max(now, min(candidates)))
+
+
+def decide(
+    cert: CertificateInfo | None,
+    now: datetime,
+    *,
+    renew_before_days: float = DEFAULT_RENEW_BEFORE_DAYS,
+    renew_before_fraction: float | None = None,
+    wanted_identifiers: list[Identifier] | None = None,
+    wanted_public_key: bytes | None = None,
+    wanted_key_missing: bool = False,
+    window: RenewalWindow | None = None,
+) -> Decision:
+    """Every reason that applies, in the documented order, and the next check time.
+
+    ``wanted_public_key`` is the wanted key's SubjectPublicKeyInfo in DER;
+    ``wanted_key_missing`` says the wanted key file does not exist yet (a certificate
+    cannot match a key that is still to be generated).
+    """
+    if cert is None:
+        return Decision(renewal_due=True, reasons=["missing"], next_check_at=ceil_second(now))
+    reasons: list[str] = []
+    if wanted_identifiers is not None and _name_set(cert.identifiers) != _name_set(wanted_identifiers):
+        reasons.append("names_changed")
+    if wanted_key_missing or (wanted_public_key is not None and wanted_public_key != cert.public_key_der):
+        reasons.append("key_changed")
+    if window is not None and now >= window.renewal_time:
+        reasons.append("ari_window")
+    due_at = expiry_due_at(cert, renew_before_days, renew_before_fraction)
+    if now > due_at:
+        reasons.append("expiring")
+    due = bool(reasons)
+    return Decision(
+        renewal_due=due,
+        reasons=reasons,
+        due_by_expiry_at=due_at,
+        next_check_at=next_check_time(now, due, due_at, window),
+    )
+
+
+def _name_set(identifiers: list[Identifier]) -> set[tuple[str, str]]:
+    return {(identifier.type, identifier.value.lower()) for identifier in identifiers}
+
+
+# -- files -----------------------------------------------------------------------------
+
+
+def load_certificate(path: str) -> tuple[CertificateInfo, str] | None:
+    """The first certificate of the file at ``path`` (the leaf of a fullchain) and its PEM.
+
+    None when the file does not exist; ``AcmeOptionError`` naming ``cert_path`` when it
+    cannot be read or holds no certificate. PEM is expected; DER is accepted too. The
+    file's content never appears in a message.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise AcmeOptionError("cert_path", f"cert_path {path} is a directory; give the certificate file (leaf or fullchain PEM)") from None
+    except OSError as exc:
+        raise AcmeOptionError("cert_path", f"cert_path {path} cannot be read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise AcmeOptionError("cert_path", f"cert_path {path} is empty; it should hold a PEM certificate (leaf or fullchain)")
+    blocks = split_pem_chain(data.decode("utf-8", "replace"))
+    try:
+        if blocks:
+            pem = blocks[0]
+        elif b"-----BEGIN" in data:
+            raise ValueError("no PEM block of type CERTIFICATE")
+        else:
+            pem = x509.load_der_x509_certificate(data).public_bytes(serialization.Encoding.PEM).decode("ascii")
+        return certificate_info(pem), pem
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        reason = str(exc) if blocks or b"-----BEGIN" in data else "neither PEM nor DER"
+        raise AcmeOptionError(
+            "cert_path", f"cert_path {path} does not hold a readable X.509 certificate ({reason}); give the leaf or fullchain PEM"
+        ) from None
+
+
+def load_wanted_public_key(path: str, passphrase: str | None = None) -> bytes | None:
+    """The public key (SubjectPublicKeyInfo DER) of the private key at ``path``; None when the file does not exist.
+
+    Errors name ``private_key_path`` and never contain key material.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise AcmeOptionError("private_key_path", f"private_key_path {path} is a directory; give the private key file") from None
+    except OSError as exc:
+        raise AcmeOptionError("private_key_path", f"private_key_path {path} cannot be read: {exc.strerror or exc}") from None
+    key = load_private_key(data, "private_key_path", passphrase)
+    return key.crypto_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+# -- one module run --------------------------------------------------------------------
+
+
+def check_options(params: dict[str, Any]) -> list[Identifier] | None:
+    """Validate the decision options before any file is read; returns the parsed identifiers."""
+    days = params.get("renew_before_days")
+    if days is not None and not 0 <= days <= MAX_RENEW_BEFORE_DAYS:
+        raise AcmeOptionError("renew_before_days", f"renew_before_days must be between 0 and {MAX_RENEW_BEFORE_DAYS} days; got {days}")
+    fraction = params.get("renew_before_fraction")
+    if fraction is not None and not 0 < fraction < 1:
+        raise AcmeOptionError(
+            "renew_before_fraction",
+            f"renew_before_fraction must be between 0 and 1 (exclusive), for example 0.33; got {fraction}",
+        )
+    if params.get("identifiers") is None:
+        return None
+    return parse_identifiers(params["identifiers"], "identifiers")
+
+
+def check_certificate(
+    params: dict[str, Any],
+    *,
+    client_factory: Callable[[], AcmeClient],
+    warn: Callable[[str], None],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The whole ``acme_certificate_info`` run: read, ask ARI (at most the directory and one GET), decide, report.
+
+    Changes nothing anywhere, so check mode needs no special case.
+    """
+    wanted = check_options(params)
+    use_ari = params.get("ari", True)
+    client = client_factory() if use_ari else None  # option errors (directory, ca_path) fail before anything is read
+    now = now or datetime.now(timezone.utc)
+    renew_before_days = params.get("renew_before_days")
+    if renew_before_days is None:
+        renew_before_days = DEFAULT_RENEW_BEFORE_DAYS
+    fraction = params.get("renew_before_fraction")
+    path = params["cert_path"]
+
+    loaded = load_certificate(path)
+    if loaded is None:
+        decision = decide(None, now)
+        return _result(None, None, None, decision, now)
+    cert, pem = loaded
+
+    wanted_key: bytes | None = None
+    key_missing = False
+    if params.get("private_key_path"):
+        wanted_key = load_wanted_public_key(params["private_key_path"], params.get("private_key_passphrase"))
+        if wanted_key is None:
+            key_missing = True
+            warn(
+                f"private_key_path {params['private_key_path']} does not exist; the certificate cannot be for that key, "
+                "so renewal is due (key_changed)"
+            )
+
+    cert_id = ari_cert_id(pem)
+    window: RenewalWindow | None = None
+    if client is not None:
+        if cert_id is None:
+            warn(
+                f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
+                "certificate ID needs (RFC 9773 section 4.1); set ari: false for certificates not issued by an ACME CA"
+            )
+        elif cert.not_after <= now:
+            pass  # RFC 9773 section 4.3: no more ARI checks for an expired certificate; it is due anyway
+        else:
+            window, warnings = fetch_renewal_info(client, cert_id, now)
+            for warning in warnings:
+                warn(warning)
+
+    decision = decide(
+        cert,
+        now,
+        renew_before_days=renew_before_days,
+        renew_before_fraction=fraction,
+        wanted_identifiers=wanted,
+        wanted_public_key=wanted_key,
+        wanted_key_missing=key_missing,
+        window=window,
+    )
+    return _result(cert, cert_id, window, decision, now)
+
+
+def _result(
+    cert: CertificateInfo | None,
+    cert_id: str | None,
+    window: RenewalWindow | None,
+    decision: Decision,
+    now: datetime,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "changed": False,
+        "exists": cert is not None,
+        "renewal_due": decision.renewal_due,
+        "reason": decision.reason,
+        "reasons": list(decision.reasons),
+        "serial": None,
+        "not_before": None,
+        "not_after": None,
+        "days_left": None,
+        "identifiers": [],
+        "issuer": None,
+        "cert_id": cert_id,
+        "ari": window.to_result() if window else None,
+        "next_check_at": format_time(decision.next_check_at or ceil_second(now)),
+    }
+    if cert is not None:
+        result.update(
+            serial=cert.serial,
+            not_before=format_time(cert.not_before),
+            not_after=format_time(cert.not_after),
+            days_left=round(cert.days_left(now), 2),
+            identifiers=[identifier.value for identifier in cert.identifiers],
+            issuer=cert.issuer,
+        )
+    return result
