@@ -141,9 +141,9 @@ EXAMPLES = r"""
     renew_before_days: 14
   register: internal_cert
 
-- name: Set the CA once for a play
+- name: Set the CA once for a play (the module is not in the account modules' action group)
   module_defaults:
-    group/certfleet.acme.acme:
+    certfleet.acme.acme_certificate_info:
       directory: letsencrypt
   block:
     - name: Check every certificate of the host
