@@ -116,14 +116,14 @@ EXAMPLES = r"""
         identifiers: [www.example.com, example.com]
         challenge: http-01
         state_path: /var/lib/certfleet/www.example.com.order.json
-      register: order
+      register: cert_order
 
     - name: Publish each token on every web node
       ansible.builtin.copy:
         dest: "/var/www/html{{ item.path }}"
         content: "{{ item.content }}"
         mode: "0644"
-      loop: "{{ order.http_proofs }}"
+      loop: "{{ cert_order.http_proofs }}"
       delegate_to: "{{ groups['web'] | first }}"
 
     - name: Validate
@@ -138,7 +138,7 @@ EXAMPLES = r"""
     identifiers: [example.com, "*.example.com"]
     challenge: dns-01
     state_path: /var/lib/certfleet/example.com.order.json
-  register: order
+  register: cert_order
 
 - name: One TXT record per name, apex and wildcard values together
   community.general.nsupdate:
@@ -150,7 +150,7 @@ EXAMPLES = r"""
     type: TXT
     value: "{{ item['values'] }}"
     ttl: "{{ item.ttl }}"
-  loop: "{{ order.dns_records }}"
+  loop: "{{ cert_order.dns_records }}"
 """
 
 RETURN = r"""
@@ -278,6 +278,7 @@ bind:
   sample: ['_validation-persist.example.com. 60 IN TXT "pebble.letsencrypt.org; accounturi=https://127.0.0.1:14000/my-account/1"']
 """
 
+import os
 from typing import Any
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -294,6 +295,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
     bind_lines,
     build_proof,
+    choose_issuer,
     merge_dns_records,
     persist_until_warning,
 )
@@ -350,8 +352,17 @@ class OrderRun:
         warning = persist_until_warning(params["persist_until"]) if params["challenge"] == "dns-persist-01" else None
         if warning:
             self.module.warn(warning)
+        if params["state_path"]:
+            # Checked now: finding out after the CA created the order would leave it unrecorded.
+            state_dir = os.path.dirname(os.path.abspath(params["state_path"]))
+            if not os.path.isdir(state_dir):
+                raise AcmeOptionError("state_path", f"state_path {params['state_path']}: the directory {state_dir} does not exist; create it first")
         client = client_from_params(params, ANSIBLE_VERSION)
         account = account_from_params(params, client, self.module.warn)
+        if params["challenge"] == "dns-persist-01" and params["issuer_domain_name"]:
+            # The CA's CAA identities are its issuer domain names: refuse a wrong one before ordering.
+            caa = client.meta.get("caaIdentities")
+            choose_issuer([str(name) for name in caa] if isinstance(caa, list) else [], params["issuer_domain_name"])
 
         order = self.resumable_order(account, identifiers, client.directory_url)
         before = {"order_uri": order.uri if order else None, "status": order.status if order else "absent"}

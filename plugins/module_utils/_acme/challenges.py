@@ -151,12 +151,17 @@ def merge_dns_records(proofs: list[dict[str, Any]], ttl: int = DEFAULT_TTL) -> l
 
 
 def bind_lines(records: list[dict[str, Any]]) -> list[str]:
-    """Zone-file lines for the records, TXT values quoted (RFC 1035 section 5.1)."""
+    """Zone-file lines for the records, TXT values quoted (RFC 1035 section 5.1).
+
+    A value longer than 255 characters is split into several character-strings
+    (section 3.3.14), which the CA reads back joined.
+    """
     lines = []
     for record in records:
         for value in record["values"]:
-            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(f'{record["name"]}. {record["ttl"]} IN TXT "{escaped}"')
+            chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
+            quoted = " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
+            lines.append(f'{record["name"]}. {record["ttl"]} IN TXT {quoted}')
     return lines
 
 

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 
+try:  # IDNA 2008 + UTS 46 (RFC 5891); requests depends on it, so it is there wherever the core runs
+    import idna as _idna
+except ImportError:  # pragma: no cover - Python's own codec is IDNA 2003 (maps "ß" to "ss")
+    _idna = None
+
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 CHALLENGE_TYPES = ("http-01", "dns-01", "dns-persist-01")
 
@@ -43,10 +48,19 @@ class Identifier:
         return cls(str(data.get("type") or "dns"), value)
 
 
+def _to_ascii(label: str) -> str:
+    """One label in its ASCII (A-label) form; ``*`` and ASCII labels as they are."""
+    if label == "*" or all(ord(c) < 128 for c in label):
+        return label
+    if _idna is not None:
+        return _idna.encode(label, uts46=True).decode("ascii")
+    return label.encode("idna").decode("ascii")
+
+
 def _dns_name(raw: str, option: str) -> str:
     name = raw.strip().rstrip(".").lower()
     try:
-        ascii_name = name.encode("idna").decode("ascii") if any(ord(c) > 127 for c in name) else name
+        ascii_name = ".".join(_to_ascii(label) for label in name.split(".")) if any(ord(c) > 127 for c in name) else name
     except UnicodeError:
         raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid internationalised domain name") from None
     labels = ascii_name.split(".")

@@ -1,0 +1,346 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""challenges.py: the proofs for http-01, dns-01 and dns-persist-01, merged records and zone lines.
+
+Thumbprints and dns-01 digests are computed here with hashlib/base64/json only (RFC 7638,
+RFC 8555 section 8.4), never with the collection's own helpers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
+    DNS_PERSIST,
+    PERSIST_UNTIL_WARNING_SECONDS,
+    bind_lines,
+    build_proof,
+    choose_issuer,
+    dns01_proof,
+    dns01_value,
+    dns_persist01_proof,
+    http01_proof,
+    key_authorization,
+    merge_dns_records,
+    persist_until_warning,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifier
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+
+TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
+ACCOUNT_URI = "https://ca.example/acme/acct/1234"
+ISSUER = "ca.example"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def int_b64url(value: int, length: int | None = None) -> str:
+    length = length or (value.bit_length() + 7) // 8
+    return b64url(value.to_bytes(length, "big"))
+
+
+def independent_thumbprint(private_key) -> str:
+    """RFC 7638 section 3: SHA-256 of the JWK's required members, sorted, no whitespace."""
+    numbers = private_key.public_key().public_numbers()
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        jwk = {"e": int_b64url(numbers.e), "kty": "RSA", "n": int_b64url(numbers.n)}
+    else:
+        size = (private_key.curve.key_size + 7) // 8
+        crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[private_key.curve.name]
+        jwk = {"crv": crv, "kty": "EC", "x": int_b64url(numbers.x, size), "y": int_b64url(numbers.y, size)}
+    canonical = json.dumps(jwk, sort_keys=True, separators=(",", ":"))
+    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+@pytest.fixture(
+    params=["ec256", "ec384", "rsa2048"],
+)
+def key_pair(request):
+    """A generated key, its collection wrapper, and the thumbprint computed independently."""
+    if request.param == "ec256":
+        raw = ec.generate_private_key(ec.SECP256R1())
+    elif request.param == "ec384":
+        raw = ec.generate_private_key(ec.SECP384R1())
+    else:
+        raw = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return PrivateKey(raw), independent_thumbprint(raw)
+
+
+# -- key authorization ------------------------------------------------------------------
+
+
+def test_key_authorization_is_token_dot_thumbprint(key_pair):
+    key, thumbprint = key_pair
+    assert key.thumbprint() == thumbprint
+    assert key_authorization(TOKEN, key.thumbprint()) == TOKEN + "." + thumbprint
+
+
+# -- http-01 ----------------------------------------------------------------------------
+
+
+def test_http01_proof_for_a_dns_name(key_pair):
+    key, thumbprint = key_pair
+    proof = http01_proof(parse_identifier("www.example.com"), TOKEN, key.thumbprint())
+    assert proof == {
+        "identifier": "www.example.com",
+        "token": TOKEN,
+        "path": "/.well-known/acme-challenge/" + TOKEN,
+        "url": "http://www.example.com/.well-known/acme-challenge/" + TOKEN,
+        "content": TOKEN + "." + thumbprint,
+    }
+
+
+def test_http01_proof_for_ipv4():
+    proof = http01_proof(parse_identifier("192.0.2.1"), TOKEN, "tp")
+    assert proof["identifier"] == "192.0.2.1"
+    assert proof["url"] == "http://192.0.2.1/.well-known/acme-challenge/" + TOKEN
+
+
+@pytest.mark.parametrize("raw, host", [("2001:db8::1", "[2001:db8::1]"), ("[::1]", "[::1]"), ("2001:0db8::0001", "[2001:db8::1]")])
+def test_http01_proof_for_ipv6_has_brackets_in_the_url(raw, host):
+    proof = http01_proof(parse_identifier(raw), TOKEN, "tp")
+    assert proof["identifier"] == host.strip("[]")
+    assert proof["path"] == "/.well-known/acme-challenge/" + TOKEN
+    assert proof["url"] == f"http://{host}/.well-known/acme-challenge/{TOKEN}"
+
+
+# -- dns-01 -----------------------------------------------------------------------------
+
+
+def test_dns01_value_is_base64url_sha256_of_the_key_authorization(key_pair):
+    key, thumbprint = key_pair
+    expected = base64.urlsafe_b64encode(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode("ascii")).digest()).decode("ascii").rstrip("=")
+    assert len(expected) == 43
+    assert dns01_value(TOKEN, key.thumbprint()) == expected
+
+
+def test_dns01_value_rfc8555_style_vector():
+    # Fixed input, digest computed with hashlib by hand: guards against a change of encoding.
+    keyauth = "token.thumbprint"
+    expected = b64url(hashlib.sha256(keyauth.encode()).digest())
+    assert dns01_value("token", "thumbprint") == expected
+    assert "=" not in expected and "+" not in expected and "/" not in expected
+
+
+@pytest.mark.parametrize(
+    "raw, name",
+    [
+        ("example.com", "_acme-challenge.example.com"),
+        ("*.example.com", "_acme-challenge.example.com"),
+        ("www.example.com", "_acme-challenge.www.example.com"),
+    ],
+)
+def test_dns01_record_name(raw, name):
+    proof = dns01_proof(parse_identifier(raw), TOKEN, "tp")
+    assert proof["identifier"] == raw
+    assert proof["name"] == name
+    assert proof["type"] == "TXT"
+    assert proof["value"] == b64url(hashlib.sha256(f"{TOKEN}.tp".encode()).digest())
+
+
+# -- dns-persist-01 --------------------------------------------------------------------
+
+
+def persist_challenge(**extra):
+    challenge = {"type": "dns-persist-01", "url": "https://ca.example/chal/1", "status": "pending", "issuer-domain-names": [ISSUER]}
+    challenge.update(extra)
+    return challenge
+
+
+def test_dns_persist_value_minimal():
+    proof = dns_persist01_proof(
+        parse_identifier("example.com"), persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None
+    )
+    assert proof["identifier"] == "example.com"
+    assert proof["name"] == "_validation-persist.example.com"
+    assert proof["type"] == "TXT"
+    assert proof["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}"
+    assert proof["issuer"] == ISSUER
+    assert proof["draft"] == DNS_PERSIST.draft
+
+
+def test_dns_persist_value_with_every_parameter_in_order():
+    proof = dns_persist01_proof(
+        parse_identifier("example.com"), persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=True, persist_until=1893456000
+    )
+    assert proof["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard; persistUntil=1893456000"
+
+
+def test_dns_persist_wildcard_gets_policy_wildcard_and_the_base_name():
+    proof = dns_persist01_proof(
+        parse_identifier("*.example.com"), persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None
+    )
+    assert proof["identifier"] == "*.example.com"
+    assert proof["name"] == "_validation-persist.example.com"
+    assert proof["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard"
+
+
+def test_dns_persist_prefers_the_challenges_accounturi():
+    bound = "https://ca.example/acme/acct/bound-by-ca"
+    proof = dns_persist01_proof(
+        parse_identifier("example.com"),
+        persist_challenge(accounturi=bound),
+        ACCOUNT_URI,
+        issuer_domain_name=None,
+        policy_wildcard=False,
+        persist_until=None,
+    )
+    assert proof["value"] == f"{ISSUER}; accounturi={bound}"
+    assert ACCOUNT_URI not in proof["value"]
+
+
+def test_dns_persist_ignores_a_non_string_accounturi():
+    proof = dns_persist01_proof(
+        parse_identifier("example.com"), persist_challenge(accounturi=42), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None
+    )
+    assert proof["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}"
+
+
+def test_dns_persist_issuer_choice():
+    challenge = persist_challenge(**{"issuer-domain-names": ["First.Example", "second.example"]})
+    default = dns_persist01_proof(parse_identifier("example.com"), challenge, ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+    assert default["issuer"] == "first.example"
+    assert default["value"].startswith("first.example; ")
+    chosen = dns_persist01_proof(
+        parse_identifier("example.com"), challenge, ACCOUNT_URI, issuer_domain_name="Second.Example.", policy_wildcard=False, persist_until=None
+    )
+    assert chosen["issuer"] == "second.example"
+    assert chosen["value"] == f"second.example; accounturi={ACCOUNT_URI}"
+
+
+def test_choose_issuer():
+    assert choose_issuer(["a.example", "b.example"], None) == "a.example"
+    assert choose_issuer(["a.example", "b.example"], "b.example") == "b.example"
+    assert choose_issuer(["A.Example"], "a.example.") == "a.example"
+    # A CA that lists none: the user's name is taken as given.
+    assert choose_issuer([], "ca.example") == "ca.example"
+
+
+def test_choose_issuer_not_offered_names_the_option_and_the_offer():
+    with pytest.raises(AcmeOptionError) as info:
+        choose_issuer(["a.example", "b.example"], "other.example")
+    assert info.value.option == "issuer_domain_name"
+    assert "'other.example'" in info.value.msg
+    assert "a.example, b.example" in info.value.msg
+
+
+def test_choose_issuer_none_offered_and_none_given():
+    with pytest.raises(AcmeOptionError) as info:
+        choose_issuer([], None)
+    assert info.value.option == "issuer_domain_name"
+    assert "set issuer_domain_name" in info.value.msg
+
+
+@pytest.mark.parametrize("offered", [None, "ca.example", {}])
+def test_dns_persist_without_a_usable_issuer_list(offered):
+    challenge = persist_challenge(**{"issuer-domain-names": offered})
+    with pytest.raises(AcmeOptionError) as info:
+        dns_persist01_proof(parse_identifier("example.com"), challenge, ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+    assert info.value.option == "issuer_domain_name"
+    proof = dns_persist01_proof(
+        parse_identifier("example.com"), challenge, ACCOUNT_URI, issuer_domain_name="ca.example", policy_wildcard=False, persist_until=None
+    )
+    assert proof["value"] == f"ca.example; accounturi={ACCOUNT_URI}"
+
+
+def test_persist_until_warning():
+    now = 1_800_000_000.0
+    assert persist_until_warning(None, now) is None
+    assert persist_until_warning(int(now + PERSIST_UNTIL_WARNING_SECONDS + 60), now) is None
+    warning = persist_until_warning(int(now + 10 * 86400 + 60), now)
+    assert warning is not None
+    assert "persist_until is 10 day(s) away" in warning
+    past = persist_until_warning(int(now - 86400), now)
+    assert past is not None and "0 day(s)" in past
+
+
+# -- build_proof dispatch ---------------------------------------------------------------
+
+
+def test_build_proof_dispatches_by_type(key_pair):
+    key, thumbprint = key_pair
+    identifier = parse_identifier("example.com")
+    http = build_proof("http-01", identifier, {"type": "http-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
+    assert http["content"] == f"{TOKEN}.{thumbprint}"
+    dns = build_proof("dns-01", identifier, {"type": "dns-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
+    assert dns["value"] == b64url(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode()).digest())
+    persist = build_proof(
+        "dns-persist-01", identifier, persist_challenge(), key.thumbprint(), ACCOUNT_URI, policy_wildcard=True, persist_until=2000000000
+    )
+    assert persist["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard; persistUntil=2000000000"
+
+
+# -- merged records and zone lines ---------------------------------------------------------
+
+
+def test_merge_puts_apex_and_wildcard_values_on_one_name():
+    apex = dns01_proof(parse_identifier("example.com"), "token-apex", "tp")
+    wildcard = dns01_proof(parse_identifier("*.example.com"), "token-wild", "tp")
+    other = dns01_proof(parse_identifier("www.example.com"), "token-www", "tp")
+    records = merge_dns_records([apex, other, wildcard], ttl=120)
+    assert records == [
+        {
+            "name": "_acme-challenge.example.com",
+            "type": "TXT",
+            "values": [apex["value"], wildcard["value"]],
+            "ttl": 120,
+            "identifiers": ["example.com", "*.example.com"],
+        },
+        {"name": "_acme-challenge.www.example.com", "type": "TXT", "values": [other["value"]], "ttl": 120, "identifiers": ["www.example.com"]},
+    ]
+    assert apex["value"] != wildcard["value"]
+
+
+def test_merge_deduplicates_equal_values():
+    # dns-persist-01 for an apex and its wildcard: the same record value (policy=wildcard) serves both.
+    proofs = [
+        dns_persist01_proof(parse_identifier(name), persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=True, persist_until=None)
+        for name in ("example.com", "*.example.com")
+    ]
+    records = merge_dns_records(proofs)
+    assert len(records) == 1
+    assert records[0]["name"] == "_validation-persist.example.com"
+    assert records[0]["values"] == [f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard"]
+    assert records[0]["identifiers"] == ["example.com", "*.example.com"]
+    assert records[0]["ttl"] == 60
+
+
+def test_merge_of_nothing():
+    assert merge_dns_records([]) == []
+    assert bind_lines([]) == []
+
+
+def test_bind_lines_one_line_per_value_quoted():
+    records = [
+        {"name": "_acme-challenge.example.com", "type": "TXT", "values": ["abc", "def"], "ttl": 60, "identifiers": []},
+        {"name": "_validation-persist.example.com", "type": "TXT", "values": [f"{ISSUER}; accounturi={ACCOUNT_URI}"], "ttl": 300, "identifiers": []},
+    ]
+    assert bind_lines(records) == [
+        '_acme-challenge.example.com. 60 IN TXT "abc"',
+        '_acme-challenge.example.com. 60 IN TXT "def"',
+        f'_validation-persist.example.com. 300 IN TXT "{ISSUER}; accounturi={ACCOUNT_URI}"',
+    ]
+
+
+def test_bind_lines_escape_quotes_and_backslashes():
+    records = [{"name": "x.example.com", "type": "TXT", "values": ['say "hi" \\ bye'], "ttl": 60, "identifiers": []}]
+    assert bind_lines(records) == ['x.example.com. 60 IN TXT "say \\"hi\\" \\\\ bye"']
+
+
+def test_bind_lines_split_values_longer_than_255_characters():
+    # RFC 1035 section 3.3.14: a TXT character-string holds at most 255 octets.
+    value = "ca.example; accounturi=https://ca.example/acme/acct/" + "7" * 300
+    line = bind_lines([{"name": "_validation-persist.example.com", "type": "TXT", "values": [value], "ttl": 60, "identifiers": []}])
+    assert len(line) == 1
+    rdata = line[0].split(" IN TXT ", 1)[1]
+    strings = json.loads("[" + rdata.replace('" "', '","') + "]")
+    assert all(len(s) <= 255 for s in strings)
+    assert "".join(strings) == value
