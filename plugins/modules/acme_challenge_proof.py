@@ -133,14 +133,14 @@ EXAMPLES = r"""
         identifiers: [www.example.com, example.com]
         challenge: http-01
         state_path: /var/lib/certfleet/www.example.com.order.json
-      register: order
+      register: cert_order
 
     - name: Publish each token on every web node
       ansible.builtin.copy:
         dest: "/var/www/html{{ item.path }}"
         content: "{{ item.content }}"
         mode: "0644"
-      loop: "{{ order.http_proofs }}"
+      loop: "{{ cert_order.http_proofs }}"
       delegate_to: "{{ groups['web'] | first }}"
 
     - name: Check every node serves the tokens, then have the CA validate them
@@ -165,7 +165,7 @@ EXAMPLES = r"""
       certfleet.acme.acme_order:
         identifiers: [example.com, "*.example.com"]
         challenge: dns-01
-      register: order
+      register: cert_order
 
     - name: One TXT record per name, apex and wildcard values together
       community.general.nsupdate:
@@ -177,11 +177,11 @@ EXAMPLES = r"""
         type: TXT
         value: "{{ item['values'] }}"
         ttl: "{{ item.ttl }}"
-      loop: "{{ order.dns_records }}"
+      loop: "{{ cert_order.dns_records }}"
 
     - name: Wait until the authoritative servers show both values, then validate
       certfleet.acme.acme_challenge_proof:
-        order_uri: "{{ order.order_uri }}"
+        order_uri: "{{ cert_order.order_uri }}"
         challenge: dns-01
         self_test_attempts: 30
         self_test_delay: 5
