@@ -254,7 +254,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     load_private_key,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, needs_write
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, needs_write, read_bytes
 
 
 def argument_spec() -> dict[str, Any]:
@@ -310,11 +310,10 @@ class AccountRun:
         path = self.params["new_account_key_src"]
         if not path:
             return None
-        try:
-            with open(path, "rb") as handle:
-                return load_private_key(handle.read(), "new_account_key_src", passphrase)
-        except OSError as exc:
-            raise AcmeOptionError("new_account_key_src", f"new_account_key_src {path} cannot be read: {exc.strerror}") from None
+        pem = read_bytes(path, "new_account_key_src")
+        if pem is None:
+            raise AcmeOptionError("new_account_key_src", f"new_account_key_src {path} does not exist; give the new key's PEM file")
+        return load_private_key(pem, "new_account_key_src", passphrase)
 
     def __call__(self) -> dict[str, Any]:
         params = self.params

@@ -15,6 +15,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes
 
 ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
 
@@ -87,16 +88,12 @@ def load_account_key(params: dict[str, Any]) -> tuple[PrivateKey | None, Credent
         return load_private_key(params["account_key_content"], "account_key_content", passphrase), None, []
     if params.get("account_key_src"):
         path = params["account_key_src"]
-        try:
-            with open(path, "rb") as handle:
-                pem = handle.read()
-        except FileNotFoundError:
+        pem = read_bytes(path, "account_key_src")
+        if pem is None:
             raise AcmeOptionError(
                 "account_key_src",
                 f"account_key_src {path} does not exist; create a key there, or use credentials_path, which acme_account fills with a new key",
-            ) from None
-        except OSError as exc:
-            raise AcmeOptionError("account_key_src", f"account_key_src {path} cannot be read: {exc.strerror}") from None
+            )
         return load_private_key(pem, "account_key_src", passphrase), None, []
     credentials, warnings = load_credentials(params["credentials_path"])
     return (credentials.key if credentials else None), credentials, warnings

@@ -38,6 +38,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes
 
 try:
     from cryptography import x509
@@ -326,15 +327,9 @@ def load_certificate(path: str) -> tuple[CertificateInfo, str] | None:
     cannot be read or holds no certificate. PEM is expected; DER is accepted too. The
     file's content never appears in a message.
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    data = read_bytes(path, "cert_path")
+    if data is None:
         return None
-    except IsADirectoryError:
-        raise AcmeOptionError("cert_path", f"cert_path {path} is a directory; give the certificate file (leaf or fullchain PEM)") from None
-    except OSError as exc:
-        raise AcmeOptionError("cert_path", f"cert_path {path} cannot be read: {exc.strerror or exc}") from None
     if not data.strip():
         raise AcmeOptionError("cert_path", f"cert_path {path} is empty; it should hold a PEM certificate (leaf or fullchain)")
     blocks = split_pem_chain(data.decode("utf-8", "replace"))
@@ -358,15 +353,9 @@ def load_wanted_public_key(path: str, passphrase: str | None = None) -> bytes | 
 
     Errors name ``private_key_path`` and never contain key material.
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    data = read_bytes(path, "private_key_path")
+    if data is None:
         return None
-    except IsADirectoryError:
-        raise AcmeOptionError("private_key_path", f"private_key_path {path} is a directory; give the private key file") from None
-    except OSError as exc:
-        raise AcmeOptionError("private_key_path", f"private_key_path {path} cannot be read: {exc.strerror or exc}") from None
     key = load_private_key(data, "private_key_path", passphrase)
     return key.crypto_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 

@@ -43,6 +43,13 @@ def read_state(path: str, option: str) -> FileState:
         raise AcmeOptionError(option, f"{option} {path} is a directory; give a file path") from None
     except PermissionError:
         raise AcmeOptionError(option, f"{option} {path} is not readable by this user; fix its permissions or become the owner") from None
+    except OSError as exc:
+        raise AcmeOptionError(option, f"{option} {path} cannot be read: {exc.strerror or exc}") from None
+
+
+def read_bytes(path: str, option: str) -> bytes | None:
+    """The content of ``path``, None when it does not exist; errors name ``option``."""
+    return read_state(path, option).content
 
 
 def resolve_owner(owner: str | int | None, option: str = "owner") -> int | None:
