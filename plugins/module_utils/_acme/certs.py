@@ -134,3 +134,51 @@ def ari_cert_id(pem: str | bytes) -> str | None:
     # The serial's DER INTEGER content octets: big-endian, with a leading zero when the top bit is set.
     serial_bytes = serial.to_bytes((serial.bit_length() + 8) // 8, "big")
     return f"{b64url_encode(aki)}.{b64url_encode(serial_bytes)}"
+
+
+# -- helpers of acme_finalize ----------------------------------------------------
+
+
+def key_public_der(key: PrivateKey) -> bytes:
+    """The SubjectPublicKeyInfo (DER) of a private key, to compare with a certificate's or a CSR's."""
+    return key.crypto_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _common_names(name: x509.Name) -> list[str]:
+    return [str(attribute.value) for attribute in name.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+
+def chain_top_issuer(chain: list[str]) -> str | None:
+    """The issuer common name of the topmost certificate of a chain (what ``preferred_chain`` names)."""
+    if not chain:
+        return None
+    names = _common_names(x509.load_pem_x509_certificate(chain[-1].encode("ascii")).issuer)
+    return names[0] if names else None
+
+
+def chain_matches(chain: list[str], name: str) -> bool:
+    """Whether ``name`` is the issuer CN of the chain's topmost certificate or the subject CN of one of its CA certificates.
+
+    ``chain`` is leaf first, as downloaded; the leaf itself never matches.
+    """
+    if not chain:
+        return False
+    if chain_top_issuer(chain) == name:
+        return True
+    return any(name in _common_names(x509.load_pem_x509_certificate(pem.encode("ascii")).subject) for pem in chain[1:])
+
+
+def directly_issued_by(cert_pem: str, issuer_pem: str) -> bool | None:
+    """Whether ``issuer_pem`` signed ``cert_pem``; None when this ``cryptography`` (< 40) cannot tell."""
+    cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
+    issuer = x509.load_pem_x509_certificate(issuer_pem.encode("ascii"))
+    verify = getattr(cert, "verify_directly_issued_by", None)
+    if verify is None:
+        return None
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        verify(issuer)
+    except (InvalidSignature, ValueError, TypeError):  # wrong signature, names that do not chain, other key types
+        return False
+    return True

@@ -1,0 +1,105 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""CSRs, certificate parsing, chains and the ARI certificate identifier (RFC 9773 section 4.1)."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import certs
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+
+NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
+
+
+def make_cert(subject_cn, issuer_cn, public_key, signer, *, ca, serial=None, aki=None, sans=None, days=90):
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
+        .public_key(public_key)
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if aki is not None:
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier(aki, None, None), critical=False)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(signer, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def test_csr_round_trip_keeps_every_name_and_the_key():
+    key = generate_private_key("ec256")
+    wanted = parse_identifiers(["www.example.com", "*.example.com", "192.0.2.7", "2001:db8::1"])
+    der, names, public = certs.load_csr(certs.build_csr(key, wanted))
+    assert sorted((i.type, i.value) for i in names) == sorted((i.type, i.value) for i in wanted)
+    assert public == certs.key_public_der(key)
+    csr = x509.load_der_x509_csr(der)
+    assert csr.is_signature_valid
+    assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "www.example.com"
+
+
+def test_csr_with_only_ip_addresses_has_no_common_name():
+    key = generate_private_key("rsa2048")
+    csr = x509.load_der_x509_csr(certs.build_csr(key, parse_identifiers(["192.0.2.7"])))
+    assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME) == []
+
+
+def test_load_csr_rejects_garbage_naming_the_option():
+    with pytest.raises(AcmeOptionError) as info:
+        certs.load_csr(b"not a csr")
+    assert info.value.option == "csr_path"
+
+
+def test_ari_cert_id_matches_the_rfc_9773_example():
+    # RFC 9773 section 4.1: AKI keyIdentifier 69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4,
+    # serial 00:87:65:43:21 -> "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE".
+    key = ec.generate_private_key(ec.SECP256R1())
+    aki = bytes.fromhex("69885B6B87464041E1B37B847BA0AE2CDE01C8D4")
+    pem = make_cert("leaf", "CA", key.public_key(), key, ca=False, serial=0x87654321, aki=aki)
+    assert certs.ari_cert_id(pem) == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
+
+
+def test_ari_cert_id_without_authority_key_identifier_is_none():
+    key = ec.generate_private_key(ec.SECP256R1())
+    assert certs.ari_cert_id(make_cert("self", "self", key.public_key(), key, ca=True)) is None
+
+
+def test_certificate_info_reads_what_users_check():
+    key = ec.generate_private_key(ec.SECP256R1())
+    sans = [x509.DNSName("a.example.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    pem = make_cert("a.example.test", "Issuer X", key.public_key(), key, ca=False, serial=0xABC, sans=sans, days=10)
+    info = certs.certificate_info(pem)
+    assert info.serial == "abc"
+    assert info.not_before == NOW and info.not_after == NOW + datetime.timedelta(days=10)
+    assert [(i.type, i.value) for i in info.identifiers] == [("dns", "a.example.test"), ("ip", "127.0.0.1")]
+    assert info.issuer == "CN=Issuer X"
+    assert info.days_left(NOW) == pytest.approx(10)
+    assert info.lifetime_seconds == 10 * 86400
+
+
+def test_split_pem_chain_and_chain_matching():
+    root, inter, leaf = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    intermediate = make_cert("Inter X", "Root R1", inter.public_key(), root, ca=True)
+    leaf_pem = make_cert("leaf", "Inter X", leaf.public_key(), inter, ca=False)
+    bundle = leaf_pem.rstrip() + "\n\n" + intermediate
+    chain = certs.split_pem_chain(bundle)
+    assert chain == [leaf_pem, intermediate]
+    assert certs.chain_top_issuer(chain) == "Root R1"
+    assert certs.chain_matches(chain, "Root R1") and certs.chain_matches(chain, "Inter X")
+    assert not certs.chain_matches(chain, "leaf") and not certs.chain_matches([], "Root R1")
+    assert certs.directly_issued_by(leaf_pem, intermediate) is True
+    other = ec.generate_private_key(ec.SECP256R1())
+    impostor = make_cert("Inter X", "Root R1", other.public_key(), other, ca=True)
+    assert certs.directly_issued_by(leaf_pem, impostor) is False
