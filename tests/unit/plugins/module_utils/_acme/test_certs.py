@@ -90,7 +90,7 @@ def test_certificate_info_reads_what_users_check():
 
 
 def test_split_pem_chain_and_chain_matching():
-    root, inter, leaf = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root, inter, leaf = (ec.generate_private_key(ec.SECP256R1()) for _key in range(3))
     intermediate = make_cert("Inter X", "Root R1", inter.public_key(), root, ca=True)
     leaf_pem = make_cert("leaf", "Inter X", leaf.public_key(), inter, ca=False)
     bundle = leaf_pem.rstrip() + "\n\n" + intermediate

@@ -80,7 +80,7 @@ class FakeSleep:
 
 def free_port(kind: int = socket.SOCK_STREAM, both: bool = False) -> int:
     """An unused loopback port (for ``both``: free for TCP and UDP alike)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket(socket.AF_INET, kind) as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -431,10 +431,10 @@ class ChallTestSrv:
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            output, _ = self.process.communicate(timeout=5)
+            output, _errors = self.process.communicate(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate(timeout=5)
+            output, _errors = self.process.communicate(timeout=5)
         return output.decode(errors="replace")
 
 
