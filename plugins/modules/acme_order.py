@@ -61,6 +61,7 @@ options:
     description:
       - ARI certificate identifier (RFC 9773) of the certificate this order renews, as returned by
         M(certfleet.acme.acme_certificate_info) in C(cert_id). Let's Encrypt exempts such renewals from rate limits.
+      - Sent only when the CA offers ARI (C(renewalInfo) in its directory); otherwise left out with a warning.
     type: str
   order_uri:
     description:
@@ -370,7 +371,12 @@ class OrderRun:
         if order is None:
             if self.module.check_mode:
                 return self.result(None, [], identifiers, created=True, before=before)
-            order = new_order(account, identifiers, profile=params["profile"], replaces=params["replaces"])
+            replaces = params["replaces"]
+            if replaces and "renewalInfo" not in client.directory:
+                # RFC 9773 section 5: only a CA that offers ARI understands replaces; others may reject the order.
+                self.module.warn("the CA does not offer ARI (no renewalInfo in its directory); replaces was not sent")
+                replaces = None
+            order = new_order(account, identifiers, profile=params["profile"], replaces=replaces)
         if params["state_path"] and not self.module.check_mode:
             recorded = OrderState(
                 orderUri=order.uri,
