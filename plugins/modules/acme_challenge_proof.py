@@ -202,8 +202,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: In check mode after M(certfleet.acme.acme_order) ran in check mode (no order exists yet), says so.
+  returned: in that case
+  type: str
 order_uri:
-  description: URL of the order.
+  description: URL of the order; C(null) in check mode when no order exists yet.
   returned: always
   type: str
   sample: https://127.0.0.1:14000/my-order/Q2x6rg
@@ -327,7 +331,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     parse_dns_resolver,
     parse_http_node,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, order_recorded
 
 NEW_ORDER_ADVICE = (
     "the CA never validates an invalid authorization again: fix the proof and create a new order with "
@@ -437,6 +441,10 @@ class ProofRun:
     def __call__(self) -> dict[str, Any]:
         params = self.params
         self.check_options()
+        if self.check_mode and not order_recorded(params["order_uri"], params["state_path"]):
+            result = self.result(changed=bool(params["validate"]))
+            result["msg"] = "No order yet (acme_order ran in check mode): the real run would self-test and validate its proofs"
+            return result
         client = client_from_params(params, ANSIBLE_VERSION)
         account = account_from_params(params, client, self.module.warn)
         order, order_state = find_order(account, params["order_uri"], params["state_path"])
@@ -601,9 +609,9 @@ class ProofRun:
 
 
 def main() -> None:
-    kwargs = account_module_kwargs()
-    kwargs["required_one_of"] = kwargs["required_one_of"] + [["order_uri", "state_path"]]
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **kwargs)
+    # order_uri or state_path is checked by state.find_order, not by required_one_of: in check
+    # mode a chain passes the null order_uri of an order acme_order did not create.
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
     run_module(module, ProofRun(module))
 
 

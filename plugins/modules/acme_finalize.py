@@ -290,6 +290,12 @@ files:
   returned: always
   type: dict
   sample: {cert_path: {path: /etc/ssl/certs/www.example.com.crt, changed: true}}
+msg:
+  description:
+    - Why nothing was sent to the CA, when no order is in flight (O(state_path) absent, certificate present),
+      or, in check mode, when M(certfleet.acme.acme_order) ran in check mode too and created no order.
+  returned: in those two cases
+  type: str
 """
 
 import os
@@ -334,7 +340,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     finalize,
     poll_order,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, load_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, load_order_state, order_recorded
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
     atomic_write,
@@ -377,7 +383,9 @@ def argument_spec() -> dict[str, Any]:
 def module_kwargs() -> dict[str, Any]:
     kwargs = account_module_kwargs()
     kwargs["mutually_exclusive"] = kwargs["mutually_exclusive"] + [["private_key_path", "csr_path"]]
-    kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"], ["order_uri", "state_path"]]
+    # order_uri or state_path is checked by state.find_order, not here: in check mode a chain
+    # passes the null order_uri of an order acme_order did not create.
+    kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"]]
     return kwargs
 
 
@@ -565,6 +573,9 @@ class FinalizeRun:
         csr_public: bytes | None = None
         if params["csr_path"]:
             csr_der, csr_public = self.read_csr()
+
+        if self.check_mode and not order_recorded(params["order_uri"], params["state_path"]):
+            return self.would_finalize(None, None, destinations, before)
 
         client = client_from_params(params, ANSIBLE_VERSION)
         account = account_from_params(params, client, self.module.warn)
@@ -774,17 +785,26 @@ class FinalizeRun:
             raise AcmeOptionError("state_path", f"every file is written, but state_path {path} could not be removed: {exc.strerror}; remove it") from None
         return True
 
-    def would_finalize(self, order: Order, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]) -> dict[str, Any]:
+    def would_finalize(
+        self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Check mode: what the real run would do (order None: acme_order ran in check mode too)."""
         self.finalized = True
-        return self.result(
+        key_path = self.params["private_key_path"]
+        if key_path and not os.path.exists(key_path):
+            self.key_generated = True
+        result = self.result(
             order=order,
-            identifiers=order.identifiers,
+            identifiers=order.identifiers if order else [],
             info=None,
             chain=[],
             files={option: True for option in destinations},
-            state_removed=order_state is not None and order_state.orderUri == order.uri,
+            state_removed=order is not None and order_state is not None and order_state.orderUri == order.uri,
             before=before,
         )
+        if order is None:
+            result["msg"] = "No order yet (acme_order ran in check mode): the real run would finalize it and write the files"
+        return result
 
     def result(
         self,

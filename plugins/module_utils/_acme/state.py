@@ -58,6 +58,17 @@ def save_order_state(path: str, order_state: OrderState, option: str = "state_pa
     return atomic_write(os.path.expanduser(path), order_state.to_json(), option=option, mode=PRIVATE_MODE)
 
 
+def order_recorded(order_uri: str | None, state_path: str | None) -> bool:
+    """Whether the options name an order: an ``order_uri``, or a ``state_path`` that exists.
+
+    False right after ``acme_order`` ran in check mode (no order, null ``order_uri``, no
+    file): the later modules then report what they would do instead of failing.
+    """
+    if order_uri:
+        return True
+    return bool(state_path) and os.path.exists(os.path.expanduser(state_path))
+
+
 def find_order(account: Any, order_uri: str | None, state_path: str | None) -> tuple[Order, OrderState | None]:
     """The order named by ``order_uri`` or recorded in ``state_path`` (for the modules after acme_order).
 
