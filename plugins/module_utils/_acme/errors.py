@@ -106,3 +106,16 @@ class AcmeProblem(AcmeError):
             value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
             text += "; {} {}: {}".format(value, sub.get("type", "?"), sub.get("detail", "(no detail)"))
         return text
+
+
+def format_problem(problem: dict[str, Any] | None) -> str:
+    """``type: detail`` of a problem document (RFC 7807), with its subproblems (RFC 8555 section 6.7.1)."""
+    if not problem:
+        return "the CA gave no problem document"
+    text = f"{problem.get('type') or '(no type)'}: {problem.get('detail') or '(no detail)'}"
+    for sub in problem.get("subproblems") or []:
+        if isinstance(sub, dict):
+            identifier = sub.get("identifier")
+            value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
+            text += f"; {value} {sub.get('type', '?')}: {sub.get('detail', '(no detail)')}"
+    return text

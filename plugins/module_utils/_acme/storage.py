@@ -15,6 +15,7 @@ import os
 import pwd
 import stat
 from dataclasses import dataclass
+from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 
@@ -30,6 +31,23 @@ class FileState:
     mode: int | None = None
     uid: int | None = None
     gid: int | None = None
+
+
+def parse_mode(value: Any, option: str = "mode") -> int:
+    """An octal permission string (``'0644'``, ``'644'``, ``'0o644'``) or an integer (YAML ``0644`` is 420)."""
+    if isinstance(value, bool):
+        raise AcmeOptionError(option, f"{option} must be an octal string such as '0644', not {value!r}")
+    if isinstance(value, int):
+        mode = value
+    else:
+        text = str(value).strip().lower()
+        digits = text[2:] if text.startswith("0o") else text
+        if not digits or len(digits) > 4 or any(c not in "01234567" for c in digits):
+            raise AcmeOptionError(option, f"{option} {value!r} is not an octal mode; write it as a quoted string such as '0644'")
+        mode = int(digits, 8)
+    if not 0 <= mode <= 0o7777:
+        raise AcmeOptionError(option, f"{option} {value!r} is not a file mode (0000 to 7777 in octal)")
+    return mode
 
 
 def read_state(path: str, option: str) -> FileState:

@@ -1,0 +1,545 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Finalizing an order and installing its certificate (RFC 8555 sections 7.4 and 7.4.2), for acme_finalize.
+
+One run checks every destination before anything is sent, picks (or generates, or
+rotates through the ``.next`` pending key) the certificate key, checks a given CSR,
+finalizes, polls and downloads, chooses the preferred chain among the alternates
+(section 7.4.2, ``Link: rel="alternate"``), verifies the leaf's key and names and the
+chain, writes the files atomically in a safe order (the certificate last) and removes
+the state file only when every file is written. It also reports the state between two
+renewals ("nothing in flight") and, in check mode, what the real run would do.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import (
+    CertificateInfo,
+    build_csr,
+    certificate_info,
+    chain_matches,
+    chain_top_issuer,
+    directly_issued_by,
+    key_public_der,
+    load_csr,
+    split_pem_chain,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, same_names
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
+    PrivateKey,
+    generate_private_key,
+    load_private_key,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+    Order,
+    Poller,
+    download_certificate,
+    finalize,
+    poll_order,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, load_order_state, order_recorded
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
+    PRIVATE_MODE,
+    atomic_write,
+    needs_write,
+    parse_mode,
+    read_state,
+    resolve_group,
+    resolve_owner,
+)
+
+# File options in the order they are written: the certificate last, so that a certificate on disk
+# always has its key and chain beside it.
+WRITE_ORDER = ("private_key_path", "chain_path", "fullchain_path", "cert_path")
+PENDING_KEY_SUFFIX = ".next"
+
+
+def timestamp(value: datetime) -> str:
+    """A certificate date as the module returns it (UTC, ``2026-01-31T12:00:00Z``)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def snapshot(info: CertificateInfo | None) -> dict[str, Any]:
+    """Serial and end of validity of a certificate, for ``--diff``."""
+    if info is None:
+        return {"serial": None, "not_after": None}
+    return {"serial": info.serial, "not_after": timestamp(info.not_after)}
+
+
+def destinations(params: dict[str, Any]) -> dict[str, str]:
+    """File options given, by option name, in write order (the certificate last)."""
+    return {option: params[option] for option in WRITE_ORDER if params.get(option)}
+
+
+def pending_key_path(private_key_path: str) -> str:
+    """Where a rotated key waits until its certificate is downloaded and checked."""
+    return private_key_path + PENDING_KEY_SUFFIX
+
+
+def check_options(params: dict[str, Any]) -> None:
+    """Options that cannot work together, and two options naming the same file."""
+    if params["rotate_key"] and not params["private_key_path"]:
+        raise AcmeOptionError("rotate_key", "rotate_key needs private_key_path; a CSR from csr_path brings its own key")
+    if params["wait_timeout"] <= 0:
+        raise AcmeOptionError("wait_timeout", "wait_timeout must be more than zero seconds")
+    seen: dict[str, str] = {}
+    paths = dict(destinations(params))
+    if params["csr_path"]:
+        paths["csr_path"] = params["csr_path"]
+    if params["state_path"]:
+        paths["state_path"] = params["state_path"]
+    for option, path in paths.items():
+        real = os.path.realpath(path)
+        if real in seen:
+            raise AcmeOptionError(option, f"{option} {path} is the same file as {seen[real]}; give each file its own path")
+        seen[real] = option
+
+
+def check_destinations(paths: dict[str, str]) -> None:
+    """Fail naming the option before anything is sent or written when a file could not be written."""
+    for option, path in paths.items():
+        if os.path.isdir(path):
+            raise AcmeOptionError(option, f"{option} {path} is a directory; give a file path")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.exists(directory):
+            raise AcmeOptionError(option, f"{option} {path}: the directory {directory} does not exist; create it first")
+        if not os.path.isdir(directory):
+            raise AcmeOptionError(option, f"{option} {path}: {directory} is not a directory")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path")
+        read_state(path, option)  # an existing file must be readable to compare with
+
+
+def file_contents(chain: list[str], key_pem: bytes | None, mode: int) -> dict[str, tuple[bytes, int]]:
+    """Content and mode of each file option: the leaf, the rest of the chain, both, and the key (0600)."""
+    leaf = chain[0]
+    rest = "".join(chain[1:])
+    contents: dict[str, tuple[bytes, int]] = {
+        "chain_path": (rest.encode("ascii"), mode),
+        "fullchain_path": ((leaf + rest).encode("ascii"), mode),
+        "cert_path": (leaf.encode("ascii"), mode),
+    }
+    if key_pem is not None:
+        contents["private_key_path"] = (key_pem, PRIVATE_MODE)
+    return contents
+
+
+class FinalizeRun:
+    """One run: find the order, finalize it if needed (RFC 8555 section 7.4), download, check, write.
+
+    ``params`` are acme_finalize's options; ``connect`` returns the account to use (called
+    only when the CA is needed); ``warn`` receives warnings for the task. Calling the run
+    returns the task result or raises ``AcmeError``.
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        *,
+        connect: Callable[[], Account],
+        warn: Callable[[str], None],
+        check_mode: bool = False,
+        diff: bool = False,
+    ) -> None:
+        self.params = params
+        self.connect = connect
+        self.warn = warn
+        self.check_mode = check_mode
+        self.diff = diff
+        self.mode = 0
+        self.uid: int | None = None
+        self.gid: int | None = None
+        self.key_generated = False
+        self.key_rotated = False
+        self.finalized = False
+        self.alternates = 0
+        self.preferred_found: bool | None = None
+        self.csr_identifiers: list[Identifier] = []
+
+    # -- options and destinations ----------------------------------------------
+
+    def destinations(self) -> dict[str, str]:
+        """File options given, by option name, in write order."""
+        return destinations(self.params)
+
+    # -- the certificate currently on disk ---------------------------------------
+
+    def current_certificate(self) -> CertificateInfo | None:
+        """The certificate at cert_path, or None when there is none (or not a certificate)."""
+        state = read_state(self.params["cert_path"], "cert_path")
+        if not state.exists or not state.content:
+            return None
+        try:
+            return certificate_info(state.content)
+        except ValueError:
+            return None  # not a certificate (yet): it will be replaced
+
+    def nothing_in_flight(self, current: CertificateInfo, cert_text: str) -> dict[str, Any]:
+        """No order recorded and a certificate present: the state between two renewals."""
+        chain_pem = ""
+        if self.params["chain_path"]:
+            chain_state = read_state(self.params["chain_path"], "chain_path")
+            chain_pem = chain_state.content.decode("ascii", "replace") if chain_state.content else ""
+        for option, path in self.destinations().items():
+            if not os.path.exists(path):
+                self.warn(f"{option} {path} does not exist; it is written with the next certificate")
+        leaf = (split_pem_chain(cert_text) or [cert_text])[0]
+        chain = split_pem_chain(chain_pem)
+        result = self.result(
+            order=None,
+            identifiers=current.identifiers,
+            info=current,
+            chain=[leaf] + chain,
+            files={option: False for option in self.destinations()},
+            state_removed=False,
+            before=snapshot(current),
+        )
+        result["msg"] = f"No order in flight (state_path {self.params['state_path']} does not exist); the certificate at cert_path is left as is"
+        return result
+
+    # -- keys ---------------------------------------------------------------------
+
+    def read_key(self, path: str, option: str, account: Account) -> tuple[PrivateKey, bytes] | None:
+        """A certificate key on disk; never the account key (RFC 8555 section 11.1)."""
+        state = read_state(path, option)
+        if not state.exists or state.content is None:
+            return None
+        key = load_private_key(state.content, option)
+        if key.same_key_as(account.key):
+            raise AcmeOptionError(
+                option,
+                f"{option} {path} holds the account key; a certificate needs a key of its own. "
+                "Point private_key_path at another file (it is generated when missing)",
+            )
+        if state.mode is not None and state.mode & 0o077 and option == "private_key_path":
+            self.warn(f"private_key_path {path} is readable by group or others (mode {state.mode:04o}); the module rewrites it with mode 0600")
+        return key, state.content
+
+    def pending_key_path(self) -> str:
+        return pending_key_path(self.params["private_key_path"])
+
+    # -- chains -------------------------------------------------------------------
+
+    def pick_chain(self, account: Account, pem: str, alternates: list[str]) -> list[str]:
+        """The default chain, or the first alternate (RFC 8555 section 7.4.2) that matches ``preferred_chain``."""
+        chain = split_pem_chain(pem)
+        if not chain:
+            raise AcmeError("The CA's certificate download holds no PEM certificate")
+        self.alternates = len(alternates)
+        preferred = self.params["preferred_chain"]
+        if not preferred:
+            return chain
+        if chain_matches(chain, preferred):
+            self.preferred_found = True
+            return chain
+        for url in alternates:
+            alternate_pem = download_certificate(account, url)[0]
+            alternate = split_pem_chain(alternate_pem)
+            if alternate and alternate[0] == chain[0] and chain_matches(alternate, preferred):
+                self.preferred_found = True
+                return alternate
+        self.preferred_found = False
+        offered = [chain_top_issuer(chain) or "?"]
+        self.warn(
+            f"preferred_chain {preferred!r} matches none of the {1 + len(alternates)} chain(s) the CA offers "
+            f"(default chain issued by {offered[0]!r}); using the default chain"
+        )
+        return chain
+
+    # -- the run ---------------------------------------------------------------------
+
+    def __call__(self) -> dict[str, Any]:
+        params = self.params
+        check_options(params)
+        self.mode = parse_mode(params["mode"])
+        self.uid = resolve_owner(params["owner"])
+        self.gid = resolve_group(params["group"])
+        destinations = self.destinations()
+        checked = dict(destinations)
+        if params["rotate_key"]:
+            checked["private_key_path"] = self.pending_key_path()  # same directory, written first
+        check_destinations(checked)
+        current = self.current_certificate()
+        before = snapshot(current)
+
+        if params["state_path"] and not params["order_uri"] and load_order_state(params["state_path"]) is None and current:
+            cert_state = read_state(params["cert_path"], "cert_path")
+            return self.nothing_in_flight(current, (cert_state.content or b"").decode("ascii", "replace"))
+
+        csr_der: bytes | None = None
+        csr_public: bytes | None = None
+        if params["csr_path"]:
+            csr_der, csr_public = self.read_csr()
+
+        if self.check_mode and not order_recorded(params["order_uri"], params["state_path"]):
+            return self.would_finalize(None, None, destinations, before)
+
+        account = self.connect()
+        order, order_state = find_order(account, params["order_uri"], params["state_path"])
+        if csr_public is not None:
+            self.check_csr(order, csr_der, csr_public, account)
+
+        if order.status == "pending":
+            raise AcmeError(
+                f"The order {order.uri} is pending: not every name is validated yet; validate first with certfleet.acme.acme_challenge_proof (validate: true)",
+                order_uri=order.uri,
+                status=order.status,
+            )
+        if order.status == "invalid" or not order.usable:
+            problem = order.error or {}
+            detail = problem.get("detail") or problem.get("type") or "the CA gave no reason"
+            raise AcmeError(
+                f"The order {order.uri} is {order.status}: {detail}; start a new order with certfleet.acme.acme_order",
+                order_uri=order.uri,
+                status=order.status,
+                problem=order.error,
+            )
+
+        # The key the CSR is (or was) made with; candidates when the order was finalized earlier.
+        key: PrivateKey | None = None
+        key_pem: bytes | None = None
+        candidates: list[tuple[PrivateKey, bytes, bool]] = []  # (key, pem, rotated)
+        if params["private_key_path"]:
+            existing = self.read_key(params["private_key_path"], "private_key_path", account)
+            if order.status == "ready":
+                if existing is None or params["rotate_key"]:
+                    key = generate_private_key(params["key_type"])
+                    key_pem = key.private_pem()
+                    self.key_generated = existing is None
+                    self.key_rotated = existing is not None
+                else:
+                    key, key_pem = existing
+            else:
+                if existing is not None:
+                    candidates.append((existing[0], existing[1], False))
+                pending = self.read_key(self.pending_key_path(), "private_key_path", account)
+                if pending is not None:
+                    candidates.append((pending[0], pending[1], True))
+
+        if order.status == "ready":
+            if self.check_mode:
+                return self.would_finalize(order, order_state, destinations, before)
+            if key is not None and key_pem is not None:
+                self.save_new_key_early(key_pem)
+                csr_der = build_csr(key, order.identifiers)
+            order = finalize(account, order, csr_der or b"")
+            self.finalized = True
+        if order.status == "processing":
+            order = poll_order(account, order, self.poller(float(params["wait_timeout"]), f"the CA to issue the certificate of {order.uri}"))
+        if order.status != "valid" or not order.certificate:
+            problem = order.error or {}
+            raise AcmeError(
+                f"The order {order.uri} ended {order.status} instead of valid: {problem.get('detail') or problem.get('type') or 'the CA gave no reason'}",
+                order_uri=order.uri,
+                status=order.status,
+                problem=order.error,
+            )
+
+        pem, alternates = download_certificate(account, order.certificate)
+        chain = self.pick_chain(account, pem, alternates)
+        info = certificate_info(chain[0])
+
+        # Which key is the certificate for?
+        if key is None and candidates:
+            match = next((c for c in candidates if key_public_der(c[0]) == info.public_key_der), None)
+            if match is None:
+                raise AcmeError(
+                    f"The certificate of the order {order.uri} is for a key that is neither private_key_path "
+                    f"{params['private_key_path']} nor a pending rotated key; start a new order with certfleet.acme.acme_order",
+                    order_uri=order.uri,
+                )
+            key, key_pem, self.key_rotated = match
+        elif key is None and params["private_key_path"]:
+            raise AcmeError(
+                f"The order {order.uri} was finalized with a key this run does not have (private_key_path "
+                f"{params['private_key_path']} does not exist); start a new order with certfleet.acme.acme_order",
+                order_uri=order.uri,
+            )
+        expected_public = key_public_der(key) if key is not None else csr_public
+        self.verify(order, chain, info, expected_public)
+
+        files = self.write_files(destinations, chain, key_pem)
+        state_removed = self.remove_state(order, order_state)
+        return self.result(
+            order=order,
+            identifiers=order.identifiers,
+            info=info,
+            chain=chain,
+            files=files,
+            state_removed=state_removed,
+            before=before,
+        )
+
+    def poller(self, timeout: float, what: str) -> Poller:
+        """The bounded wait while the order is processing (tests replace it to drive a fake clock)."""
+        return Poller(timeout, what)
+
+    def read_csr(self) -> tuple[bytes, bytes]:
+        path = self.params["csr_path"]
+        state = read_state(path, "csr_path")
+        if not state.exists or not state.content:
+            raise AcmeOptionError("csr_path", f"csr_path {path} does not exist or is empty")
+        csr_der, self.csr_identifiers, public = load_csr(state.content, "csr_path")
+        return csr_der, public
+
+    def check_csr(self, order: Order, csr_der: bytes | None, csr_public: bytes, account: Account) -> None:
+        path = self.params["csr_path"]
+        if csr_public == key_public_der(account.key):
+            raise AcmeOptionError("csr_path", f"csr_path {path} is signed with the account key; a certificate needs a key of its own")
+        if not same_names(self.csr_identifiers, order.identifiers):
+            raise AcmeOptionError(
+                "csr_path",
+                f"csr_path {path} names {', '.join(sorted(i.value for i in self.csr_identifiers)) or 'nothing'}, but the order "
+                f"{order.uri} is for {', '.join(sorted(i.value for i in order.identifiers))}; the names must be the same",
+            )
+
+    def save_new_key_early(self, key_pem: bytes) -> None:
+        """Keep a new key on disk before its CSR goes out, so an interrupted run can finish.
+
+        A missing key goes straight to private_key_path (no old key to protect); a rotated key
+        waits beside it in ``.next`` until its certificate is downloaded and checked.
+        """
+        if self.key_generated:
+            atomic_write(self.params["private_key_path"], key_pem, option="private_key_path", mode=PRIVATE_MODE, uid=self.uid, gid=self.gid)
+        elif self.key_rotated:
+            atomic_write(self.pending_key_path(), key_pem, option="private_key_path", mode=PRIVATE_MODE, uid=self.uid, gid=self.gid)
+
+    def verify(self, order: Order, chain: list[str], info: CertificateInfo, expected_public: bytes | None) -> None:
+        """Check the certificate before any file is touched."""
+        if expected_public is not None and info.public_key_der != expected_public:
+            raise AcmeError(
+                f"The certificate of the order {order.uri} is not for the key of this run's CSR; nothing was written",
+                order_uri=order.uri,
+            )
+        if not same_names(info.identifiers, order.identifiers):
+            raise AcmeError(
+                f"The certificate names {', '.join(sorted(i.value for i in info.identifiers))}, but the order is for "
+                f"{', '.join(sorted(i.value for i in order.identifiers))}; nothing was written",
+                order_uri=order.uri,
+            )
+        if len(chain) > 1 and directly_issued_by(chain[0], chain[1]) is False:
+            raise AcmeError(
+                f"The chain the CA sent for the order {order.uri} does not sign the certificate; nothing was written",
+                order_uri=order.uri,
+            )
+        if len(chain) == 1 and self.params["chain_path"]:
+            self.warn("The CA sent the certificate without a chain; chain_path is written empty")
+
+    def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None) -> dict[str, bool]:
+        contents = file_contents(chain, key_pem, self.mode)
+        files: dict[str, bool] = {}
+        written: list[str] = []
+        for option, path in destinations.items():
+            if option not in contents:
+                continue
+            content, mode = contents[option]
+            if self.check_mode:
+                files[option] = needs_write(path, content, mode, self.uid, self.gid, option)
+                continue
+            try:
+                files[option] = atomic_write(path, content, option=option, mode=mode, uid=self.uid, gid=self.gid)
+            except AcmeError as error:
+                if written:
+                    error.msg += f" (already written: {', '.join(written)}; run again to finish, the order stays recorded)"
+                    error.args = (error.msg,)
+                raise
+            if files[option]:
+                written.append(option)
+        if "private_key_path" in files and (self.key_generated or self.key_rotated):
+            files["private_key_path"] = True  # generated this run (possibly written before finalizing)
+        if self.params["private_key_path"] and not self.check_mode:
+            self.remove_pending_key()
+        return files
+
+    def remove_pending_key(self) -> None:
+        try:
+            os.unlink(self.pending_key_path())
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self.warn(f"could not remove the used rotated key {self.pending_key_path()}: {exc.strerror}")
+
+    def remove_state(self, order: Order, order_state: OrderState | None) -> bool:
+        """Remove the state file of this order once every file is written (the order is done)."""
+        path = self.params["state_path"]
+        if not path or order_state is None or order_state.orderUri != order.uri:
+            return False
+        if self.check_mode:
+            return True
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise AcmeOptionError("state_path", f"every file is written, but state_path {path} could not be removed: {exc.strerror}; remove it") from None
+        return True
+
+    def would_finalize(
+        self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Check mode: what the real run would do (order None: acme_order ran in check mode too)."""
+        self.finalized = True
+        key_path = self.params["private_key_path"]
+        if key_path and not os.path.exists(key_path):
+            self.key_generated = True
+        result = self.result(
+            order=order,
+            identifiers=order.identifiers if order else [],
+            info=None,
+            chain=[],
+            files={option: True for option in destinations},
+            state_removed=order is not None and order_state is not None and order_state.orderUri == order.uri,
+            before=before,
+        )
+        if order is None:
+            result["msg"] = "No order yet (acme_order ran in check mode): the real run would finalize it and write the files"
+        return result
+
+    def result(
+        self,
+        *,
+        order: Order | None,
+        identifiers: list[Identifier],
+        info: CertificateInfo | None,
+        chain: list[str],
+        files: dict[str, bool],
+        state_removed: bool,
+        before: dict[str, Any],
+    ) -> dict[str, Any]:
+        changed = any(files.values()) or state_removed or self.finalized
+        result: dict[str, Any] = {
+            "changed": changed,
+            "order_uri": order.uri if order else None,
+            "status": order.status if order else None,
+            "finalized": self.finalized,
+            "identifiers": [i.value for i in identifiers],
+            "serial": info.serial if info else None,
+            "alternates": self.alternates,
+            "preferred_chain_found": self.preferred_found,
+            "key_generated": self.key_generated,
+            "key_rotated": self.key_rotated,
+            "state_removed": state_removed,
+            "files": {option: {"path": self.params[option], "changed": changed_file} for option, changed_file in files.items()},
+        }
+        if info is not None:
+            leaf = chain[0] if chain else ""
+            rest = "".join(chain[1:])
+            result.update(
+                not_before=timestamp(info.not_before),
+                not_after=timestamp(info.not_after),
+                issuer=info.issuer,
+                chain_issuer=chain_top_issuer(chain) if chain else None,
+                cert_pem=leaf,
+                chain_pem=rest,
+                fullchain_pem=leaf + rest,
+            )
+        if self.diff:
+            after = snapshot(info) if info is not None else {"serial": "(new certificate)", "not_after": None}
+            result["diff"] = {"before": before, "after": after}
+        return result

@@ -1,0 +1,303 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Validating the authorizations of an order (RFC 8555 sections 7.5 and 7.5.1), for acme_challenge_proof.
+
+One run finds the order, rebuilds for each pending authorization the very proof
+acme_order returned (``challenges.build_proof`` with the choices of the state file),
+self-tests them (one DNS lookup per record name: an apex and its wildcard share it),
+refuses authorizations that can never become valid, answers each pending challenge
+once with ``{}`` and polls every authorization together. A failure carries the order
+and every authorization in its task result.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+    Authorization,
+    Challenge,
+    Order,
+    Poller,
+    get_authorizations,
+    get_order,
+    poll_authorizations,
+    respond,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import (
+    DEFAULT_TIMEOUT,
+    SelfTestResult,
+    check_dns_txt,
+    check_http01,
+    parse_dns_resolver,
+    parse_http_node,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, order_recorded
+
+NEW_ORDER_ADVICE = (
+    "the CA never validates an invalid authorization again: fix the proof and create a new order with "
+    "certfleet.acme.acme_order (with state_path it replaces an invalid order by itself)"
+)
+
+
+def check_options(params: dict[str, Any]) -> None:
+    """Bounds and malformed nodes or servers fail before anything is sent to the CA."""
+    if params["self_test_attempts"] < 1:
+        raise AcmeOptionError("self_test_attempts", "self_test_attempts must be at least 1")
+    if params["self_test_delay"] < 0:
+        raise AcmeOptionError("self_test_delay", "self_test_delay must be zero or more seconds")
+    if params["wait_timeout"] < 0:
+        raise AcmeOptionError("wait_timeout", "wait_timeout must be zero or more seconds")
+    for raw in params["http_nodes"] or []:
+        parse_http_node(raw)
+    for raw in params["dns_resolvers"] or []:
+        parse_dns_resolver(raw)
+
+
+class Entry:
+    """What this run knows and did about one authorization (RFC 8555 section 7.1.4)."""
+
+    def __init__(self, authz: Authorization, challenge: Challenge | None) -> None:
+        self.authz = authz
+        self.challenge = challenge
+        self.proof: dict[str, Any] | None = None
+        self.self_test: SelfTestResult | None = None
+        self.answered = False
+
+    @property
+    def identifier(self) -> str:
+        return self.authz.identifier.value
+
+    @property
+    def to_answer(self) -> bool:
+        """Pending, and its challenge was never answered (RFC 8555 section 7.5.1: answer once)."""
+        return self.authz.status == "pending" and self.challenge is not None and self.challenge.status == "pending"
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """The CA's problem for an authorization that is not valid (RFC 8555 section 8, ``error``)."""
+        if self.authz.status == "valid":
+            return None
+        if self.challenge is not None and self.challenge.error:
+            return self.challenge.error
+        failed = self.authz.failed_challenge
+        return failed.error if failed else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "wildcard": self.authz.identifier.wildcard,
+            "status": self.authz.status,
+            "authorization_uri": self.authz.uri,
+            "challenge_uri": self.challenge.url if self.challenge else None,
+            "answered": self.answered,
+            "proof": self.proof,
+            "self_test": self.self_test.to_dict() if self.self_test else None,
+            "error": self.error,
+        }
+
+
+class ValidationRun:
+    """One run: find the order, self-test the proofs, answer, poll, report.
+
+    ``params`` are acme_challenge_proof's options; ``connect`` returns the account to
+    use (called only when the CA is needed); ``warn`` receives warnings for the task.
+    Calling the run returns the task result or raises ``AcmeError`` whose fields carry
+    the same result.
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        *,
+        connect: Callable[[], Account],
+        warn: Callable[[str], None],
+        check_mode: bool = False,
+        diff: bool = False,
+    ) -> None:
+        self.params = params
+        self.connect = connect
+        self.warn = warn
+        self.check_mode = check_mode
+        self.diff = diff
+        self.challenge_type = ""
+        self.order: Order | None = None
+        self.entries: list[Entry] = []
+        self.before: dict[str, str] = {}
+
+    def __call__(self) -> dict[str, Any]:
+        params = self.params
+        check_options(params)
+        if self.check_mode and not order_recorded(params["order_uri"], params["state_path"]):
+            result = self.result(changed=bool(params["validate"]))
+            result["msg"] = "No order yet (acme_order ran in check mode): the real run would self-test and validate its proofs"
+            return result
+        account = self.connect()
+        order, order_state = find_order(account, params["order_uri"], params["state_path"])
+        self.order = order
+        if order_state is not None and order_state.orderUri != order.uri:
+            self.warn(
+                f"state_path {params['state_path']} records another order ({order_state.orderUri}); "
+                f"its choices are ignored for {order.uri}"
+            )
+            order_state = None
+        self.challenge_type = params["challenge"] or (order_state.challenge if order_state else "")
+        if not self.challenge_type:
+            raise AcmeOptionError("challenge", "give challenge (http-01, dns-01 or dns-persist-01) with order_uri; no state_path records it")
+
+        # CAs shuffle authorizations (Pebble on purpose): report them in the order the names were asked for.
+        names = order_state.identifiers if order_state else [identifier.value for identifier in order.identifiers]
+        position = {name: index for index, name in enumerate(names)}
+        authorizations = sorted(get_authorizations(account, order), key=lambda a: position.get(a.identifier.value, len(position)))
+        self.entries = [Entry(authz, authz.challenge(self.challenge_type)) for authz in authorizations]
+        self.before = self.statuses()
+        self.refuse_unusable()
+        self.build_proofs(account, order_state)
+
+        to_answer = [entry for entry in self.entries if entry.to_answer]
+        if params["self_test"]:
+            self.run_self_tests(to_answer)
+        if not params["validate"]:
+            return self.result(changed=False)
+        if self.check_mode:
+            for entry in to_answer:
+                entry.answered = True
+            return self.result(changed=bool(to_answer))
+
+        self.validate(account, to_answer)
+        failed = [entry for entry in self.entries if entry.authz.status not in ("valid", "pending")]
+        if failed:
+            raise self.failure(
+                "Validation failed: "
+                + "; ".join(f"{entry.identifier} is {entry.authz.status} ({format_problem(entry.error)})" for entry in failed)
+                + f". {NEW_ORDER_ADVICE[0].upper()}{NEW_ORDER_ADVICE[1:]}",
+                changed=bool(to_answer),
+            )
+        return self.result(changed=bool(to_answer))
+
+    def statuses(self) -> dict[str, str]:
+        return {entry.identifier: entry.authz.status for entry in self.entries}
+
+    def refuse_unusable(self) -> None:
+        """An authorization that is invalid (or expired, deactivated, revoked) can never become valid (section 7.1.6)."""
+        dead = [entry for entry in self.entries if entry.authz.status not in ("pending", "valid")]
+        if dead:
+            raise self.failure(
+                "Nothing was submitted: "
+                + "; ".join(f"{entry.identifier} is already {entry.authz.status} ({format_problem(entry.error)})" for entry in dead)
+                + f"; {NEW_ORDER_ADVICE}",
+                changed=False,
+            )
+        for entry in self.entries:
+            if entry.authz.status == "pending" and entry.challenge is None:
+                raise AcmeOptionError(
+                    "challenge",
+                    f"the CA does not offer {self.challenge_type} for {entry.identifier}; it offers "
+                    f"{', '.join(entry.authz.available_challenges) or 'nothing'}: choose one of them with challenge",
+                )
+
+    def build_proofs(self, account: Account, order_state: OrderState | None) -> None:
+        """The very proofs acme_order returned (RFC 8555 section 8.1), including its dns-persist-01 choices."""
+        extra = order_state.extra if order_state else {}
+        wildcard_bases = {i.base for i in self.order.identifiers if i.wildcard} if self.order else set()
+        thumbprint = account.key.thumbprint()
+        for entry in self.entries:
+            if not entry.to_answer or entry.challenge is None:
+                continue
+            entry.proof = build_proof(
+                self.challenge_type,
+                entry.authz.identifier,
+                entry.challenge.raw,
+                thumbprint,
+                account.require_uri(),
+                issuer_domain_name=extra.get("issuer_domain_name"),
+                policy_wildcard=bool(extra.get("persist_policy_wildcard")) or entry.authz.identifier.base in wildcard_bases,
+                persist_until=extra.get("persist_until"),
+            )
+
+    def run_self_tests(self, to_answer: list[Entry]) -> None:
+        """Check every proof is published (RFC 8555 sections 8.3 and 8.4) before anything is answered."""
+        params = self.params
+        bounds = {
+            "attempts": params["self_test_attempts"],
+            "delay": float(params["self_test_delay"]),
+            # The self-test waits on the user's servers as long as on the CA.
+            "timeout": float(params["request_timeout"] or DEFAULT_TIMEOUT),
+        }
+        if self.challenge_type == "http-01":
+            for entry in to_answer:
+                entry.self_test = check_http01(entry.proof or {}, nodes=params["http_nodes"], **bounds)
+        else:
+            # One lookup per record name with every value at once: an apex and its wildcard share it.
+            by_name: dict[str, list[Entry]] = {}
+            for entry in to_answer:
+                by_name.setdefault((entry.proof or {})["name"], []).append(entry)
+            for name, group in by_name.items():
+                values = list(dict.fromkeys(entry.proof["value"] for entry in group if entry.proof))
+                result = check_dns_txt(name, values, resolvers=params["dns_resolvers"], challenge=self.challenge_type, **bounds)
+                for entry in group:
+                    entry.self_test = result
+        failed = [entry for entry in to_answer if entry.self_test is not None and not entry.self_test.ok]
+        if failed:
+            shown: dict[str, list[str]] = {}
+            for entry in failed:
+                message = entry.self_test.message if entry.self_test else "not tested"
+                shown.setdefault(message, []).append(entry.identifier)
+            raise self.failure(
+                "Self-test failed, nothing was submitted to the CA: "
+                + " | ".join(f"{', '.join(names)}: {message}" for message, names in shown.items()),
+                changed=False,
+            )
+
+    def validate(self, account: Account, to_answer: list[Entry]) -> None:
+        """Answer every pending challenge once (RFC 8555 section 7.5.1), then poll every authorization still pending together."""
+        try:
+            for entry in to_answer:
+                if entry.challenge is not None:
+                    entry.challenge = respond(account, entry.challenge)
+                    entry.answered = True
+            waiting = [entry.authz for entry in self.entries if entry.authz.status == "pending"]
+            if waiting:
+                names = ", ".join(authz.identifier.value for authz in waiting)
+                poller = self.poller(float(self.params["wait_timeout"]), f"the CA to validate {names}")
+                by_uri = {authz.uri: authz for authz in poll_authorizations(account, waiting, poller)}
+                for entry in self.entries:
+                    if entry.authz.uri in by_uri:
+                        entry.authz = by_uri[entry.authz.uri]
+                        entry.challenge = entry.authz.challenge(self.challenge_type) or entry.challenge
+            if self.order is not None:
+                self.order = get_order(account, self.order.uri)
+        except AcmeError as error:
+            if isinstance(error, AcmeOptionError):
+                raise
+            raise self.failure(error.msg, changed=any(entry.answered for entry in self.entries), **error.fields) from None
+
+    def poller(self, timeout: float, what: str) -> Poller:
+        """The bounded wait of the polling (tests replace it to drive a fake clock)."""
+        return Poller(timeout, what)
+
+    def diff_after(self) -> dict[str, str]:
+        if self.check_mode:
+            return {entry.identifier: "valid" if entry.answered else entry.authz.status for entry in self.entries}
+        return self.statuses()
+
+    def result(self, *, changed: bool) -> dict[str, Any]:
+        """The task result: the order and every authorization (with the diff when asked)."""
+        result: dict[str, Any] = {
+            "changed": changed,
+            "order_uri": self.order.uri if self.order else None,
+            "order_status": self.order.status if self.order else None,
+            "challenge": self.challenge_type,
+            "authorizations": [entry.to_dict() for entry in self.entries],
+        }
+        if self.diff:
+            result["diff"] = {"before": {"authorizations": self.before}, "after": {"authorizations": self.diff_after()}}
+        return result
+
+    def failure(self, msg: str, *, changed: bool, **fields: Any) -> AcmeError:
+        """An error whose task result still carries the order and every authorization."""
+        fields.update(self.result(changed=changed))
+        return AcmeError(msg, **fields)

@@ -1,0 +1,506 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Tests of finalization.py: what acme_finalize does with an order (RFC 8555 sections 7.4 and 7.4.2)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import finalization
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import key_public_der
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_decode
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import (
+    FinalizeRun,
+    check_destinations,
+    check_options,
+    destinations,
+    file_contents,
+    pending_key_path,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, parse_mode
+
+CA = "https://ca.test"
+ACCOUNT_URI = f"{CA}/acct/1"
+ORDER_URI = f"{CA}/order/1"
+FINALIZE_URI = f"{ORDER_URI}/finalize"
+CERT_URI = f"{CA}/cert/1"
+ALT_URI = f"{CA}/cert/1/alt"
+NAMES = ["a.example.test", "b.example.test"]
+
+
+# -- fakes ----------------------------------------------------------------------------
+
+
+class Reply:
+    """One answer of the fake CA: JSON data, or a PEM body with alternate links."""
+
+    def __init__(self, data: Any = None, *, body: str | None = None, links: list[str] | None = None) -> None:
+        self.data = data
+        self.body = body.encode("ascii") if body is not None else json.dumps(data).encode("utf-8")
+        self._links = links or []
+        self.url = ""
+        self.status = 200
+        self.headers: dict[str, str] = {}
+        self.location = None
+
+    def json(self) -> Any:
+        return self.data
+
+    def links(self, rel: str) -> list[str]:
+        return list(self._links) if rel == "alternate" else []
+
+
+class FakeAccount:
+    """An account whose POSTs are answered from per-URL queues (data, Reply, or a callable of the payload)."""
+
+    def __init__(self, routes: dict[str, list[Any]]) -> None:
+        self.key = generate_private_key("ec256")
+        self.uri = ACCOUNT_URI
+        self.routes = {url: list(answers) for url, answers in routes.items()}
+        self.posts: list[tuple[str, Any]] = []
+
+    def require_uri(self) -> str:
+        return self.uri
+
+    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> Reply:
+        self.posts.append((url, payload))
+        queue = self.routes.get(url)
+        assert queue, f"unexpected POST to {url} ({context})"
+        answer = queue.pop(0)
+        if callable(answer):
+            answer = answer(payload)
+        return answer if isinstance(answer, Reply) else Reply(answer)
+
+
+def order_json(status: str, certificate: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "status": status,
+        "identifiers": [{"type": "dns", "value": name} for name in NAMES],
+        "authorizations": [],
+        "finalize": FINALIZE_URI,
+    }
+    if certificate:
+        data["certificate"] = certificate
+    return data
+
+
+class Issuer:
+    """A root and an intermediate built with cryptography; the intermediate can be cross-signed by another root."""
+
+    def __init__(self) -> None:
+        self.intermediate_key = ec.generate_private_key(ec.SECP256R1())
+        self.roots = {name: ec.generate_private_key(ec.SECP256R1()) for name in ("Root A", "Root B")}
+
+    @staticmethod
+    def _name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def _sign(self, builder: x509.CertificateBuilder, key: Any) -> str:
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    def _builder(self, subject: x509.Name, issuer: x509.Name, public_key: Any) -> x509.CertificateBuilder:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=90))
+        )
+
+    def intermediate(self, root: str) -> str:
+        builder = self._builder(self._name("Intermediate"), self._name(root), self.intermediate_key.public_key()).add_extension(
+            x509.BasicConstraints(ca=True, path_length=0), critical=True
+        )
+        return self._sign(builder, self.roots[root])
+
+    def leaf(self, public_key: Any, names: list[str]) -> str:
+        builder = self._builder(self._name(names[0]), self._name("Intermediate"), public_key).add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False
+        )
+        return self._sign(builder, self.intermediate_key)
+
+
+def csr_public_key(payload: dict[str, Any]) -> Any:
+    return x509.load_der_x509_csr(b64url_decode(payload["csr"])).public_key()
+
+
+def params(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "order_uri": None,
+        "state_path": str(tmp_path / "order.json"),
+        "private_key_path": str(tmp_path / "cert.key"),
+        "key_type": "ec256",
+        "rotate_key": False,
+        "csr_path": None,
+        "cert_path": str(tmp_path / "cert.pem"),
+        "chain_path": str(tmp_path / "chain.pem"),
+        "fullchain_path": str(tmp_path / "fullchain.pem"),
+        "mode": "0644",
+        "owner": None,
+        "group": None,
+        "preferred_chain": None,
+        "wait_timeout": 60,
+    }
+    values.update(overrides)
+    return values
+
+
+def record_order(tmp_path: Any) -> str:
+    path = str(tmp_path / "order.json")
+    save_order_state(path, OrderState(ORDER_URI, NAMES, "http-01", CA, ACCOUNT_URI))
+    return path
+
+
+def make_run(values: dict[str, Any], account: FakeAccount, warnings: list[str] | None = None, **kwargs: Any) -> FinalizeRun:
+    return FinalizeRun(values, connect=lambda: account, warn=(warnings if warnings is not None else []).append, **kwargs)
+
+
+def read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def issuing_ca(issuer: Issuer, names: list[str] | None = None, keys: list[Any] | None = None) -> dict[str, list[Any]]:
+    """Routes of a CA that finalizes a ready order and issues for the CSR's key (recorded in ``keys``)."""
+    seen = keys if keys is not None else []
+    names = names or NAMES
+
+    def on_finalize(payload: dict[str, Any]) -> dict[str, Any]:
+        seen.append(csr_public_key(payload))
+        return order_json("valid", CERT_URI)
+
+    def on_download(payload: Any) -> Reply:
+        return Reply(body=issuer.leaf(seen[-1], names) + issuer.intermediate("Root A"))
+
+    return {ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [on_download]}
+
+
+# -- options and destinations -----------------------------------------------------------
+
+
+def test_destinations_are_in_write_order_certificate_last(tmp_path: Any) -> None:
+    values = params(tmp_path)
+    assert list(destinations(values)) == ["private_key_path", "chain_path", "fullchain_path", "cert_path"]
+    assert list(destinations(params(tmp_path, chain_path=None, private_key_path=None))) == ["fullchain_path", "cert_path"]
+    assert pending_key_path("/etc/ssl/x.key") == "/etc/ssl/x.key.next"
+
+
+def test_same_file_twice_names_the_later_option(tmp_path: Any) -> None:
+    with pytest.raises(AcmeOptionError) as caught:
+        check_options(params(tmp_path, fullchain_path=str(tmp_path / "cert.pem")))
+    assert caught.value.option == "cert_path"
+    assert caught.value.msg == f"cert_path {tmp_path / 'cert.pem'} is the same file as fullchain_path; give each file its own path"
+    os.symlink(str(tmp_path / "cert.pem"), str(tmp_path / "link.pem"))
+    with pytest.raises(AcmeOptionError) as caught:
+        check_options(params(tmp_path, state_path=str(tmp_path / "link.pem")))
+    assert caught.value.option == "state_path"
+    check_options(params(tmp_path))  # distinct paths pass
+
+
+def test_rotate_key_needs_private_key_path_and_wait_timeout_positive(tmp_path: Any) -> None:
+    with pytest.raises(AcmeOptionError) as caught:
+        check_options(params(tmp_path, private_key_path=None, csr_path=str(tmp_path / "x.csr"), rotate_key=True))
+    assert caught.value.option == "rotate_key"
+    with pytest.raises(AcmeOptionError) as caught:
+        check_options(params(tmp_path, wait_timeout=0))
+    assert caught.value.option == "wait_timeout"
+
+
+def test_destination_whose_parent_is_a_file(tmp_path: Any) -> None:
+    (tmp_path / "plain").write_text("x")
+    path = str(tmp_path / "plain" / "cert.pem")
+    with pytest.raises(AcmeOptionError) as caught:
+        check_destinations({"cert_path": path})
+    assert caught.value.option == "cert_path"
+    assert caught.value.msg == f"cert_path {path}: {tmp_path / 'plain'} is not a directory"
+
+
+def test_destination_in_a_missing_directory(tmp_path: Any) -> None:
+    path = str(tmp_path / "missing" / "chain.pem")
+    with pytest.raises(AcmeOptionError) as caught:
+        check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path})
+    assert caught.value.option == "chain_path"
+    assert caught.value.msg == f"chain_path {path}: the directory {tmp_path / 'missing'} does not exist; create it first"
+
+
+def test_destination_that_is_a_directory(tmp_path: Any) -> None:
+    with pytest.raises(AcmeOptionError) as caught:
+        check_destinations({"fullchain_path": str(tmp_path)})
+    assert caught.value.msg == f"fullchain_path {tmp_path} is a directory; give a file path"
+
+
+def test_bad_destination_fails_before_connecting(tmp_path: Any) -> None:
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    values = params(tmp_path, chain_path=str(tmp_path / "nowhere" / "chain.pem"))
+    with pytest.raises(AcmeOptionError) as caught:
+        FinalizeRun(values, connect=connect, warn=lambda msg: None)()
+    assert caught.value.option == "chain_path"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0644", 0o644), ("644", 0o644), ("0o600", 0o600), (420, 0o644), (" 0640 ", 0o640)])
+def test_parse_mode(value: Any, expected: int) -> None:
+    assert parse_mode(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0844", "", "rw-r--r--", "077777", True, 0o17777])
+def test_parse_mode_refuses(value: Any) -> None:
+    with pytest.raises(AcmeOptionError) as caught:
+        parse_mode(value)
+    assert caught.value.option == "mode"
+
+
+def test_file_contents() -> None:
+    contents = file_contents(["LEAF\n", "INT\n", "ROOT\n"], b"KEY", 0o640)
+    assert contents == {
+        "chain_path": (b"INT\nROOT\n", 0o640),
+        "fullchain_path": (b"LEAF\nINT\nROOT\n", 0o640),
+        "cert_path": (b"LEAF\n", 0o640),
+        "private_key_path": (b"KEY", PRIVATE_MODE),
+    }
+    assert "private_key_path" not in file_contents(["LEAF\n"], None, 0o644)
+    assert file_contents(["LEAF\n"], None, 0o644)["chain_path"] == (b"", 0o644)
+
+
+# -- issuing ------------------------------------------------------------------------------
+
+
+def test_generated_key_full_run_writes_everything_and_removes_state(tmp_path: Any) -> None:
+    issuer = Issuer()
+    keys: list[Any] = []
+    state_path = record_order(tmp_path)
+    account = FakeAccount(issuing_ca(issuer, keys=keys))
+    result = make_run(params(tmp_path), account, diff=True)()
+
+    key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
+    assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert os.stat(str(tmp_path / "cert.key")).st_mode & 0o777 == 0o600
+    assert os.stat(str(tmp_path / "cert.pem")).st_mode & 0o777 == 0o644
+    assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
+    assert read(str(tmp_path / "fullchain.pem")).decode() == result["cert_pem"] + result["chain_pem"]
+    chain = x509.load_pem_x509_certificate(read(str(tmp_path / "chain.pem")))
+    assert chain.subject.rfc4514_string() == "CN=Intermediate"
+    assert chain.issuer.rfc4514_string() == "CN=Root A"
+    assert read(str(tmp_path / "chain.pem")).decode() == result["chain_pem"]
+    assert x509.load_pem_x509_certificate(read(str(tmp_path / "cert.pem"))).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) == key_public_der(key)
+    assert not os.path.exists(state_path)
+    assert result["changed"] is True
+    assert result["finalized"] is True
+    assert result["key_generated"] is True
+    assert result["key_rotated"] is False
+    assert result["state_removed"] is True
+    assert result["identifiers"] == NAMES
+    assert result["chain_issuer"] == "Root A"
+    assert {option: entry["changed"] for option, entry in result["files"].items()} == {
+        "private_key_path": True,
+        "chain_path": True,
+        "fullchain_path": True,
+        "cert_path": True,
+    }
+    assert result["diff"]["before"] == {"serial": None, "not_after": None}
+    assert result["diff"]["after"]["serial"] == result["serial"]
+
+
+def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_path: Any) -> None:
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    key_path = str(tmp_path / "cert.key")
+    old_key = generate_private_key("ec256")
+    with open(key_path, "wb") as handle:
+        handle.write(old_key.private_pem())
+    os.chmod(key_path, 0o600)
+
+    # The CA issues a certificate that does not name what was ordered: nothing may be replaced.
+    keys: list[Any] = []
+    account = FakeAccount(issuing_ca(issuer, names=["other.example.test"], keys=keys))
+    with pytest.raises(AcmeError) as caught:
+        make_run(params(tmp_path, rotate_key=True), account)()
+    assert caught.value.msg.startswith("The certificate names other.example.test, but the order is for a.example.test, b.example.test")
+    assert read(key_path) == old_key.private_pem()
+    pending = load_private_key(read(key_path + ".next"), "private_key_path")
+    new_public = keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert key_public_der(pending) == new_public != key_public_der(old_key)
+    assert not os.path.exists(str(tmp_path / "cert.pem"))
+    assert os.path.exists(state_path)
+
+    # The rerun finds the order valid and a certificate for the pending key: it installs that key.
+    rerun = FakeAccount({
+        ORDER_URI: [order_json("valid", CERT_URI)],
+        CERT_URI: [Reply(body=issuer.leaf(keys[0], NAMES) + issuer.intermediate("Root A"))],
+    })
+    result = make_run(params(tmp_path, rotate_key=True), rerun)()
+    assert read(key_path) == pending.private_pem()
+    assert not os.path.exists(key_path + ".next")
+    assert result["key_rotated"] is True
+    assert result["key_generated"] is False
+    assert result["finalized"] is False
+    assert result["files"]["private_key_path"]["changed"] is True
+    assert not os.path.exists(state_path)
+    assert [url for url, payload in rerun.posts] == [ORDER_URI, CERT_URI]
+
+
+def test_certificate_for_an_unknown_key_writes_nothing(tmp_path: Any) -> None:
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    key_path = str(tmp_path / "cert.key")
+    key = generate_private_key("ec256")
+    with open(key_path, "wb") as handle:
+        handle.write(key.private_pem())
+    stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
+    account = FakeAccount({
+        ORDER_URI: [order_json("valid", CERT_URI)],
+        CERT_URI: [Reply(body=issuer.leaf(stranger, NAMES) + issuer.intermediate("Root A"))],
+    })
+    with pytest.raises(AcmeError) as caught:
+        make_run(params(tmp_path), account)()
+    assert "is for a key that is neither private_key_path" in caught.value.msg
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "order.json"]
+    assert read(key_path) == key.private_pem()
+    assert os.path.exists(state_path)
+
+
+def test_preferred_chain_picks_the_alternate(tmp_path: Any) -> None:
+    issuer = Issuer()
+    record_order(tmp_path)
+    keys: list[Any] = []
+
+    def on_finalize(payload: dict[str, Any]) -> dict[str, Any]:
+        keys.append(csr_public_key(payload))
+        return order_json("valid", CERT_URI)
+
+    leaf_holder: dict[str, str] = {}
+
+    def default(payload: Any) -> Reply:
+        leaf_holder["leaf"] = issuer.leaf(keys[0], NAMES)
+        return Reply(body=leaf_holder["leaf"] + issuer.intermediate("Root A"), links=[ALT_URI])
+
+    def alternate(payload: Any) -> Reply:
+        return Reply(body=leaf_holder["leaf"] + issuer.intermediate("Root B"))
+
+    account = FakeAccount({ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [default], ALT_URI: [alternate]})
+    warnings: list[str] = []
+    result = make_run(params(tmp_path, preferred_chain="Root B"), account, warnings)()
+    assert result["preferred_chain_found"] is True
+    assert result["alternates"] == 1
+    assert result["chain_issuer"] == "Root B"
+    assert read(str(tmp_path / "chain.pem")).decode() == result["chain_pem"]
+    assert warnings == []
+
+
+def test_preferred_chain_not_offered_warns_and_keeps_the_default(tmp_path: Any) -> None:
+    issuer = Issuer()
+    record_order(tmp_path)
+    keys: list[Any] = []
+    account = FakeAccount(issuing_ca(issuer, keys=keys))
+    warnings: list[str] = []
+    result = make_run(params(tmp_path, preferred_chain="Root Z"), account, warnings)()
+    assert result["preferred_chain_found"] is False
+    assert result["chain_issuer"] == "Root A"
+    assert warnings == [
+        "preferred_chain 'Root Z' matches none of the 1 chain(s) the CA offers (default chain issued by 'Root A'); using the default chain"
+    ]
+
+
+def test_state_is_kept_when_a_file_could_not_be_written(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    real_write = finalization.atomic_write
+
+    def failing_write(path: str, content: bytes, *, option: str, **kwargs: Any) -> bool:
+        if option == "cert_path":
+            raise AcmeOptionError(option, f"cert_path {path}: No space left on device; the existing file was left as it was")
+        return real_write(path, content, option=option, **kwargs)
+
+    monkeypatch.setattr(finalization, "atomic_write", failing_write)
+    with pytest.raises(AcmeOptionError) as caught:
+        make_run(params(tmp_path), FakeAccount(issuing_ca(issuer)))()
+    # The key was written before finalizing (unchanged since), then the chain files: the certificate failed.
+    assert caught.value.msg.endswith("(already written: chain_path, fullchain_path; run again to finish, the order stays recorded)")
+    assert os.path.exists(state_path)
+    assert os.path.exists(str(tmp_path / "fullchain.pem"))
+    assert not os.path.exists(str(tmp_path / "cert.pem"))
+
+
+def test_pending_order_is_refused(tmp_path: Any) -> None:
+    record_order(tmp_path)
+    account = FakeAccount({ORDER_URI: [order_json("pending")]})
+    with pytest.raises(AcmeError) as caught:
+        make_run(params(tmp_path), account)()
+    assert caught.value.msg.startswith(f"The order {ORDER_URI} is pending: not every name is validated yet")
+    assert account.posts == [(ORDER_URI, None)]
+    assert not os.path.exists(str(tmp_path / "cert.key"))
+
+
+def test_nothing_in_flight_leaves_the_certificate(tmp_path: Any) -> None:
+    issuer = Issuer()
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "cert.pem").write_text(issuer.leaf(key.public_key(), NAMES))
+
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    warnings: list[str] = []
+    result = FinalizeRun(params(tmp_path), connect=connect, warn=warnings.append)()
+    assert result["changed"] is False
+    assert result["msg"].startswith(f"No order in flight (state_path {tmp_path / 'order.json'} does not exist)")
+    assert result["identifiers"] == NAMES
+    assert all(entry["changed"] is False for entry in result["files"].values())
+    assert f"chain_path {tmp_path / 'chain.pem'} does not exist; it is written with the next certificate" in warnings
+
+
+def test_check_mode_predicts_without_writing(tmp_path: Any) -> None:
+    state_path = record_order(tmp_path)
+    account = FakeAccount({ORDER_URI: [order_json("ready")]})
+    result = make_run(params(tmp_path), account, check_mode=True, diff=True)()
+    assert result["changed"] is True
+    assert result["finalized"] is True
+    assert result["key_generated"] is True
+    assert result["state_removed"] is True
+    assert result["diff"]["after"] == {"serial": "(new certificate)", "not_after": None}
+    assert os.path.exists(state_path)
+    assert sorted(os.listdir(str(tmp_path))) == ["order.json"]
+    assert account.posts == [(ORDER_URI, None)]
+
+
+def test_check_mode_without_order_does_not_connect(tmp_path: Any) -> None:
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    result = FinalizeRun(params(tmp_path, state_path=None), connect=connect, warn=lambda msg: None, check_mode=True)()
+    assert result["order_uri"] is None
+    assert result["identifiers"] == []
+    assert result["key_generated"] is True
+    assert result["files"] == {option: {"path": str(tmp_path / name), "changed": True} for option, name in (
+        ("private_key_path", "cert.key"), ("chain_path", "chain.pem"), ("fullchain_path", "fullchain.pem"), ("cert_path", "cert.pem")
+    )}
+    assert sorted(os.listdir(str(tmp_path))) == []
+    assert result["msg"].startswith("No order yet (acme_order ran in check mode)")
+    assert result["changed"] is True
+
+
+def test_state_of_another_order_is_not_removed(tmp_path: Any) -> None:
+    issuer = Issuer()
+    state_path = str(tmp_path / "order.json")
+    save_order_state(state_path, OrderState(f"{CA}/order/other", NAMES, "http-01", CA, ACCOUNT_URI))
+    result = make_run(params(tmp_path, order_uri=ORDER_URI), FakeAccount(issuing_ca(issuer)))()
+    assert result["state_removed"] is False
+    assert os.path.exists(state_path)
+    assert os.path.exists(str(tmp_path / "cert.pem"))

@@ -1,0 +1,386 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Tests of validation.py: what acme_challenge_proof does with an order (RFC 8555 section 7.5.1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import validation
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import dns01_value, key_authorization
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Poller
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import SelfTestResult
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
+
+CA = "https://ca.test"
+ACCOUNT_URI = f"{CA}/acct/1"
+ORDER_URI = f"{CA}/order/1"
+UNAUTHORIZED = {"type": "urn:ietf:params:acme:error:unauthorized", "detail": "no TXT record", "status": 403}
+
+
+class FakeResponse:
+    """What ``Account.post`` returns, as far as order.py reads it."""
+
+    def __init__(self, url: str, data: Any, headers: dict[str, str] | None = None) -> None:
+        self.url = url
+        self.status = 200
+        self.headers = headers or {}
+        self.body = json.dumps(data).encode("utf-8")
+        self._data = data
+
+    def json(self) -> Any:
+        return self._data
+
+    @property
+    def location(self) -> str | None:
+        return None
+
+    def links(self, rel: str) -> list[str]:
+        return []
+
+
+class FakeAccount:
+    """An account whose POSTs are answered from per-URL queues, and recorded."""
+
+    def __init__(self, routes: dict[str, list[Any]]) -> None:
+        self.key = generate_private_key("ec256")
+        self.uri = ACCOUNT_URI
+        self.routes = {url: list(answers) for url, answers in routes.items()}
+        self.posts: list[tuple[str, Any]] = []
+
+    def require_uri(self) -> str:
+        return self.uri
+
+    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> FakeResponse:
+        self.posts.append((url, payload))
+        queue = self.routes.get(url)
+        assert queue, f"unexpected POST to {url} ({context})"
+        return FakeResponse(url, queue.pop(0))
+
+    def answers_to(self, url: str) -> list[Any]:
+        return [payload for posted, payload in self.posts if posted == url]
+
+
+def order_json(names: list[str], authzs: list[str], status: str = "pending") -> dict[str, Any]:
+    return {
+        "status": status,
+        "identifiers": [{"type": "dns", "value": name} for name in names],
+        "authorizations": authzs,
+        "finalize": f"{ORDER_URI}/finalize",
+    }
+
+
+def authz_json(name: str, status: str, challenges: list[dict[str, Any]], wildcard: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {"identifier": {"type": "dns", "value": name}, "status": status, "challenges": challenges}
+    if wildcard:
+        data["wildcard"] = True
+    return data
+
+
+def challenge(kind: str, url: str, token: str, status: str = "pending", error: dict[str, Any] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": kind, "url": url, "token": token, "status": status}
+    if error:
+        data["error"] = error
+    return data
+
+
+def params(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "order_uri": ORDER_URI,
+        "state_path": None,
+        "challenge": "dns-01",
+        "self_test": False,
+        "self_test_attempts": 3,
+        "self_test_delay": 0,
+        "http_nodes": None,
+        "dns_resolvers": None,
+        "validate": True,
+        "wait_timeout": 60,
+        "request_timeout": 5,
+    }
+    values.update(overrides)
+    return values
+
+
+def make_run(account: FakeAccount, clock: Any, warnings: list[str] | None = None, **kwargs: Any) -> ValidationRun:
+    run = ValidationRun(
+        kwargs.pop("params", None) or params(),
+        connect=lambda: account,
+        warn=(warnings if warnings is not None else []).append,
+        **kwargs,
+    )
+    run.poller = lambda timeout, what: Poller(timeout, what, clock=clock.time, sleep=clock.sleep)  # type: ignore[method-assign]
+    return run
+
+
+def ok_result(name: str, values: list[str]) -> SelfTestResult:
+    return SelfTestResult("dns-01", name, True, 1, 3, values, [], f"{name} has {values}")
+
+
+# -- self-tests ---------------------------------------------------------------------
+
+
+def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [order_json(["example.test", "*.example.test"], [f"{CA}/authz/w", f"{CA}/authz/a"])],
+        f"{CA}/authz/w": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/w", "tok-w")], wildcard=True)],
+        f"{CA}/authz/a": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+    })
+    lookups: list[tuple[str, list[str]]] = []
+
+    def fake_check(name: str, values: list[str], **kwargs: Any) -> SelfTestResult:
+        lookups.append((name, values))
+        return ok_result(name, values)
+
+    monkeypatch.setattr(validation, "check_dns_txt", fake_check)
+    result = make_run(account, clock, params=params(self_test=True, validate=False))()
+
+    thumbprint = account.key.thumbprint()
+    assert lookups == [("_acme-challenge.example.test", [dns01_value("tok-a", thumbprint), dns01_value("tok-w", thumbprint)])]
+    # Reported in the order the names were asked for, not the CA's order.
+    assert [a["identifier"] for a in result["authorizations"]] == ["example.test", "*.example.test"]
+    assert [a["proof"]["value"] for a in result["authorizations"]] == [dns01_value("tok-a", thumbprint), dns01_value("tok-w", thumbprint)]
+    assert result["authorizations"][0]["self_test"] == result["authorizations"][1]["self_test"]
+    assert result["changed"] is False
+    assert [url for url, payload in account.posts if payload is not None] == []
+
+
+def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+    })
+
+    def fake_check(name: str, values: list[str], **kwargs: Any) -> SelfTestResult:
+        return SelfTestResult("dns-01", name, False, 3, 3, values, [], "expected abc, saw nothing")
+
+    monkeypatch.setattr(validation, "check_dns_txt", fake_check)
+    with pytest.raises(AcmeError) as caught:
+        make_run(account, clock, params=params(self_test=True))()
+    assert caught.value.msg == "Self-test failed, nothing was submitted to the CA: a.example.test: expected abc, saw nothing"
+    assert caught.value.fields["changed"] is False
+    assert caught.value.fields["authorizations"][0]["self_test"]["ok"] is False
+    assert account.answers_to(f"{CA}/chall/a") == []
+
+
+def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
+    })
+    seen: list[dict[str, Any]] = []
+
+    def fake_http(proof: dict[str, Any], **kwargs: Any) -> SelfTestResult:
+        seen.append(proof)
+        return SelfTestResult("http-01", "a.example.test", True, 1, 3, proof["content"], [], "ok")
+
+    monkeypatch.setattr(validation, "check_http01", fake_http)
+    make_run(account, clock, params=params(challenge="http-01", self_test=True, validate=False))()
+    assert len(seen) == 1
+    assert seen[0]["content"] == key_authorization("tok-a", account.key.thumbprint())
+
+
+# -- unusable authorizations ---------------------------------------------------------
+
+
+def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"])],
+        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+        f"{CA}/authz/b": [authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)])],
+    })
+    with pytest.raises(AcmeError) as caught:
+        make_run(account, clock)()
+    assert caught.value.msg == (
+        "Nothing was submitted: b.example.test is already invalid (urn:ietf:params:acme:error:unauthorized: no TXT record); "
+        + validation.NEW_ORDER_ADVICE
+    )
+    assert caught.value.fields["changed"] is False
+    assert [a["status"] for a in caught.value.fields["authorizations"]] == ["pending", "invalid"]
+    assert caught.value.fields["authorizations"][1]["error"] == UNAUTHORIZED
+    # Only POST-as-GET: the order and the two authorizations.
+    assert account.posts == [(ORDER_URI, None), (f"{CA}/authz/a", None), (f"{CA}/authz/b", None)]
+
+
+def test_challenge_type_not_offered_names_the_option(clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
+    })
+    with pytest.raises(AcmeOptionError) as caught:
+        make_run(account, clock)()
+    assert caught.value.option == "challenge"
+    assert "does not offer dns-01 for a.example.test; it offers http-01" in caught.value.msg
+
+
+# -- answering and polling ------------------------------------------------------------
+
+
+def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [
+            order_json(["a.example.test", "b.example.test", "c.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"]),
+            order_json(["a.example.test", "b.example.test", "c.example.test"], [], status="ready"),
+        ],
+        f"{CA}/authz/a": [
+            authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")]),
+            authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")]),
+            authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")]),
+        ],
+        # Already answered by an earlier run: polled, never answered again.
+        f"{CA}/authz/b": [
+            authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "processing")]),
+            authz_json("b.example.test", "valid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "valid")]),
+        ],
+        f"{CA}/authz/c": [authz_json("c.example.test", "valid", [challenge("dns-01", f"{CA}/chall/c", "tok-c", "valid")])],
+        f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+    })
+    result = make_run(account, clock, diff=True)()
+
+    assert account.answers_to(f"{CA}/chall/a") == [{}]
+    assert account.answers_to(f"{CA}/chall/b") == []
+    assert account.answers_to(f"{CA}/chall/c") == []
+    # a: fetched, polled twice (pending, valid); b: fetched, polled once; c: fetched only.
+    assert len(account.answers_to(f"{CA}/authz/a")) == 3
+    assert len(account.answers_to(f"{CA}/authz/b")) == 2
+    assert len(account.answers_to(f"{CA}/authz/c")) == 1
+    assert result["changed"] is True
+    assert result["order_status"] == "ready"
+    assert [(a["identifier"], a["status"], a["answered"]) for a in result["authorizations"]] == [
+        ("a.example.test", "valid", True),
+        ("b.example.test", "valid", False),
+        ("c.example.test", "valid", False),
+    ]
+    assert result["authorizations"][1]["proof"] is None
+    assert result["diff"] == {
+        "before": {"authorizations": {"a.example.test": "pending", "b.example.test": "pending", "c.example.test": "valid"}},
+        "after": {"authorizations": {"a.example.test": "valid", "b.example.test": "valid", "c.example.test": "valid"}},
+    }
+    assert len(clock.waits) == 2  # two polling rounds, on the fake clock
+
+
+def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [
+            order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"]),
+            order_json(["a.example.test", "b.example.test"], [], status="invalid"),
+        ],
+        f"{CA}/authz/a": [
+            authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")]),
+            authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")]),
+        ],
+        f"{CA}/authz/b": [
+            authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b")]),
+            authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)]),
+        ],
+        f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+        f"{CA}/chall/b": [challenge("dns-01", f"{CA}/chall/b", "tok-b", "processing")],
+    })
+    with pytest.raises(AcmeError) as caught:
+        make_run(account, clock)()
+    assert caught.value.msg.startswith(
+        "Validation failed: b.example.test is invalid (urn:ietf:params:acme:error:unauthorized: no TXT record). The CA never validates"
+    )
+    assert caught.value.fields["changed"] is True
+    assert caught.value.fields["order_status"] == "invalid"
+    # One polling round each: neither is polled after reaching valid or invalid.
+    assert len(account.answers_to(f"{CA}/authz/a")) == 2
+    assert len(account.answers_to(f"{CA}/authz/b")) == 2
+    assert len(clock.waits) == 1
+
+
+def test_polling_timeout_keeps_the_result(clock: Any) -> None:
+    pending_a = authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")])
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])] + [pending_a] * 50,
+        f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+    })
+    with pytest.raises(AcmeError) as caught:
+        make_run(account, clock, params=params(wait_timeout=10))()
+    assert caught.value.msg.startswith("Timed out after wait_timeout (10 s) waiting for the CA to validate a.example.test")
+    assert caught.value.fields["changed"] is True
+    assert caught.value.fields["authorizations"][0]["answered"] is True
+    assert sum(clock.waits) <= 10
+
+
+def test_check_mode_answers_nothing(clock: Any) -> None:
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+    })
+    result = make_run(account, clock, check_mode=True, diff=True)()
+    assert result["changed"] is True
+    assert result["authorizations"][0]["answered"] is True
+    assert result["diff"]["after"] == {"authorizations": {"a.example.test": "valid"}}
+    assert account.answers_to(f"{CA}/chall/a") == []
+
+
+def test_check_mode_without_order_does_not_connect(tmp_path: Any, clock: Any) -> None:
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    run = ValidationRun(
+        params(order_uri=None, state_path=str(tmp_path / "missing.json")), connect=connect, warn=lambda msg: None, check_mode=True
+    )
+    result = run()
+    assert result["changed"] is True
+    assert result["order_uri"] is None
+    assert result["msg"].startswith("No order yet (acme_order ran in check mode)")
+
+
+def test_state_file_of_another_order_is_ignored_with_a_warning(tmp_path: Any, clock: Any) -> None:
+    state_path = str(tmp_path / "order.json")
+    save_order_state(state_path, OrderState(f"{CA}/order/other", ["a.example.test"], "http-01", CA, ACCOUNT_URI))
+    account = FakeAccount({
+        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"]), order_json(["a.example.test"], [], status="ready")],
+        f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")])],
+    })
+    warnings: list[str] = []
+    result = make_run(account, clock, warnings, params=params(state_path=state_path))()
+    assert warnings == [f"state_path {state_path} records another order ({CA}/order/other); its choices are ignored for {ORDER_URI}"]
+    assert result["challenge"] == "dns-01"
+    assert result["changed"] is False
+    assert result["order_status"] == "ready"
+    assert [payload for url, payload in account.posts if payload is not None] == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("self_test_attempts", 0, "self_test_attempts must be at least 1"),
+        ("self_test_delay", -1, "self_test_delay must be zero or more seconds"),
+        ("wait_timeout", -1, "wait_timeout must be zero or more seconds"),
+    ],
+)
+def test_bounds_fail_before_connecting(option: str, value: int, message: str) -> None:
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    with pytest.raises(AcmeOptionError) as caught:
+        ValidationRun(params(**{option: value}), connect=connect, warn=lambda msg: None)()
+    assert (caught.value.option, caught.value.msg) == (option, message)
+
+
+def test_format_problem_lists_subproblems() -> None:
+    problem = {
+        "type": "urn:ietf:params:acme:error:rejectedIdentifier",
+        "detail": "two names refused",
+        "subproblems": [
+            {"type": "urn:ietf:params:acme:error:caa", "detail": "CAA forbids", "identifier": {"type": "dns", "value": "a.test"}},
+            {"detail": "no type"},
+        ],
+    }
+    assert format_problem(problem) == (
+        "urn:ietf:params:acme:error:rejectedIdentifier: two names refused; "
+        "a.test urn:ietf:params:acme:error:caa: CAA forbids; ? ?: no type"
+    )
+    assert format_problem(None) == "the CA gave no problem document"
+    assert format_problem({}) == "the CA gave no problem document"
+    assert format_problem({"detail": "x"}) == "(no type): x"
