@@ -298,19 +298,15 @@ authorizations:
 
 from typing import Any
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_argument_spec,
-    account_from_params,
     account_module_kwargs,
-    client_from_params,
     server_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
 
 
@@ -332,20 +328,11 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def run(module: AnsibleModule) -> ValidationRun:
-    """The core's run for the module's options: the account only when the CA is needed."""
-
-    def connect() -> Account:
-        return account_from_params(module.params, client_from_params(module.params, ANSIBLE_VERSION), module.warn)
-
-    return ValidationRun(module.params, connect=connect, warn=module.warn, check_mode=module.check_mode, diff=module._diff)
-
-
 def main() -> None:
     # order_uri or state_path is checked by state.find_order, not by required_one_of: in check
     # mode a chain passes the null order_uri of an order acme_order did not create.
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
-    run_module(module, run(module))
+    run_module(module, core_run(module, ValidationRun))
 
 
 if __name__ == "__main__":

@@ -300,20 +300,16 @@ msg:
 
 from typing import Any
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_argument_spec,
-    account_from_params,
     account_module_kwargs,
-    client_from_params,
     server_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module
 
 CERT_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
 DEFAULT_MODE = "0644"
@@ -350,18 +346,9 @@ def module_kwargs() -> dict[str, Any]:
     return kwargs
 
 
-def run(module: AnsibleModule) -> FinalizeRun:
-    """The core's run for the module's options: the account only when the CA is needed."""
-
-    def connect() -> Account:
-        return account_from_params(module.params, client_from_params(module.params, ANSIBLE_VERSION), module.warn)
-
-    return FinalizeRun(module.params, connect=connect, warn=module.warn, check_mode=module.check_mode, diff=module._diff)
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **module_kwargs())
-    run_module(module, run(module))
+    run_module(module, core_run(module, FinalizeRun))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import account_from_params, client_from_params
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import REQUESTS_IMPORT_ERROR
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import CRYPTOGRAPHY_IMPORT_ERROR
@@ -28,3 +31,15 @@ def run_module(module: AnsibleModule, body: Callable[[], dict[str, Any]]) -> Non
     except AcmeError as error:
         module.fail_json(**error.to_result())
     module.exit_json(**result)
+
+
+def core_run(module: AnsibleModule, run_class: Callable[..., Callable[[], dict[str, Any]]]) -> Callable[[], dict[str, Any]]:
+    """A core run (``ValidationRun``, ``FinalizeRun``) for the module's options.
+
+    The account is made only when the run needs the CA, with one client for the run.
+    """
+
+    def connect() -> Account:
+        return account_from_params(module.params, client_from_params(module.params, ANSIBLE_VERSION), module.warn)
+
+    return run_class(module.params, connect=connect, warn=module.warn, check_mode=module.check_mode, diff=module._diff)
