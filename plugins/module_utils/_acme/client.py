@@ -330,7 +330,7 @@ class AcmeClient:
     def _too_late(self, problem: AcmeProblem, wait: float, context: str) -> AcmeProblem:
         when = datetime.now(timezone.utc).timestamp() + wait
         retry_at = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        late = AcmeProblem(
+        return AcmeProblem(
             url=problem.url,
             status=problem.status,
             problem_type=problem.problem_type,
@@ -338,14 +338,12 @@ class AcmeClient:
             subproblems=problem.subproblems,
             retry_after=wait,
             context=context,
+            hint=(
+                f"The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond the "
+                f"retry_timeout of {self.retry_timeout:g} s; run again after that time"
+            ),
+            retry_at=retry_at,
         )
-        late.msg = (
-            f"{problem.msg}. The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond the "
-            f"retry_timeout of {self.retry_timeout:g} s; run again after that time"
-        )
-        late.fields["retry_at"] = retry_at
-        late.args = (late.msg,)
-        return late
 
     def _problem(self, response: AcmeResponse, context: str) -> AcmeProblem:
         """RFC 7807 problem document to ``AcmeProblem``; tolerant of missing fields and non-JSON bodies."""

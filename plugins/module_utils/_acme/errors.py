@@ -63,6 +63,8 @@ class AcmeProblem(AcmeError):
         subproblems: list[dict[str, Any]] | None = None,
         retry_after: float | None = None,
         context: str | None = None,
+        hint: str | None = None,
+        retry_at: str | None = None,
     ) -> None:
         self.url = url
         self.status = status
@@ -70,8 +72,10 @@ class AcmeProblem(AcmeError):
         self.detail = detail
         self.subproblems = subproblems or []
         self.retry_after = retry_after
+        message = self._message(context)
         super().__init__(
-            self._message(context),
+            f"{message}. {hint}" if hint else message,
+            retry_at=retry_at,
             problem={
                 "type": problem_type,
                 "detail": detail,
@@ -97,15 +101,16 @@ class AcmeProblem(AcmeError):
         if self.problem_type:
             parts.append(f"{self.problem_type}:")
         parts.append(self.detail or "(the server gave no detail)")
-        text = " ".join(parts)
-        for sub in self.subproblems:
-            if not isinstance(sub, dict):
-                text += f"; {sub}"
-                continue
-            identifier = sub.get("identifier")
-            value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
-            text += "; {} {}: {}".format(value, sub.get("type", "?"), sub.get("detail", "(no detail)"))
-        return text
+        return " ".join(parts) + "".join(f"; {describe_subproblem(sub)}" for sub in self.subproblems)
+
+
+def describe_subproblem(sub: Any) -> str:
+    """``identifier type: detail`` of one subproblem (RFC 8555 section 6.7.1)."""
+    if not isinstance(sub, dict):
+        return str(sub)
+    identifier = sub.get("identifier")
+    value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
+    return f"{value} {sub.get('type', '?')}: {sub.get('detail', '(no detail)')}"
 
 
 def format_problem(problem: dict[str, Any] | None) -> str:
@@ -113,9 +118,5 @@ def format_problem(problem: dict[str, Any] | None) -> str:
     if not problem:
         return "the CA gave no problem document"
     text = f"{problem.get('type') or '(no type)'}: {problem.get('detail') or '(no detail)'}"
-    for sub in problem.get("subproblems") or []:
-        if isinstance(sub, dict):
-            identifier = sub.get("identifier")
-            value = identifier.get("value", "?") if isinstance(identifier, dict) else (identifier or "?")
-            text += f"; {value} {sub.get('type', '?')}: {sub.get('detail', '(no detail)')}"
-    return text
+    subproblems = [sub for sub in problem.get("subproblems") or [] if isinstance(sub, dict)]
+    return text + "".join(f"; {describe_subproblem(sub)}" for sub in subproblems)
