@@ -239,11 +239,10 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
     validate_contacts,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    account_argument_spec,
+    account_module_argument_spec,
     account_module_kwargs,
     client_from_params,
     load_account_key,
-    server_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
@@ -258,9 +257,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage impor
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = server_argument_spec()
-    spec.update(account_argument_spec())
-    spec.update(
+    return account_module_argument_spec(
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         allow_creation={"type": "bool", "default": True},
         contacts={"type": "list", "elements": "str"},
@@ -279,7 +276,6 @@ def argument_spec() -> dict[str, Any]:
         new_account_key_content={"type": "str", "no_log": True},
         new_account_key_passphrase={"type": "str", "no_log": True},
     )
-    return spec
 
 
 def _snapshot(state: AccountState | None, key: PrivateKey | None) -> dict[str, Any]:

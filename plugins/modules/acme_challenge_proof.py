@@ -301,9 +301,8 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    account_argument_spec,
+    account_module_argument_spec,
     account_module_kwargs,
-    server_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module
@@ -311,9 +310,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation im
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = server_argument_spec()
-    spec.update(account_argument_spec())
-    spec.update(
+    return account_module_argument_spec(
         order_uri={"type": "str"},
         state_path={"type": "path"},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES)},
@@ -325,7 +322,6 @@ def argument_spec() -> dict[str, Any]:
         validate={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 120},
     )
-    return spec
 
 
 def main() -> None:

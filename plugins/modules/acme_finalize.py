@@ -303,9 +303,8 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    account_argument_spec,
+    account_module_argument_spec,
     account_module_kwargs,
-    server_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
@@ -316,9 +315,7 @@ DEFAULT_MODE = "0644"
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = server_argument_spec()
-    spec.update(account_argument_spec())
-    spec.update(
+    return account_module_argument_spec(
         order_uri={"type": "str"},
         state_path={"type": "path"},
         private_key_path={"type": "path"},
@@ -334,7 +331,6 @@ def argument_spec() -> dict[str, Any]:
         preferred_chain={"type": "str"},
         wait_timeout={"type": "int", "default": 120},
     )
-    return spec
 
 
 def module_kwargs() -> dict[str, Any]:

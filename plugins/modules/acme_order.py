@@ -287,11 +287,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    account_argument_spec,
     account_from_params,
+    account_module_argument_spec,
     account_module_kwargs,
     client_from_params,
-    server_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
     bind_lines,
@@ -320,9 +319,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = server_argument_spec()
-    spec.update(account_argument_spec())
-    spec.update(
+    return account_module_argument_spec(
         identifiers={"type": "list", "elements": "str", "required": True},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES), "default": "http-01"},
         profile={"type": "str"},
@@ -334,7 +331,6 @@ def argument_spec() -> dict[str, Any]:
         persist_until={"type": "int"},
         dns_ttl={"type": "int", "default": 60},
     )
-    return spec
 
 
 class OrderRun:

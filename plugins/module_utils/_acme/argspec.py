@@ -42,6 +42,14 @@ def account_argument_spec() -> dict[str, dict[str, Any]]:
     }
 
 
+def account_module_argument_spec(**options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A module's whole spec: the server and account groups plus its own ``options``."""
+    spec = server_argument_spec()
+    spec.update(account_argument_spec())
+    spec.update(options)
+    return spec
+
+
 def account_module_kwargs() -> dict[str, Any]:
     """``AnsibleModule`` keyword arguments that go with ``account_argument_spec``."""
     return {
