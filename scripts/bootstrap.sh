@@ -11,8 +11,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# System packages the scripts and tests use. Later test-bed services (bind9, nginx, ...) go here.
-APT_PACKAGES=(ca-certificates curl jq rsync debian-archive-keyring shellcheck)
+# System packages the scripts and tests use: tools, the fleet's DNS server (BIND: named,
+# tsig-keygen, named-checkconf, dig) and web servers (nginx serves the fleet; haproxy and apache2
+# are there for the deploy role's config-test commands). Their services are not started by us:
+# the test bed runs its own instances with its own configs and ports.
+APT_PACKAGES=(
+    ca-certificates curl jq rsync debian-archive-keyring shellcheck
+    bind9 bind9-utils bind9-dnsutils nginx haproxy apache2
+)
 
 # Pebble 2.10 is the first release with dns-persist-01; bookworm only ships 2.4, so we take the
 # binary from unstable. The tested version wins; a newer one is accepted with a warning because

@@ -1,6 +1,12 @@
-"""Generate a throwaway CA and a localhost server certificate for Pebble's HTTPS listeners.
+"""Throwaway TLS material for the test bed.
 
-Usage: gen_tls.py OUTDIR  -> OUTDIR/ca.pem, OUTDIR/cert.pem, OUTDIR/key.pem (0600)
+Usage:
+  gen_tls.py OUTDIR [IP]
+      a CA and a server certificate for Pebble's HTTPS listeners (localhost, ::1, 127.0.0.1 and IP):
+      OUTDIR/ca.pem, OUTDIR/cert.pem, OUTDIR/key.pem (0600)
+  gen_tls.py --placeholder OUTDIR NAME
+      a self-signed certificate a simulated fleet host serves before anything was deployed:
+      OUTDIR/fullchain.pem, OUTDIR/cert.pem, OUTDIR/privkey.pem (0600), subject CN=NAME
 
 The CA key is never written: nothing else may ever be signed by this CA, and clients only need
 ca.pem to trust the ACME directory (the `ca_path` option of the modules).
@@ -35,7 +41,10 @@ def _write(path: Path, data: bytes, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def main(outdir: Path) -> None:
+def main(outdir: Path, extra_ip: str | None = None) -> None:
+    server_names = list(SERVER_NAMES)
+    if extra_ip and ipaddress.ip_address(extra_ip) not in {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}:
+        server_names.append(x509.IPAddress(ipaddress.ip_address(extra_ip)))
     outdir.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     # Backdated a little so a slightly skewed clock does not reject a certificate made seconds ago.
@@ -70,7 +79,7 @@ def main(outdir: Path) -> None:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(SERVER_NAMES), critical=False)
+        .add_extension(x509.SubjectAlternativeName(server_names), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -82,7 +91,33 @@ def main(outdir: Path) -> None:
     _write(outdir / "key.pem", key_pem, 0o600)
 
 
+def placeholder(outdir: Path, name: str) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    outdir.mkdir(parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
+    _write(outdir / "privkey.pem", key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), 0o600)
+    _write(outdir / "cert.pem", cert.public_bytes(pem), 0o644)
+    _write(outdir / "fullchain.pem", cert.public_bytes(pem), 0o644)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    if len(args) == 3 and args[0] == "--placeholder":
+        placeholder(Path(args[1]), args[2])
+    elif len(args) in (1, 2) and not args[0].startswith("-"):
+        main(Path(args[0]), args[1] if len(args) == 2 else None)
+    else:
         sys.exit(__doc__)
-    main(Path(sys.argv[1]))

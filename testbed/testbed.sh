@@ -1,32 +1,46 @@
 #!/usr/bin/env bash
-# The local ACME test bed, all on 127.0.0.1:
-#   challtestsrv  pebble-challtestsrv: DNS on :8053 (Pebble's resolver), management on :8055,
-#                 http-01 responder on :5002, tls-alpn-01 responder on :5001
-#   pebble        ACME directory https://127.0.0.1:14000/dir, management https://127.0.0.1:15000
-#   pebble-eab    ACME directory https://127.0.0.1:14001/dir requiring External Account Binding,
-#                 management https://127.0.0.1:15001
+# The local test bed: an ACME CA and a simulated fleet, all on loopback addresses ($NET.x,
+# default 127.0.0.x):
+#   challtestsrv  pebble-challtestsrv: mock DNS on $NET.1:8053, management on :8055, http-01
+#                 responder on :5002, tls-alpn-01 responder on :5001
+#   named         BIND 9, authoritative for the fleet zone (fleet.test) on $NET.1:8054, accepting
+#                 TSIG-signed dynamic updates; every other name is forwarded to challtestsrv's DNS.
+#                 Pebble resolves through it, so both the fleet's real records and challtestsrv's
+#                 mock records validate.
+#   pebble        ACME directory https://$NET.1:14000/dir, management https://$NET.1:15000
+#   pebble-eab    ACME directory https://$NET.1:14001/dir requiring External Account Binding,
+#                 management https://$NET.1:15001
+#   nginx         the fleet hosts web1..web3 on $NET.2..$NET.4, each with an http-01 webroot on
+#                 Pebble's httpPort (:5002) and a TLS server on :8443 for its deployed certificate.
+#                 www.fleet.test resolves to all three (a load-balanced name); webN.fleet.test to one.
 #
 # Usage (from anywhere; paths are relative to the repository root):
-#   testbed/testbed.sh start     start everything and wait until it answers. When all three
-#                                services already run and answer, this is a no-op (so several
-#                                make targets can share one test bed); anything half-running is
-#                                stopped and started fresh.
+#   testbed/testbed.sh start     start everything and wait until it answers. When all services
+#                                already run and answer, this is a no-op (so several make targets
+#                                and a second `make demo` share one test bed); anything
+#                                half-running is stopped, and a fresh start begins a fresh world:
+#                                new CA, new zone, placeholder certificates on the fleet hosts.
 #   testbed/testbed.sh restart   stop + start, e.g. to apply changed PEBBLE_* variables
 #   testbed/testbed.sh stop      stop everything; logs stay in .testbed/logs/
-#   testbed/testbed.sh status    what runs; exit 0 only when all three services answer
+#   testbed/testbed.sh status    what runs; exit 0 only when all services answer
 #   testbed/testbed.sh env       print .testbed/env (shell `export` lines for tests)
 #   testbed/testbed.sh vars      print the same values as Ansible vars (YAML)
 #   testbed/testbed.sh logs [N]  print the last N (default 30) lines of every log
 #
 # State lives in .testbed/: tls/ (throwaway CA + listener cert), the effective Pebble configs,
-# env (0600, holds the EAB HMAC keys), run/*.pid, and logs/*.log (kept after stop).
+# bind/ (named.conf, zone, journal, TSIG key), nginx/ (config, conf.d/ with one file per host),
+# fleet/webN/{webroot,tls}/ (what each simulated host serves), inventory.yml (the fleet as an
+# Ansible inventory), env (0600, holds the EAB and TSIG secrets), run/*.pid, and logs/*.log
+# (kept after stop).
 #
 # Environment:
 #   PEBBLE_VA_NOSLEEP, PEBBLE_WFE_NONCEREJECT, PEBBLE_AUTHZREUSE, PEBBLE_VA_ALWAYS_VALID, ...
 #       passed to both Pebbles untouched. None is set here: Pebble's defaults (5% rejected
 #       nonces, random sleeps before validation) are part of what the tests must survive.
+#   TESTBED_NET             first three octets of the loopback addresses (default 127.0.0); a
+#                           second checkout can run its own test bed beside this one on 127.0.1
 #   TESTBED_PEBBLE_STRICT   value for pebble -strict (default true)
-#   TESTBED_DNS_SERVER      resolver Pebble validates against (default 127.0.0.1:8053)
+#   TESTBED_DNS_SERVER      resolver Pebble validates against (default: named, $NET.1:8054)
 #   TESTBED_START_TIMEOUT   seconds to wait for the services to answer (default 30)
 set -euo pipefail
 
@@ -41,16 +55,48 @@ ENV_FILE=$STATE/env
 PEBBLE_CACHE=$ROOT/.cache/pebble
 PEBBLE_BIN=$PEBBLE_CACHE/current/usr/bin
 
-SERVICES=(challtestsrv pebble pebble-eab)
-DIRECTORY_URL=https://127.0.0.1:14000/dir
-EAB_DIRECTORY_URL=https://127.0.0.1:14001/dir
-PEBBLE_MGMT_URL=https://127.0.0.1:15000
-CHALLTESTSRV_URL=http://127.0.0.1:8055
-CHALLTESTSRV_DNS=127.0.0.1:8053
-# Pebble's httpPort: where it fetches http-01 tokens, served by challtestsrv.
-CHALLTESTSRV_HTTP01=127.0.0.1:5002
-DNS_SERVER=${TESTBED_DNS_SERVER:-$CHALLTESTSRV_DNS}
+BIND_DIR=$STATE/bind
+NGINX_DIR=$STATE/nginx
+FLEET=$STATE/fleet
+INVENTORY=$STATE/inventory.yml
+
+NET=${TESTBED_NET:-127.0.0}
+[[ $NET =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || { printf 'testbed: ERROR: TESTBED_NET=%s is not 127.X.Y\n' "$NET" >&2; exit 2; }
+IP=$NET.1
+
+SERVICES=(challtestsrv named pebble pebble-eab nginx)
+DIRECTORY_URL=https://$IP:14000/dir
+EAB_DIRECTORY_URL=https://$IP:14001/dir
+PEBBLE_MGMT_URL=https://$IP:15000
+CHALLTESTSRV_URL=http://$IP:8055
+CHALLTESTSRV_DNS=$IP:8053
+# Pebble's httpPort: where it fetches http-01 tokens. challtestsrv answers on $NET.1, the fleet
+# hosts' nginx on their own addresses.
+HTTP01_PORT=5002
+CHALLTESTSRV_HTTP01=$IP:$HTTP01_PORT
+BIND_PORT=8054
+BIND_DNS=$IP:$BIND_PORT
+DNS_SERVER=${TESTBED_DNS_SERVER:-$BIND_DNS}
 START_TIMEOUT=${TESTBED_START_TIMEOUT:-30}
+
+FLEET_ZONE=fleet.test
+FLEET_LB_NAME=www.$FLEET_ZONE
+FLEET_HOSTS=(web1 web2 web3)
+FLEET_TLS_PORT=8443
+TSIG_KEY_NAME=certfleet-tsig
+TSIG_ALGORITHM=hmac-sha256
+NGINX_CONF=$NGINX_DIR/nginx.conf
+# What a deploy runs on these hosts instead of `nginx -t` / `systemctl reload nginx`.
+NGINX_TEST_COMMAND="nginx -q -t -p $NGINX_DIR/ -c $NGINX_CONF -e $LOGS/nginx-error.log"
+NGINX_RELOAD_COMMAND="nginx -p $NGINX_DIR/ -c $NGINX_CONF -e $LOGS/nginx-error.log -s reload"
+
+host_address() {
+    local i
+    for i in "${!FLEET_HOSTS[@]}"; do
+        [[ ${FLEET_HOSTS[$i]} == "$1" ]] && { printf '%s.%d\n' "$NET" $((i + 2)); return; }
+    done
+    return 1
+}
 
 log() { printf 'testbed: %s\n' "$*"; }
 err() { printf 'testbed: ERROR: %s\n' "$*" >&2; }
@@ -66,9 +112,15 @@ pid_of() {
     [[ -f $pidfile ]] || return 1
     pid=$(<"$pidfile")
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    # A stale PID file may name a recycled PID: only trust it while it still runs one of our
-    # Pebble binaries.
-    [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$PEBBLE_CACHE"/*/usr/bin/pebble* ]] || return 1
+    # A stale PID file may name a recycled PID: only trust it while it still runs the binary
+    # this service was started with.
+    local exe
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    case $1 in
+        named) [[ $exe == "$(command -v named)" ]] ;;
+        nginx) [[ $exe == "$(command -v nginx)" ]] ;;
+        *) [[ $exe == "$PEBBLE_CACHE"/*/usr/bin/pebble* ]] ;;
+    esac || return 1
     printf '%s\n' "$pid"
 }
 
@@ -88,6 +140,13 @@ alive() { pid_alive "$(<"$RUN/$1.pid")"; }
 probe() {
     case $1 in
         challtestsrv) lcurl -o /dev/null "$CHALLTESTSRV_URL/" 2>/dev/null ;;
+        named) [[ -n $(dig +time=1 +tries=1 +short -p "$BIND_PORT" "@$IP" SOA "$FLEET_ZONE" 2>/dev/null) ]] ;;
+        nginx)
+            local h
+            for h in "${FLEET_HOSTS[@]}"; do
+                lcurl -o /dev/null "http://$(host_address "$h"):$HTTP01_PORT/" 2>/dev/null || return 1
+            done
+            ;;
         pebble) lcurl --cacert "$TLS/ca.pem" "$DIRECTORY_URL" 2>/dev/null | jq -e '.newNonce' >/dev/null 2>&1 ;;
         pebble-eab)
             lcurl --cacert "$TLS/ca.pem" "$EAB_DIRECTORY_URL" 2>/dev/null |
@@ -162,6 +221,127 @@ fail_start() {
     exit 1
 }
 
+# A fresh world on every real start: the CA is new, so the zone, the fleet's certificates and
+# whatever a demo kept about them would only describe a CA that no longer exists.
+reset_world() {
+    rm -rf "$BIND_DIR" "$NGINX_DIR" "$FLEET" "$INVENTORY" "$STATE/demo"
+    mkdir -p "$BIND_DIR" "$NGINX_DIR/conf.d" "$FLEET"
+}
+
+setup_bind() {
+    (umask 077 && tsig-keygen -a "$TSIG_ALGORITHM" "$TSIG_KEY_NAME" >"$BIND_DIR/tsig.key")
+    TSIG_SECRET=$(sed -n 's/^[[:space:]]*secret "\(.*\)";$/\1/p' "$BIND_DIR/tsig.key")
+    [[ -n $TSIG_SECRET ]] || fail_start named "tsig-keygen wrote no secret"
+
+    local h records=""
+    for h in "${FLEET_HOSTS[@]}"; do
+        records+=$(printf 'www      IN A   %s\n%-8s IN A   %s' "$(host_address "$h")" "$h" "$(host_address "$h")")$'\n'
+    done
+    cat >"$BIND_DIR/$FLEET_ZONE.zone" <<ZONE
+\$TTL 60
+@        IN SOA ns.$FLEET_ZONE. hostmaster.$FLEET_ZONE. 1 60 60 600 1
+@        IN NS  ns.$FLEET_ZONE.
+ns       IN A   $IP
+$records
+ZONE
+    # Forwarded answers are not cached (max-cache-ttl 0): tests change challtestsrv's mock
+    # records between validations and Pebble must see each change at once.
+    cat >"$BIND_DIR/named.conf" <<CONF
+include "$BIND_DIR/tsig.key";
+options {
+    directory "$BIND_DIR";
+    pid-file none;
+    session-keyfile "$BIND_DIR/session.key";
+    listen-on port $BIND_PORT { $IP; };
+    listen-on-v6 { none; };
+    recursion yes;
+    allow-query { 127.0.0.0/8; };
+    allow-recursion { 127.0.0.0/8; };
+    forward only;
+    forwarders { $IP port 8053; };
+    dnssec-validation no;
+    max-cache-ttl 0;
+    max-ncache-ttl 0;
+    notify no;
+};
+controls { };
+zone "$FLEET_ZONE" {
+    type primary;
+    file "$FLEET_ZONE.zone";
+    update-policy { grant $TSIG_KEY_NAME zonesub ANY; };
+};
+CONF
+    named-checkconf "$BIND_DIR/named.conf" >"$LOGS/named-checkconf.log" 2>&1 ||
+        fail_start named-checkconf "rejected $BIND_DIR/named.conf"
+}
+
+setup_fleet() {
+    local h addr user
+    user=$(id -un)
+    for h in "${FLEET_HOSTS[@]}"; do
+        addr=$(host_address "$h")
+        mkdir -p "$FLEET/$h/webroot/.well-known/acme-challenge"
+        # The certificate a host serves before the first deployment.
+        "$PY" "$ROOT/testbed/gen_tls.py" --placeholder "$FLEET/$h/tls" "$h.$FLEET_ZONE"
+        cat >"$NGINX_DIR/conf.d/$h.conf" <<SITE
+# $h: http-01 webroot on Pebble's httpPort, and the TLS server the deploy role installs into.
+server {
+    listen $addr:$HTTP01_PORT;
+    server_name _;
+    root $FLEET/$h/webroot;
+    location / { try_files \$uri =404; }
+}
+server {
+    listen $addr:$FLEET_TLS_PORT ssl;
+    server_name _;
+    ssl_certificate $FLEET/$h/tls/fullchain.pem;
+    ssl_certificate_key $FLEET/$h/tls/privkey.pem;
+    default_type text/plain;
+    return 200 "$h\n";
+}
+SITE
+    done
+    cat >"$NGINX_CONF" <<CONF
+# Written by testbed/testbed.sh; the hosts are in conf.d/.
+user $user;
+worker_processes 1;
+daemon off;
+pid $NGINX_DIR/nginx.pid;
+error_log $LOGS/nginx-error.log notice;
+events { worker_connections 128; }
+http {
+    # Which host (server address) answered what: tests read this to see every node was asked.
+    log_format fleet '\$server_addr:\$server_port \$remote_addr [\$time_local] "\$request" \$status '
+                     '\$body_bytes_sent "\$http_host" "\$http_user_agent"';
+    access_log $LOGS/nginx-access.log fleet;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    include $NGINX_DIR/conf.d/*.conf;
+}
+CONF
+    # Word splitting of the command is wanted: it is a command line, as a deploy would run it.
+    # shellcheck disable=SC2086
+    $NGINX_TEST_COMMAND >"$LOGS/nginx-configtest.log" 2>&1 || fail_start nginx-configtest "rejected $NGINX_CONF"
+
+    {
+        printf '# The simulated fleet of the test bed (testbed/testbed.sh); every host is local.\n'
+        printf 'all:\n  children:\n    web:\n      hosts:\n'
+        for h in "${FLEET_HOSTS[@]}"; do
+            printf '        %s:\n' "$h"
+            printf '          fleet_address: %s\n' "$(host_address "$h")"
+            printf '          fleet_webroot: %s\n' "$FLEET/$h/webroot"
+            printf '          fleet_tls_dir: %s\n' "$FLEET/$h/tls"
+        done
+        printf '      vars:\n'
+        printf '        ansible_connection: local\n'
+        printf '        ansible_python_interpreter: %s\n' "$PY"
+        printf '        fleet_tls_port: %s\n' "$FLEET_TLS_PORT"
+        printf '        fleet_http_port: %s\n' "$HTTP01_PORT"
+        printf '        fleet_nginx_test_command: %s\n' "$(jq -n --arg v "$NGINX_TEST_COMMAND" '$v')"
+        printf '        fleet_nginx_reload_command: %s\n' "$(jq -n --arg v "$NGINX_RELOAD_COMMAND" '$v')"
+    } >"$INVENTORY"
+}
+
 cmd_start() {
     if all_healthy; then
         log "already running (use restart to start afresh)"
@@ -173,8 +353,16 @@ cmd_start() {
         { err "no Pebble in $PEBBLE_CACHE/current; run scripts/bootstrap.sh"; exit 1; }
     [[ -x $PY ]] || { err "no $PY; run scripts/bootstrap.sh"; exit 1; }
 
+    local tool
+    for tool in named named-checkconf tsig-keygen dig nginx; do
+        command -v "$tool" >/dev/null || { err "no $tool; run scripts/bootstrap.sh"; exit 1; }
+    done
+
     mkdir -p "$TLS" "$RUN" "$LOGS"
-    "$PY" "$ROOT/testbed/gen_tls.py" "$TLS"
+    "$PY" "$ROOT/testbed/gen_tls.py" "$TLS" "$IP"
+    reset_world
+    setup_bind
+    setup_fleet
 
     # Fresh keys on every start: they are only valid for this run of the EAB Pebble.
     local kid1=certfleet-eab-1 kid2=certfleet-eab-2 hmac1 hmac2
@@ -183,12 +371,14 @@ cmd_start() {
 
     (
         umask 077
-        jq --arg cert "$TLS/cert.pem" --arg key "$TLS/key.pem" \
-            '.pebble.certificate = $cert | .pebble.privateKey = $key' \
+        jq --arg cert "$TLS/cert.pem" --arg key "$TLS/key.pem" --arg ip "$IP" \
+            '.pebble.certificate = $cert | .pebble.privateKey = $key
+             | .pebble.listenAddress = "\($ip):14000" | .pebble.managementListenAddress = "\($ip):15000"' \
             "$ROOT/testbed/pebble-config.json" >"$STATE/pebble-config.json"
-        jq --arg cert "$TLS/cert.pem" --arg key "$TLS/key.pem" \
+        jq --arg cert "$TLS/cert.pem" --arg key "$TLS/key.pem" --arg ip "$IP" \
             --arg kid1 "$kid1" --arg hmac1 "$hmac1" --arg kid2 "$kid2" --arg hmac2 "$hmac2" \
             '.pebble.certificate = $cert | .pebble.privateKey = $key
+             | .pebble.listenAddress = "\($ip):14001" | .pebble.managementListenAddress = "\($ip):15001"
              | .pebble.externalAccountMACKeys = {($kid1): $hmac1, ($kid2): $hmac2}' \
             "$ROOT/testbed/pebble-eab-config.json" >"$STATE/pebble-eab-config.json"
     )
@@ -202,17 +392,19 @@ cmd_start() {
     # HTTPS http-01 are off because nothing uses them (DoH would also need its own certificate).
     spawn challtestsrv "$PEBBLE_BIN/pebble-challtestsrv" \
         -dnsserver "$CHALLTESTSRV_DNS" \
-        -management 127.0.0.1:8055 \
+        -management "$IP:8055" \
         -http01 "$CHALLTESTSRV_HTTP01" \
-        -tlsalpn01 127.0.0.1:5001 \
+        -tlsalpn01 "$IP:5001" \
         -https01 "" \
         -doh "" \
-        -defaultIPv4 127.0.0.1 \
+        -defaultIPv4 "$IP" \
         -defaultIPv6 ""
+    spawn named "$(command -v named)" -g -c "$BIND_DIR/named.conf"
     spawn pebble "$PEBBLE_BIN/pebble" -config "$STATE/pebble-config.json" \
         -dnsserver "$DNS_SERVER" -strict="${TESTBED_PEBBLE_STRICT:-true}"
     spawn pebble-eab "$PEBBLE_BIN/pebble" -config "$STATE/pebble-eab-config.json" \
         -dnsserver "$DNS_SERVER" -strict="${TESTBED_PEBBLE_STRICT:-true}"
+    spawn nginx "$(command -v nginx)" -p "$NGINX_DIR/" -c "$NGINX_CONF" -e "$LOGS/nginx-error.log"
 
     local deadline=$((SECONDS + START_TIMEOUT)) pending=("${SERVICES[@]}") still s
     while ((${#pending[@]} > 0)); do
@@ -228,9 +420,9 @@ cmd_start() {
     done
 
     # Also set at run time (not only by flag) so the defaults are right even if a future
-    # challtestsrv changes its flag defaults: http-01 must reach 127.0.0.1, and no AAAA answer,
+    # challtestsrv changes its flag defaults: http-01 must reach challtestsrv, and no AAAA answer,
     # or Pebble would try ::1 first.
-    lcurl -f -X POST -d '{"ip":"127.0.0.1"}' "$CHALLTESTSRV_URL/set-default-ipv4" >/dev/null ||
+    lcurl -f -X POST -d "{\"ip\":\"$IP\"}" "$CHALLTESTSRV_URL/set-default-ipv4" >/dev/null ||
         fail_start challtestsrv "rejected set-default-ipv4"
     lcurl -f -X POST -d '{"ip":""}' "$CHALLTESTSRV_URL/set-default-ipv6" >/dev/null ||
         fail_start challtestsrv "rejected set-default-ipv6"
@@ -250,10 +442,23 @@ cmd_start() {
             printf 'export CERTFLEET_EAB_HMAC_KEY=%q\n' "$hmac1"
             printf 'export CERTFLEET_EAB_KID2=%q\n' "$kid2"
             printf 'export CERTFLEET_EAB_HMAC_KEY2=%q\n' "$hmac2"
+            printf 'export CERTFLEET_FLEET_ZONE=%q\n' "$FLEET_ZONE"
+            printf 'export CERTFLEET_FLEET_LB_NAME=%q\n' "$FLEET_LB_NAME"
+            printf 'export CERTFLEET_FLEET_DNS=%q\n' "$BIND_DNS"
+            printf 'export CERTFLEET_BIND_SERVER=%q\n' "$IP"
+            printf 'export CERTFLEET_BIND_PORT=%q\n' "$BIND_PORT"
+            printf 'export CERTFLEET_TSIG_KEY_NAME=%q\n' "$TSIG_KEY_NAME"
+            printf 'export CERTFLEET_TSIG_KEY_ALGORITHM=%q\n' "$TSIG_ALGORITHM"
+            printf 'export CERTFLEET_TSIG_KEY_SECRET=%q\n' "$TSIG_SECRET"
+            printf 'export CERTFLEET_FLEET_INVENTORY=%q\n' "$INVENTORY"
+            printf 'export CERTFLEET_NGINX_CONF_DIR=%q\n' "$NGINX_DIR/conf.d"
+            printf 'export CERTFLEET_NGINX_TEST_COMMAND=%q\n' "$NGINX_TEST_COMMAND"
+            printf 'export CERTFLEET_NGINX_RELOAD_COMMAND=%q\n' "$NGINX_RELOAD_COMMAND"
         } >"$ENV_FILE.tmp"
         mv "$ENV_FILE.tmp" "$ENV_FILE"
     )
     log "running: ACME $DIRECTORY_URL, EAB $EAB_DIRECTORY_URL, challtestsrv $CHALLTESTSRV_URL (DNS $CHALLTESTSRV_DNS)"
+    log "fleet: BIND for $FLEET_ZONE on $BIND_DNS (Pebble resolves via $DNS_SERVER), nginx hosts ${FLEET_HOSTS[*]} on $NET.2-$NET.$((${#FLEET_HOSTS[@]} + 1)), inventory ${INVENTORY#"$ROOT"/}"
     log "environment for tests: source .testbed/env"
 }
 
@@ -296,12 +501,34 @@ cmd_vars() {
         eab_kid=CERTFLEET_EAB_KID \
         eab_hmac_key=CERTFLEET_EAB_HMAC_KEY \
         eab_kid2=CERTFLEET_EAB_KID2 \
-        eab_hmac_key2=CERTFLEET_EAB_HMAC_KEY2; do
+        eab_hmac_key2=CERTFLEET_EAB_HMAC_KEY2 \
+        fleet_zone=CERTFLEET_FLEET_ZONE \
+        fleet_lb_name=CERTFLEET_FLEET_LB_NAME \
+        fleet_dns=CERTFLEET_FLEET_DNS \
+        bind_server=CERTFLEET_BIND_SERVER \
+        bind_port=CERTFLEET_BIND_PORT \
+        tsig_key_name=CERTFLEET_TSIG_KEY_NAME \
+        tsig_key_algorithm=CERTFLEET_TSIG_KEY_ALGORITHM \
+        tsig_key_secret=CERTFLEET_TSIG_KEY_SECRET \
+        fleet_inventory=CERTFLEET_FLEET_INVENTORY \
+        nginx_conf_dir=CERTFLEET_NGINX_CONF_DIR \
+        nginx_test_command=CERTFLEET_NGINX_TEST_COMMAND \
+        nginx_reload_command=CERTFLEET_NGINX_RELOAD_COMMAND; do
         key=${pair%%=*}
         var=${pair#*=}
         # JSON strings are valid YAML scalars, and jq quotes anything safely.
         printf '%s: %s\n' "$key" "$(jq -n --arg v "${!var}" '$v')"
     done
+    # The fleet hosts, for targets that add them to their inventory with add_host.
+    local h hosts=()
+    for h in "${FLEET_HOSTS[@]}"; do
+        hosts+=("$(jq -cn --arg name "$h" --arg address "$(host_address "$h")" --arg webroot "$FLEET/$h/webroot" \
+            --arg tls_dir "$FLEET/$h/tls" '{name: $name, address: $address, webroot: $webroot, tls_dir: $tls_dir}')")
+    done
+    printf 'fleet_hosts: %s\n' "$(printf '%s\n' "${hosts[@]}" | jq -cs .)"
+    printf 'fleet_tls_port: %s\n' "$FLEET_TLS_PORT"
+    printf 'fleet_http_port: %s\n' "$HTTP01_PORT"
+    printf 'fleet_log_dir: %s\n' "$(jq -n --arg v "$LOGS" '$v')"
 }
 
 main() {
