@@ -264,6 +264,13 @@ dns_records:
       description: Every value the record must hold at once.
       type: list
       elements: str
+    rdata:
+      description:
+        - The same values in DNS presentation format, quoted, escaped and cut into 255-byte strings, ready for
+          the O(community.general.nsupdate#module:value) option of M(community.general.nsupdate) or a zone file.
+      type: list
+      elements: str
+      sample: ['"pebble.letsencrypt.org; accounturi=https://127.0.0.1:14000/my-account/1"']
     ttl:
       description: O(dns_ttl).
       type: int

@@ -139,30 +139,35 @@ def persist_until_warning(persist_until: int | None, now: float | None = None) -
     return None
 
 
+def txt_rdata(value: str) -> str:
+    """A TXT value in presentation format: quoted, with ``\\`` and ``"`` escaped (RFC 1035 section 5.1).
+
+    A value longer than 255 characters becomes several character-strings (section 3.3.14),
+    which the CA reads back joined.
+    """
+    chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
+    return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
+
+
 def merge_dns_records(proofs: list[dict[str, Any]], ttl: int = DEFAULT_TTL) -> list[dict[str, Any]]:
-    """One entry per record name with every value (apex and wildcard share ``_acme-challenge.<name>``)."""
+    """One entry per record name with every value (apex and wildcard share ``_acme-challenge.<name>``).
+
+    ``rdata`` holds the values in presentation format, what nsupdate and zone files take.
+    """
     merged: dict[str, dict[str, Any]] = {}
     for proof in proofs:
         record = merged.setdefault(proof["name"], {"name": proof["name"], "type": "TXT", "values": [], "ttl": ttl, "identifiers": []})
         if proof["value"] not in record["values"]:
             record["values"].append(proof["value"])
         record["identifiers"].append(proof["identifier"])
+    for record in merged.values():
+        record["rdata"] = [txt_rdata(value) for value in record["values"]]
     return list(merged.values())
 
 
 def bind_lines(records: list[dict[str, Any]]) -> list[str]:
-    """Zone-file lines for the records, TXT values quoted (RFC 1035 section 5.1).
-
-    A value longer than 255 characters is split into several character-strings
-    (section 3.3.14), which the CA reads back joined.
-    """
-    lines = []
-    for record in records:
-        for value in record["values"]:
-            chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
-            quoted = " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
-            lines.append(f'{record["name"]}. {record["ttl"]} IN TXT {quoted}')
-    return lines
+    """Zone-file lines for the records (RFC 1035 section 5.1)."""
+    return [f'{record["name"]}. {record["ttl"]} IN TXT {txt_rdata(value)}' for record in records for value in record["values"]]
 
 
 def build_proof(

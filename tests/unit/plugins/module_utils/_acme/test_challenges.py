@@ -12,6 +12,9 @@ import base64
 import hashlib
 import json
 
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -28,6 +31,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
     key_authorization,
     merge_dns_records,
     persist_until_warning,
+    txt_rdata,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifier
@@ -291,10 +295,18 @@ def test_merge_puts_apex_and_wildcard_values_on_one_name():
             "name": "_acme-challenge.example.com",
             "type": "TXT",
             "values": [apex["value"], wildcard["value"]],
+            "rdata": [f'"{apex["value"]}"', f'"{wildcard["value"]}"'],
             "ttl": 120,
             "identifiers": ["example.com", "*.example.com"],
         },
-        {"name": "_acme-challenge.www.example.com", "type": "TXT", "values": [other["value"]], "ttl": 120, "identifiers": ["www.example.com"]},
+        {
+            "name": "_acme-challenge.www.example.com",
+            "type": "TXT",
+            "values": [other["value"]],
+            "rdata": [f'"{other["value"]}"'],
+            "ttl": 120,
+            "identifiers": ["www.example.com"],
+        },
     ]
     assert apex["value"] != wildcard["value"]
 
@@ -311,6 +323,26 @@ def test_merge_deduplicates_equal_values():
     assert records[0]["values"] == [f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard"]
     assert records[0]["identifiers"] == ["example.com", "*.example.com"]
     assert records[0]["ttl"] == 60
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "pebble.letsencrypt.org; accounturi=https://127.0.0.1:14000/my-account/1; policy=wildcard",
+        'quote " and backslash \\ inside',
+        "x" * 255,
+        "y" * 256,
+        "z" * 600,
+        "",
+    ],
+)
+def test_txt_rdata_reads_back_as_the_value(value):
+    rdata = txt_rdata(value)
+    # What a DNS server makes of the presentation format: character-strings of at most 255 bytes.
+    parsed = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, rdata)
+    assert all(len(string) <= 255 for string in parsed.strings)
+    assert b"".join(parsed.strings).decode() == value
+    assert len(parsed.strings) == max(1, -(-len(value) // 255))
 
 
 def test_merge_of_nothing():
