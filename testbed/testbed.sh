@@ -3,7 +3,8 @@
 # default 127.0.0.x):
 #   challtestsrv  pebble-challtestsrv: mock DNS on $NET.1:8053, management on :8055, http-01
 #                 responder on :5002, tls-alpn-01 responder on :5001
-#   named         BIND 9, authoritative for the fleet zone (fleet.test) on $NET.1:8054, accepting
+#   named         BIND 9, authoritative for the fleet zone (fleet.test) on $NET.1:8054 (or on
+#                 127.0.0.1 and a port of its own, see BIND_IP below), accepting
 #                 TSIG-signed dynamic updates; every other name is forwarded to challtestsrv's DNS.
 #                 Pebble resolves through it, so both the fleet's real records and challtestsrv's
 #                 mock records validate.
@@ -74,8 +75,18 @@ CHALLTESTSRV_DNS=$IP:8053
 # hosts' nginx on their own addresses.
 HTTP01_PORT=5002
 CHALLTESTSRV_HTTP01=$IP:$HTTP01_PORT
-BIND_PORT=8054
-BIND_DNS=$IP:$BIND_PORT
+# named (BIND 9) listens only on addresses an interface carries; the other services bind any
+# 127.x address. Usually only 127.0.0.1 is on an interface, so for another $NET named listens on
+# 127.0.0.1 instead, on a port of that $NET's own (127.X.Y: 20000 + (256X + Y) mod 40000).
+if ip -4 -o addr show 2>/dev/null | grep -q " inet ${IP//./\\.}/"; then
+    BIND_IP=$IP
+    BIND_PORT=8054
+else
+    BIND_IP=127.0.0.1
+    IFS=. read -r _ net_x net_y <<<"$NET"
+    BIND_PORT=$((20000 + (10#$net_x * 256 + 10#$net_y) % 40000))
+fi
+BIND_DNS=$BIND_IP:$BIND_PORT
 DNS_SERVER=${TESTBED_DNS_SERVER:-$BIND_DNS}
 START_TIMEOUT=${TESTBED_START_TIMEOUT:-30}
 
@@ -83,6 +94,10 @@ FLEET_ZONE=fleet.test
 FLEET_LB_NAME=www.$FLEET_ZONE
 FLEET_HOSTS=(web1 web2 web3)
 FLEET_TLS_PORT=8443
+# Besides its default TLS server (www.fleet.test, certificate in fleet/webN/tls), every host serves
+# these names by SNI, each with the certificate in fleet/webN/sites/<site>.
+FLEET_SITES=(apps api)
+declare -A FLEET_SITE_NAMES=([apps]="apps.fleet.test *.apps.fleet.test" [api]="api.fleet.test *.api.fleet.test")
 TSIG_KEY_NAME=certfleet-tsig
 TSIG_ALGORITHM=hmac-sha256
 NGINX_CONF=$NGINX_DIR/nginx.conf
@@ -140,7 +155,11 @@ alive() { pid_alive "$(<"$RUN/$1.pid")"; }
 probe() {
     case $1 in
         challtestsrv) lcurl -o /dev/null "$CHALLTESTSRV_URL/" 2>/dev/null ;;
-        named) [[ -n $(dig +time=1 +tries=1 +short -p "$BIND_PORT" "@$IP" SOA "$FLEET_ZONE" 2>/dev/null) ]] ;;
+        # dig prints "connection refused" on stdout too: only its exit status tells an answer.
+        named)
+            local soa
+            soa=$(dig +time=1 +tries=1 +short -p "$BIND_PORT" "@$BIND_IP" SOA "$FLEET_ZONE" 2>/dev/null) && [[ -n $soa ]]
+            ;;
         nginx)
             local h
             for h in "${FLEET_HOSTS[@]}"; do
@@ -252,7 +271,7 @@ options {
     directory "$BIND_DIR";
     pid-file none;
     session-keyfile "$BIND_DIR/session.key";
-    listen-on port $BIND_PORT { $IP; };
+    listen-on port $BIND_PORT { $BIND_IP; };
     listen-on-v6 { none; };
     recursion yes;
     allow-query { 127.0.0.0/8; };
@@ -276,13 +295,16 @@ CONF
 }
 
 setup_fleet() {
-    local h addr user
+    local h addr user site
     user=$(id -un)
     for h in "${FLEET_HOSTS[@]}"; do
         addr=$(host_address "$h")
         mkdir -p "$FLEET/$h/webroot/.well-known/acme-challenge"
-        # The certificate a host serves before the first deployment.
+        # The certificates a host serves before the first deployment.
         "$PY" "$ROOT/testbed/gen_tls.py" --placeholder "$FLEET/$h/tls" "$h.$FLEET_ZONE"
+        for site in "${FLEET_SITES[@]}"; do
+            "$PY" "$ROOT/testbed/gen_tls.py" --placeholder "$FLEET/$h/sites/$site" "$site.$FLEET_ZONE"
+        done
         cat >"$NGINX_DIR/conf.d/$h.conf" <<SITE
 # $h: http-01 webroot on Pebble's httpPort, and the TLS server the deploy role installs into.
 server {
@@ -300,6 +322,18 @@ server {
     return 200 "$h\n";
 }
 SITE
+        for site in "${FLEET_SITES[@]}"; do
+            cat >>"$NGINX_DIR/conf.d/$h.conf" <<SITE
+server {
+    listen $addr:$FLEET_TLS_PORT ssl;
+    server_name ${FLEET_SITE_NAMES[$site]};
+    ssl_certificate $FLEET/$h/sites/$site/fullchain.pem;
+    ssl_certificate_key $FLEET/$h/sites/$site/privkey.pem;
+    default_type text/plain;
+    return 200 "$h $site\n";
+}
+SITE
+        done
     done
     cat >"$NGINX_CONF" <<CONF
 # Written by testbed/testbed.sh; the hosts are in conf.d/.
@@ -331,6 +365,10 @@ CONF
             printf '          fleet_address: %s\n' "$(host_address "$h")"
             printf '          fleet_webroot: %s\n' "$FLEET/$h/webroot"
             printf '          fleet_tls_dir: %s\n' "$FLEET/$h/tls"
+            printf '          fleet_site_dirs:\n'
+            for site in "${FLEET_SITES[@]}"; do
+                printf '            %s: %s\n' "$site" "$FLEET/$h/sites/$site"
+            done
         done
         printf '      vars:\n'
         printf '        ansible_connection: local\n'
@@ -445,7 +483,7 @@ cmd_start() {
             printf 'export CERTFLEET_FLEET_ZONE=%q\n' "$FLEET_ZONE"
             printf 'export CERTFLEET_FLEET_LB_NAME=%q\n' "$FLEET_LB_NAME"
             printf 'export CERTFLEET_FLEET_DNS=%q\n' "$BIND_DNS"
-            printf 'export CERTFLEET_BIND_SERVER=%q\n' "$IP"
+            printf 'export CERTFLEET_BIND_SERVER=%q\n' "$BIND_IP"
             printf 'export CERTFLEET_BIND_PORT=%q\n' "$BIND_PORT"
             printf 'export CERTFLEET_TSIG_KEY_NAME=%q\n' "$TSIG_KEY_NAME"
             printf 'export CERTFLEET_TSIG_KEY_ALGORITHM=%q\n' "$TSIG_ALGORITHM"
