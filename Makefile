@@ -3,7 +3,7 @@
 #
 #   make test           bootstrap, collection, unit, sanity, lint, integration (stops at the first failure)
 #   make unit|sanity|lint|integration   one stage
-#   make demo           run examples/demo.yml against the local test bed (KEEP_TESTBED=1 keeps it up)
+#   make demo           issue + deploy the demo fleet's certificates on the local test bed (left running)
 #   make testbed-start / testbed-stop   the local Pebble test bed for manual work (see testbed/testbed.sh)
 #   make clean          remove build/ and .testbed/ (keeps .venv and .cache)
 
