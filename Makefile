@@ -1,8 +1,8 @@
 # Build and test pipeline for certfleet.acme. Every target installs what it needs first
 # (scripts/bootstrap.sh is fast when nothing is missing), so any target works in a fresh clone.
 #
-#   make test           bootstrap, collection, unit, sanity, lint, integration (stops at the first failure)
-#   make unit|sanity|lint|integration   one stage
+#   make test           bootstrap, collection, unit, sanity, lint, integration, molecule, demo (stops at the first failure)
+#   make unit|sanity|lint|integration|molecule   one stage
 #   make demo           issue + deploy the demo fleet's certificates on the local test bed (left running)
 #   make testbed-start / testbed-stop   the local Pebble test bed for manual work (see testbed/testbed.sh)
 #   make clean          remove build/ and .testbed/ (keeps .venv and .cache)
@@ -12,7 +12,7 @@ SHELL := /bin/bash
 # Stages share the build tree and the test bed ports: never run them concurrently.
 .NOTPARALLEL:
 
-.PHONY: help bootstrap collection unit sanity lint testbed-start testbed-stop integration test demo clean
+.PHONY: help bootstrap collection unit sanity lint testbed-start testbed-stop integration molecule test demo clean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -40,6 +40,9 @@ testbed-stop:
 
 integration: collection
 	@scripts/integration.sh
+
+molecule: collection
+	@scripts/molecule.sh
 
 test:
 	@scripts/test.sh

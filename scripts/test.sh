@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-stages=(bootstrap collection unit sanity lint integration demo)
+stages=(bootstrap collection unit sanity lint integration molecule demo)
 declare -A script=(
     [bootstrap]=scripts/bootstrap.sh
     [collection]=scripts/build-collection.sh
@@ -12,6 +12,7 @@ declare -A script=(
     [sanity]=scripts/sanity.sh
     [lint]=scripts/lint.sh
     [integration]=scripts/integration.sh
+    [molecule]=scripts/molecule.sh
     [demo]=scripts/demo-twice.sh
 )
 declare -A result=() took=()
