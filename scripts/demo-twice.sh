@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's promise about `make demo`, checked: on a fresh test bed the first run issues and
-# deploys every certificate and every node passes the TLS check; the second run reports changed=0
-# on every host. Stops the test bed afterwards (make demo itself leaves it running).
+# deploys every certificate and every node passes the TLS check, with no private key or secret in
+# its -vvv output; the second run reports changed=0 on every host. Stops the test bed afterwards
+# (make demo itself leaves it running).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_collection
@@ -13,10 +14,21 @@ trap finish EXIT
 "$TESTBED" restart >/dev/null
 out=$(mktemp)
 
-log "first run: issue and deploy"
-"$ROOT/scripts/demo.sh" | tee "$out"
+log "first run: issue and deploy, at -vvv"
+# At -vvv Ansible prints every module's arguments and results: neither a private key nor the TSIG
+# secret (or any other secret of the test bed) may be among them.
+if ! "$ROOT/scripts/demo.sh" -vvv >"$out" 2>&1; then
+    tail -n 80 "$out"
+    die "the first run failed (above)"
+fi
+grep -E '^ *"web[0-9]+ |^[a-z0-9]+ +: ok=' "$out"
 grep -q 'MISMATCH' "$out" && die "the first run's table shows a node that does not serve its certificate"
 grep -Eq '^localhost +: .*changed=[1-9]' "$out" || die "the first run changed nothing on localhost; it should have issued certificates"
+grep -q 'PRIVATE KEY' "$out" && die "a private key appears in the -vvv output of the first run"
+for secret in $(sed -n 's/^\(tsig_key_secret\|eab_hmac_key\|eab_hmac_key2\): "\(.*\)"$/\2/p' "$ROOT/.testbed/vars.yml"); do
+    grep -qF -- "$secret" "$out" && die "a secret of the test bed appears in the -vvv output of the first run"
+done
+log "first run: $(wc -c <"$out") bytes of -vvv output, no private key and no secret in them"
 
 log "second run: nothing may change"
 "$ROOT/scripts/demo.sh" | tee "$out"

@@ -14,7 +14,7 @@ finish() {
     if ((rc != 0)); then
         "$TESTBED" logs 30 || true
     fi
-    log "the test bed is still running (make testbed-stop stops it); the fleet answers on https://127.0.0.2-4:8443"
+    log "the test bed is still running (make testbed-stop stops it); the fleet's nodes answer on port 8443 (.testbed/inventory.yml)"
 }
 trap finish EXIT
 
