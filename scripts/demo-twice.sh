@@ -25,9 +25,9 @@ grep -E '^ *"web[0-9]+ |^[a-z0-9]+ +: ok=' "$out"
 grep -q 'MISMATCH' "$out" && die "the first run's table shows a node that does not serve its certificate"
 grep -Eq '^localhost +: .*changed=[1-9]' "$out" || die "the first run changed nothing on localhost; it should have issued certificates"
 grep -q 'PRIVATE KEY' "$out" && die "a private key appears in the -vvv output of the first run"
-for secret in $(sed -n 's/^\(tsig_key_secret\|eab_hmac_key\|eab_hmac_key2\): "\(.*\)"$/\2/p' "$ROOT/.testbed/vars.yml"); do
+while read -r secret; do
     grep -qF -- "$secret" "$out" && die "a secret of the test bed appears in the -vvv output of the first run"
-done
+done < <(sed -n 's/^\(tsig_key_secret\|eab_hmac_key\|eab_hmac_key2\): "\(.*\)"$/\2/p' "$ROOT/.testbed/vars.yml")
 log "first run: $(wc -c <"$out") bytes of -vvv output, no private key and no secret in them"
 
 log "second run: nothing may change"
