@@ -25,7 +25,8 @@
 #   testbed/testbed.sh stop      stop everything; logs stay in .testbed/logs/
 #   testbed/testbed.sh status    what runs; exit 0 only when all services answer
 #   testbed/testbed.sh env       print .testbed/env (shell `export` lines for tests)
-#   testbed/testbed.sh vars      print the same values as Ansible vars (YAML)
+#   testbed/testbed.sh vars      print the same values as Ansible vars (YAML), plus testbed_script
+#                                and testbed_net, with which a target can restart this test bed
 #   testbed/testbed.sh logs [N]  print the last N (default 30) lines of every log
 #
 # State lives in .testbed/: tls/ (throwaway CA + listener cert), the effective Pebble configs,
@@ -567,6 +568,11 @@ cmd_vars() {
     printf 'fleet_tls_port: %s\n' "$FLEET_TLS_PORT"
     printf 'fleet_http_port: %s\n' "$HTTP01_PORT"
     printf 'fleet_log_dir: %s\n' "$(jq -n --arg v "$LOGS" '$v')"
+    # For targets that restart the bed (e.g. with other PEBBLE_* settings): this very script, by
+    # absolute path (a copy elsewhere, as in the build tree, would keep its state in another
+    # .testbed/), and the TESTBED_NET it runs on (ansible-test does not pass the environment on).
+    printf 'testbed_script: %s\n' "$(jq -n --arg v "$ROOT/testbed/testbed.sh" '$v')"
+    printf 'testbed_net: %s\n' "$(jq -n --arg v "$NET" '$v')"
 }
 
 main() {
