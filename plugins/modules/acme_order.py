@@ -62,6 +62,9 @@ options:
       - ARI certificate identifier (RFC 9773) of the certificate this order renews, as returned by
         M(certfleet.acme.acme_certificate_info) in C(cert_id). Let's Encrypt exempts such renewals from rate limits.
       - Sent only when the CA offers ARI (C(renewalInfo) in its directory); otherwise left out with a warning.
+      - When the CA refuses the order because it cannot resolve this certificate (C(malformed), C(serverInternal) or
+        HTTP 404), the order is created once more without O(replaces) and a warning says so. C(alreadyReplaced)
+        (another order already replaces it) is an error.
     type: str
   order_uri:
     description:
@@ -379,7 +382,16 @@ class OrderRun:
                 # RFC 9773 section 5: only a CA that offers ARI understands replaces; others may reject the order.
                 self.module.warn("the CA does not offer ARI (no renewalInfo in its directory); replaces was not sent")
                 replaces = None
-            order = new_order(account, identifiers, profile=params["profile"], replaces=replaces)
+            order = new_order(
+                account,
+                identifiers,
+                profile=params["profile"],
+                replaces=replaces,
+                on_replaces_refused=lambda problem: self.module.warn(
+                    f"the CA refused the order with replaces={replaces} ({problem.msg}); ordered without replaces, so this "
+                    "renewal is not marked as replacing that certificate (no ARI rate-limit exemption)"
+                ),
+            )
         if params["state_path"] and not self.module.check_mode:
             recorded = OrderState(
                 orderUri=order.uri,

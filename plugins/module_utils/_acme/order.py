@@ -122,10 +122,39 @@ class Order:
         return self.status in ("pending", "ready", "processing", "valid")
 
 
+# What a CA answers when it cannot resolve the certificate named in ``replaces`` (RFC 9773
+# section 5 leaves the error open; Pebble 2.10 says serverInternal for some valid identifiers).
+# alreadyReplaced is not among them: another order already replaces that certificate.
+REPLACES_REFUSALS = ("malformed", "serverInternal")
+
+
 def new_order(
-    account: Account, identifiers: list[Identifier], *, profile: str | None = None, replaces: str | None = None
+    account: Account,
+    identifiers: list[Identifier],
+    *,
+    profile: str | None = None,
+    replaces: str | None = None,
+    on_replaces_refused: Callable[[AcmeProblem], None] | None = None,
 ) -> Order:
-    """Section 7.4 newOrder; ``profile`` (draft-aaron-acme-profiles) and ``replaces`` (RFC 9773 section 5)."""
+    """Section 7.4 newOrder; ``profile`` (draft-aaron-acme-profiles) and ``replaces`` (RFC 9773 section 5).
+
+    When the CA refuses an order because of ``replaces`` (a problem of REPLACES_REFUSALS or a
+    404), the order is asked for once more without it and ``on_replaces_refused`` hears why: a
+    renewal that loses the ARI exemption beats no renewal at all.
+    """
+    try:
+        return _post_new_order(account, identifiers, profile, replaces)
+    except AcmeProblem as problem:
+        refused = problem.status == 404 or any(problem.has_type(kind) for kind in REPLACES_REFUSALS)
+        if not replaces or not refused:
+            raise
+        order = _post_new_order(account, identifiers, profile, None)
+        if on_replaces_refused is not None:
+            on_replaces_refused(problem)
+        return order
+
+
+def _post_new_order(account: Account, identifiers: list[Identifier], profile: str | None, replaces: str | None) -> Order:
     payload: dict[str, Any] = {"identifiers": [i.to_acme() for i in identifiers]}
     if profile:
         payload["profile"] = profile

@@ -133,7 +133,10 @@ class FakeAccount:
         answers = self.script.get(url)
         if not answers:
             raise AssertionError(f"unscripted POST to {url}")
-        return answers.pop(0)
+        answer = answers.pop(0)
+        if isinstance(answer, AcmeProblem):
+            raise answer
+        return answer
 
 
 # -- reading the CA's JSON --------------------------------------------------------------------
@@ -264,6 +267,68 @@ def test_new_order_without_optional_members():
     account = FakeAccount({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI})]})
     new_order(account, parse_identifiers(["r1.example.test"]))
     assert account.posts[0].payload == {"identifiers": [{"type": "dns", "value": "r1.example.test"}]}
+
+
+REPLACES_ID = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
+
+
+def order_problem(status: int, short_type: str, detail: str) -> AcmeProblem:
+    return AcmeProblem(
+        url=f"{BASE}/order-plz", status=status, problem_type=f"urn:ietf:params:acme:error:{short_type}", detail=detail, context="Creating the order"
+    )
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        order_problem(500, "serverInternal", "could not find an order for the given certificate"),
+        order_problem(400, "malformed", "unable to find the certificate named in replaces"),
+        AcmeProblem(url=f"{BASE}/order-plz", status=404, detail="no such certificate"),
+    ],
+)
+def test_new_order_retries_without_replaces_the_ca_cannot_resolve(refusal):
+    created = response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI})
+    account = FakeAccount({f"{BASE}/order-plz": [refusal, created]})
+    heard = []
+    order = new_order(account, parse_identifiers(["r1.example.test"]), replaces=REPLACES_ID, on_replaces_refused=heard.append)
+    assert [post.payload.get("replaces") for post in account.posts] == [REPLACES_ID, None]
+    assert "replaces" not in account.posts[1].payload
+    assert order.uri == ORDER_URI
+    assert heard == [refusal]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        order_problem(409, "alreadyReplaced", "certificate with serial 0550 already has a replacement order"),
+        order_problem(429, "rateLimited", "too many new orders"),
+        order_problem(400, "rejectedIdentifier", "r1.example.test is blocked"),
+    ],
+)
+def test_new_order_keeps_other_refusals(refusal):
+    account = FakeAccount({f"{BASE}/order-plz": [refusal]})
+    with pytest.raises(AcmeProblem) as info:
+        new_order(account, parse_identifiers(["r1.example.test"]), replaces=REPLACES_ID, on_replaces_refused=pytest.fail)
+    assert info.value is refusal
+    assert len(account.posts) == 1
+
+
+def test_new_order_without_replaces_does_not_retry():
+    refusal = order_problem(500, "serverInternal", "something broke")
+    account = FakeAccount({f"{BASE}/order-plz": [refusal]})
+    with pytest.raises(AcmeProblem):
+        new_order(account, parse_identifiers(["r1.example.test"]))
+    assert len(account.posts) == 1
+
+
+def test_new_order_retry_failure_is_the_error():
+    first = order_problem(400, "malformed", "identifier r1..example.test is malformed")
+    second = order_problem(400, "malformed", "identifier r1..example.test is malformed")
+    account = FakeAccount({f"{BASE}/order-plz": [first, second]})
+    with pytest.raises(AcmeProblem) as info:
+        new_order(account, parse_identifiers(["r1.example.test"]), replaces=REPLACES_ID, on_replaces_refused=pytest.fail)
+    assert info.value is second
+    assert len(account.posts) == 2
 
 
 def test_new_order_without_location_fails():
