@@ -91,3 +91,25 @@ options:
       - Read from the credentials file when O(credentials_path) is used.
     type: str
 """
+
+    # Mirrors plugins/module_utils/_acme/argspec.py state_lock_argument_spec().
+    STATE_LOCK = r"""
+options:
+  lock_timeout:
+    description:
+      - Longest time in seconds to wait for another run working on the same certificate, that is with the same O(state_path).
+      - While it runs, the module holds an exclusive lock (C(flock)) on the file C(<state_path>.lock) next to O(state_path),
+        so M(certfleet.acme.acme_order), M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize) runs on
+        one certificate take turns, each for its whole run; after waiting, a run reads what the other one left (the order
+        it recorded, or no order once the certificate is written).
+      - The lock file is created with mode V(0600) and never removed; do not remove it, which would let two runs work at once.
+        The lock is released when the module ends, even when it is killed.
+      - When the lock is still held after O(lock_timeout) seconds, the module fails, naming O(state_path) and the lock file,
+        and changes nothing. V(0) tries once without waiting.
+      - Without O(state_path) (an O(order_uri) alone) nothing is locked, and concurrent runs are the playbook's business.
+      - In check mode the lock is taken only when the lock file exists already, as check mode creates no file.
+      - Only runs that see the same lock file take turns; runs on other hosts do so only when O(state_path) is on a
+        network file system whose C(flock) locks work across hosts.
+    type: int
+    default: 600
+"""

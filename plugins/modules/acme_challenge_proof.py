@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
+  - certfleet.acme.acme.state_lock
 attributes:
   check_mode:
     support: full
@@ -55,6 +56,8 @@ options:
       - The order state file that M(certfleet.acme.acme_order) wrote with the same O(state_path).
       - It also records the challenge type and, for V(dns-persist-01), the issuer and policy choices, so the proofs
         checked here are exactly the ones M(certfleet.acme.acme_order) returned.
+      - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)), so two runs on the
+        same order take turns, and the second finds the authorizations the first validated and answers nothing again.
     type: path
   challenge:
     description:
@@ -303,14 +306,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_module_argument_spec,
     account_module_kwargs,
+    state_lock_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
 
 
 def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
+        **state_lock_argument_spec(),
         order_uri={"type": "str"},
         state_path={"type": "path"},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES)},
@@ -328,7 +333,7 @@ def main() -> None:
     # order_uri or state_path is checked by state.find_order, not by required_one_of: in check
     # mode a chain passes the null order_uri of an order acme_order did not create.
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
-    run_module(module, core_run(module, ValidationRun))
+    run_module(module, with_state_lock(module, core_run(module, ValidationRun)))
 
 
 if __name__ == "__main__":

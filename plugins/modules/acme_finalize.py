@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
+  - certfleet.acme.acme.state_lock
 attributes:
   check_mode:
     support: full
@@ -58,6 +59,9 @@ options:
       - The order state file M(certfleet.acme.acme_order) wrote.
       - Removed once every file is written, so the next M(certfleet.acme.acme_order) run creates a new order.
       - When it does not exist and O(cert_path) does, nothing is done (see the description).
+      - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)), so two runs on the
+        same order never both finalize it nor interleave their writes; the second waits, then finds O(state_path)
+        removed and leaves the certificate the first one wrote as it is.
     type: path
   private_key_path:
     description:
@@ -305,10 +309,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_module_argument_spec,
     account_module_kwargs,
+    state_lock_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
 
 CERT_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
 DEFAULT_MODE = "0644"
@@ -316,6 +321,7 @@ DEFAULT_MODE = "0644"
 
 def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
+        **state_lock_argument_spec(),
         order_uri={"type": "str"},
         state_path={"type": "path"},
         private_key_path={"type": "path"},
@@ -344,7 +350,7 @@ def module_kwargs() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **module_kwargs())
-    run_module(module, core_run(module, FinalizeRun))
+    run_module(module, with_state_lock(module, core_run(module, FinalizeRun)))
 
 
 if __name__ == "__main__":

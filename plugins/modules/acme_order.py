@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
+  - certfleet.acme.acme.state_lock
 attributes:
   check_mode:
     support: partial
@@ -75,6 +76,9 @@ options:
       - File that records the order (mode V(0600)), so a rerun resumes it rather than creating a duplicate.
       - M(certfleet.acme.acme_finalize) removes it once the certificate is written, so the next order starts afresh.
       - Keep it on a persistent path in AWX.
+      - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)) and reads O(state_path)
+        once it has it, so a concurrent run on the same certificate resumes the order this one records instead of
+        creating a second one.
     type: path
   issuer_domain_name:
     description:
@@ -301,6 +305,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     account_module_argument_spec,
     account_module_kwargs,
     client_from_params,
+    state_lock_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
     bind_lines,
@@ -317,7 +322,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers i
     parse_identifiers,
     same_names,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module, with_state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Authorization,
     Order,
@@ -330,6 +335,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
 
 def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
+        **state_lock_argument_spec(),
         identifiers={"type": "list", "elements": "str", "required": True},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES), "default": "http-01"},
         profile={"type": "str"},
@@ -522,7 +528,9 @@ class OrderRun:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
-    run_module(module, OrderRun(module))
+    # The whole run holds the lock of state_path: it reads the state file only once it has it, so a
+    # concurrent run on the same certificate resumes the order recorded here instead of creating another.
+    run_module(module, with_state_lock(module, OrderRun(module)))
 
 
 if __name__ == "__main__":

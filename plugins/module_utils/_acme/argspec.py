@@ -15,7 +15,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import DEFAULT_LOCK_TIMEOUT, read_bytes
 
 ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
 
@@ -39,6 +39,13 @@ def account_argument_spec() -> dict[str, dict[str, Any]]:
         "account_key_content": {"type": "str", "no_log": True},
         "account_key_passphrase": {"type": "str", "no_log": True},
         "account_uri": {"type": "str"},
+    }
+
+
+def state_lock_argument_spec() -> dict[str, dict[str, Any]]:
+    """How long to wait for another run on the same ``state_path`` (doc fragment ``state_lock``)."""
+    return {
+        "lock_timeout": {"type": "int", "default": DEFAULT_LOCK_TIMEOUT},
     }
 
 

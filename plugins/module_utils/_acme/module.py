@@ -14,6 +14,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import REQUESTS_IMPORT_ERROR
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
 
 
 def require_libraries(module: AnsibleModule) -> None:
@@ -43,3 +44,23 @@ def core_run(module: AnsibleModule, run_class: Callable[..., Callable[[], dict[s
         return account_from_params(module.params, client_from_params(module.params, ANSIBLE_VERSION), module.warn)
 
     return run_class(module.params, connect=connect, warn=module.warn, check_mode=module.check_mode, diff=module._diff)
+
+
+def with_state_lock(module: AnsibleModule, body: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """``body`` run while holding the lock of ``state_path`` (``storage.state_lock``), when it is given.
+
+    For acme_order, acme_challenge_proof and acme_finalize: two runs on the same
+    certificate take turns, each for its whole module run, so the second sees what the
+    first recorded. With only ``order_uri`` nothing is locked. In check mode the lock is
+    taken only when its file exists already (check mode creates no file): a prediction
+    then waits for a real run in progress and reads the state it leaves.
+    """
+
+    def locked() -> dict[str, Any]:
+        state_path = module.params.get("state_path")
+        if not state_path:
+            return body()
+        with state_lock(state_path, module.params["lock_timeout"], create=not module.check_mode):
+            return body()
+
+    return locked

@@ -10,16 +10,23 @@ the destination with one ``rename``. The old file stays in place until then.
 
 from __future__ import annotations
 
+import fcntl
 import grp
 import os
 import pwd
 import stat
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 
 PRIVATE_MODE = 0o600
+LOCK_SUFFIX = ".lock"
+DEFAULT_LOCK_TIMEOUT = 600
+LOCK_POLL_INTERVAL = 0.2
 
 
 @dataclass
@@ -170,3 +177,102 @@ def _fsync_directory(directory: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def lock_path_for(state_path: str) -> str:
+    """The lock file that guards ``state_path``: ``<state_path>.lock``, next to it."""
+    return os.path.expanduser(state_path) + LOCK_SUFFIX
+
+
+@contextmanager
+def state_lock(
+    state_path: str,
+    timeout: float,
+    *,
+    create: bool = True,
+    option: str = "state_path",
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[str | None]:
+    """Hold an exclusive ``flock`` on ``<state_path>.lock`` for the duration of the ``with`` block.
+
+    Serialises every module run working on the certificate whose order ``state_path``
+    records, across processes and playbook runs on this host (a lock on a network file
+    system is only as good as its ``flock``). The lock file is created with mode 0600
+    and never deleted: removing it would let a waiting run lock the old, unlinked inode
+    while a newcomer locks a new file, and both would go ahead.
+
+    Waits at most ``timeout`` seconds (``0``: try once), polling with ``LOCK_NB``, then
+    raises ``AcmeError`` naming ``state_path``, the lock file and the time waited. The
+    lock goes away with the file descriptor, so a killed run never leaves it held.
+
+    Yields the lock file's path, or None when no lock was taken: the directory of
+    ``state_path`` does not exist (no order can be recorded there, the caller reports
+    it), or ``create`` is false (check mode) and the lock file does not exist yet.
+    """
+    if timeout < 0:
+        raise AcmeOptionError("lock_timeout", "lock_timeout must be zero (try once) or more seconds")
+    path = lock_path_for(state_path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        yield None
+        return
+    fd = _open_lock_file(path, create, option)
+    if fd is None:
+        yield None
+        return
+    try:
+        start = clock()
+        deadline = start + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = clock()
+                if now >= deadline:
+                    waited = now - start
+                    raise AcmeError(
+                        f"Another run is working on the same certificate: the lock file {path} of state_path {state_path} "
+                        f"was still locked after waiting {waited:.1f} seconds (lock_timeout {timeout:g}). "
+                        "Let the other run finish, or raise lock_timeout; do not remove the lock file",
+                        state_path=state_path,
+                        lock_path=path,
+                        waited=round(waited, 1),
+                    ) from None
+                remaining = deadline - now
+                sleep(min(LOCK_POLL_INTERVAL, remaining))
+            except OSError as exc:
+                raise AcmeOptionError(option, f"{option} {state_path}: cannot lock {path}: {exc.strerror or exc}") from None
+        yield path
+    finally:
+        os.close(fd)  # releases the lock, if held
+
+
+def _open_lock_file(path: str, create: bool, option: str) -> int | None:
+    """A descriptor of the lock file, created 0600 when missing (if ``create``); None when absent and not created."""
+    flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        if create:
+            try:
+                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+            except FileExistsError:
+                pass
+            else:
+                try:
+                    os.fchmod(fd, PRIVATE_MODE)  # undo a umask such as 0o277
+                except OSError:
+                    pass
+                return fd
+        try:
+            return os.open(path, flags)
+        except FileNotFoundError:
+            if create:
+                return _open_lock_file(path, create, option)  # removed between the two opens
+            return None
+    except PermissionError:
+        raise AcmeOptionError(
+            option, f"{option} {path[: -len(LOCK_SUFFIX)]}: the lock file {path} cannot be opened by this user; fix its permissions"
+        ) from None
+    except OSError as exc:
+        raise AcmeOptionError(option, f"{option} {path[: -len(LOCK_SUFFIX)]}: cannot open the lock file {path}: {exc.strerror or exc}") from None
