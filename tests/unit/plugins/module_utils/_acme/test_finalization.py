@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import os
 from typing import Any
 
@@ -30,6 +29,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, parse_mode
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.fake_ca import QueuedAccount, Reply
 
 CA = "https://ca.test"
 ACCOUNT_URI = f"{CA}/acct/1"
@@ -43,45 +43,8 @@ NAMES = ["a.example.test", "b.example.test"]
 # -- fakes ----------------------------------------------------------------------------
 
 
-class Reply:
-    """One answer of the fake CA: JSON data, or a PEM body with alternate links."""
-
-    def __init__(self, data: Any = None, *, body: str | None = None, links: list[str] | None = None) -> None:
-        self.data = data
-        self.body = body.encode("ascii") if body is not None else json.dumps(data).encode("utf-8")
-        self._links = links or []
-        self.url = ""
-        self.status = 200
-        self.headers: dict[str, str] = {}
-        self.location = None
-
-    def json(self) -> Any:
-        return self.data
-
-    def links(self, rel: str) -> list[str]:
-        return list(self._links) if rel == "alternate" else []
-
-
-class FakeAccount:
-    """An account whose POSTs are answered from per-URL queues (data, Reply, or a callable of the payload)."""
-
-    def __init__(self, routes: dict[str, list[Any]]) -> None:
-        self.key = generate_private_key("ec256")
-        self.uri = ACCOUNT_URI
-        self.routes = {url: list(answers) for url, answers in routes.items()}
-        self.posts: list[tuple[str, Any]] = []
-
-    def require_uri(self) -> str:
-        return self.uri
-
-    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> Reply:
-        self.posts.append((url, payload))
-        queue = self.routes.get(url)
-        assert queue, f"unexpected POST to {url} ({context})"
-        answer = queue.pop(0)
-        if callable(answer):
-            answer = answer(payload)
-        return answer if isinstance(answer, Reply) else Reply(answer)
+def account_with(routes: dict[str, list[Any]]) -> QueuedAccount:
+    return QueuedAccount(routes, ACCOUNT_URI)
 
 
 def order_json(status: str, certificate: str | None = None) -> dict[str, Any]:
@@ -166,7 +129,7 @@ def record_order(tmp_path: Any) -> str:
     return path
 
 
-def make_run(values: dict[str, Any], account: FakeAccount, warnings: list[str] | None = None, **kwargs: Any) -> FinalizeRun:
+def make_run(values: dict[str, Any], account: QueuedAccount, warnings: list[str] | None = None, **kwargs: Any) -> FinalizeRun:
     return FinalizeRun(values, connect=lambda: account, warn=(warnings if warnings is not None else []).append, **kwargs)
 
 
@@ -285,7 +248,7 @@ def test_generated_key_full_run_writes_everything_and_removes_state(tmp_path: An
     issuer = Issuer()
     keys: list[Any] = []
     state_path = record_order(tmp_path)
-    account = FakeAccount(issuing_ca(issuer, keys=keys))
+    account = account_with(issuing_ca(issuer, keys=keys))
     result = make_run(params(tmp_path), account, diff=True)()
 
     key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
@@ -330,7 +293,7 @@ def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_pa
 
     # The CA issues a certificate that does not name what was ordered: nothing may be replaced.
     keys: list[Any] = []
-    account = FakeAccount(issuing_ca(issuer, names=["other.example.test"], keys=keys))
+    account = account_with(issuing_ca(issuer, names=["other.example.test"], keys=keys))
     with pytest.raises(AcmeError) as caught:
         make_run(params(tmp_path, rotate_key=True), account)()
     assert caught.value.msg.startswith("The certificate names other.example.test, but the order is for a.example.test, b.example.test")
@@ -342,7 +305,7 @@ def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_pa
     assert os.path.exists(state_path)
 
     # The rerun finds the order valid and a certificate for the pending key: it installs that key.
-    rerun = FakeAccount({
+    rerun = account_with({
         ORDER_URI: [order_json("valid", CERT_URI)],
         CERT_URI: [Reply(body=issuer.leaf(keys[0], NAMES) + issuer.intermediate("Root A"))],
     })
@@ -365,7 +328,7 @@ def test_certificate_for_an_unknown_key_writes_nothing(tmp_path: Any) -> None:
     with open(key_path, "wb") as handle:
         handle.write(key.private_pem())
     stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json("valid", CERT_URI)],
         CERT_URI: [Reply(body=issuer.leaf(stranger, NAMES) + issuer.intermediate("Root A"))],
     })
@@ -395,7 +358,7 @@ def test_preferred_chain_picks_the_alternate(tmp_path: Any) -> None:
     def alternate(payload: Any) -> Reply:
         return Reply(body=leaf_holder["leaf"] + issuer.intermediate("Root B"))
 
-    account = FakeAccount({ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [default], ALT_URI: [alternate]})
+    account = account_with({ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [default], ALT_URI: [alternate]})
     warnings: list[str] = []
     result = make_run(params(tmp_path, preferred_chain="Root B"), account, warnings)()
     assert result["preferred_chain_found"] is True
@@ -409,7 +372,7 @@ def test_preferred_chain_not_offered_warns_and_keeps_the_default(tmp_path: Any) 
     issuer = Issuer()
     record_order(tmp_path)
     keys: list[Any] = []
-    account = FakeAccount(issuing_ca(issuer, keys=keys))
+    account = account_with(issuing_ca(issuer, keys=keys))
     warnings: list[str] = []
     result = make_run(params(tmp_path, preferred_chain="Root Z"), account, warnings)()
     assert result["preferred_chain_found"] is False
@@ -431,7 +394,7 @@ def test_state_is_kept_when_a_file_could_not_be_written(tmp_path: Any, monkeypat
 
     monkeypatch.setattr(finalization, "atomic_write", failing_write)
     with pytest.raises(AcmeOptionError) as caught:
-        make_run(params(tmp_path), FakeAccount(issuing_ca(issuer)))()
+        make_run(params(tmp_path), account_with(issuing_ca(issuer)))()
     # The key was written before finalizing (unchanged since), then the chain files: the certificate failed.
     assert caught.value.msg.endswith("(already written: chain_path, fullchain_path; run again to finish, the order stays recorded)")
     assert os.path.exists(state_path)
@@ -441,7 +404,7 @@ def test_state_is_kept_when_a_file_could_not_be_written(tmp_path: Any, monkeypat
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:
     record_order(tmp_path)
-    account = FakeAccount({ORDER_URI: [order_json("pending")]})
+    account = account_with({ORDER_URI: [order_json("pending")]})
     with pytest.raises(AcmeError) as caught:
         make_run(params(tmp_path), account)()
     assert caught.value.msg.startswith(f"The order {ORDER_URI} is pending: not every name is validated yet")
@@ -468,7 +431,7 @@ def test_nothing_in_flight_leaves_the_certificate(tmp_path: Any) -> None:
 
 def test_check_mode_predicts_without_writing(tmp_path: Any) -> None:
     state_path = record_order(tmp_path)
-    account = FakeAccount({ORDER_URI: [order_json("ready")]})
+    account = account_with({ORDER_URI: [order_json("ready")]})
     result = make_run(params(tmp_path), account, check_mode=True, diff=True)()
     assert result["changed"] is True
     assert result["finalized"] is True
@@ -500,7 +463,7 @@ def test_state_of_another_order_is_not_removed(tmp_path: Any) -> None:
     issuer = Issuer()
     state_path = str(tmp_path / "order.json")
     save_order_state(state_path, OrderState(f"{CA}/order/other", NAMES, "http-01", CA, ACCOUNT_URI))
-    result = make_run(params(tmp_path, order_uri=ORDER_URI), FakeAccount(issuing_ca(issuer)))()
+    result = make_run(params(tmp_path, order_uri=ORDER_URI), account_with(issuing_ca(issuer)))()
     assert result["state_removed"] is False
     assert os.path.exists(state_path)
     assert os.path.exists(str(tmp_path / "cert.pem"))

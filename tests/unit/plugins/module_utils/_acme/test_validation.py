@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,11 +11,11 @@ import pytest
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import validation
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import dns01_value, key_authorization
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Poller
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import SelfTestResult
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.fake_ca import QueuedAccount
 
 CA = "https://ca.test"
 ACCOUNT_URI = f"{CA}/acct/1"
@@ -24,47 +23,8 @@ ORDER_URI = f"{CA}/order/1"
 UNAUTHORIZED = {"type": "urn:ietf:params:acme:error:unauthorized", "detail": "no TXT record", "status": 403}
 
 
-class FakeResponse:
-    """What ``Account.post`` returns, as far as order.py reads it."""
-
-    def __init__(self, url: str, data: Any, headers: dict[str, str] | None = None) -> None:
-        self.url = url
-        self.status = 200
-        self.headers = headers or {}
-        self.body = json.dumps(data).encode("utf-8")
-        self._data = data
-
-    def json(self) -> Any:
-        return self._data
-
-    @property
-    def location(self) -> str | None:
-        return None
-
-    def links(self, rel: str) -> list[str]:
-        return []
-
-
-class FakeAccount:
-    """An account whose POSTs are answered from per-URL queues, and recorded."""
-
-    def __init__(self, routes: dict[str, list[Any]]) -> None:
-        self.key = generate_private_key("ec256")
-        self.uri = ACCOUNT_URI
-        self.routes = {url: list(answers) for url, answers in routes.items()}
-        self.posts: list[tuple[str, Any]] = []
-
-    def require_uri(self) -> str:
-        return self.uri
-
-    def post(self, url: str, payload: dict[str, Any] | None, *, context: str) -> FakeResponse:
-        self.posts.append((url, payload))
-        queue = self.routes.get(url)
-        assert queue, f"unexpected POST to {url} ({context})"
-        return FakeResponse(url, queue.pop(0))
-
-    def answers_to(self, url: str) -> list[Any]:
-        return [payload for posted, payload in self.posts if posted == url]
+def account_with(routes: dict[str, list[Any]]) -> QueuedAccount:
+    return QueuedAccount(routes, ACCOUNT_URI)
 
 
 def order_json(names: list[str], authzs: list[str], status: str = "pending") -> dict[str, Any]:
@@ -108,7 +68,7 @@ def params(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def make_run(account: FakeAccount, clock: Any, warnings: list[str] | None = None, **kwargs: Any) -> ValidationRun:
+def make_run(account: QueuedAccount, clock: Any, warnings: list[str] | None = None, **kwargs: Any) -> ValidationRun:
     run = ValidationRun(
         kwargs.pop("params", None) or params(),
         connect=lambda: account,
@@ -127,7 +87,7 @@ def ok_result(name: str, values: list[str]) -> SelfTestResult:
 
 
 def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["example.test", "*.example.test"], [f"{CA}/authz/w", f"{CA}/authz/a"])],
         f"{CA}/authz/w": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/w", "tok-w")], wildcard=True)],
         f"{CA}/authz/a": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
@@ -152,7 +112,7 @@ def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
         f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
     })
@@ -170,7 +130,7 @@ def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock
 
 
 def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
         f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
     })
@@ -190,7 +150,7 @@ def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"])],
         f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
         f"{CA}/authz/b": [authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)])],
@@ -209,7 +169,7 @@ def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
 
 
 def test_challenge_type_not_offered_names_the_option(clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
         f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
     })
@@ -223,7 +183,7 @@ def test_challenge_type_not_offered_names_the_option(clock: Any) -> None:
 
 
 def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [
             order_json(["a.example.test", "b.example.test", "c.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"]),
             order_json(["a.example.test", "b.example.test", "c.example.test"], [], status="ready"),
@@ -266,7 +226,7 @@ def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> N
 
 
 def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [
             order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"]),
             order_json(["a.example.test", "b.example.test"], [], status="invalid"),
@@ -297,7 +257,7 @@ def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None
 
 def test_polling_timeout_keeps_the_result(clock: Any) -> None:
     pending_a = authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")])
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
         f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])] + [pending_a] * 50,
         f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
@@ -311,7 +271,7 @@ def test_polling_timeout_keeps_the_result(clock: Any) -> None:
 
 
 def test_check_mode_answers_nothing(clock: Any) -> None:
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
         f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
     })
@@ -338,7 +298,7 @@ def test_check_mode_without_order_does_not_connect(tmp_path: Any, clock: Any) ->
 def test_state_file_of_another_order_is_ignored_with_a_warning(tmp_path: Any, clock: Any) -> None:
     state_path = str(tmp_path / "order.json")
     save_order_state(state_path, OrderState(f"{CA}/order/other", ["a.example.test"], "http-01", CA, ACCOUNT_URI))
-    account = FakeAccount({
+    account = account_with({
         ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"]), order_json(["a.example.test"], [], status="ready")],
         f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")])],
     })
