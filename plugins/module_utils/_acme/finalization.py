@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import (
@@ -43,7 +43,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     finalize,
     poll_order,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, load_order_state, order_recorded
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, RecordedOrderRun, find_order, load_order_state, order_recorded
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
     atomic_write,
@@ -130,28 +130,11 @@ def file_contents(chain: list[str], key_pem: bytes | None, mode: int) -> dict[st
     return contents
 
 
-class FinalizeRun:
-    """One run: find the order, finalize it if needed (RFC 8555 section 7.4), download, check, write.
+class FinalizeRun(RecordedOrderRun):
+    """One run: find the order, finalize it if needed (RFC 8555 section 7.4), download, check, write."""
 
-    ``params`` are acme_finalize's options; ``connect`` returns the account to use (called
-    only when the CA is needed); ``warn`` receives warnings for the task. Calling the run
-    returns the task result or raises ``AcmeError``.
-    """
-
-    def __init__(
-        self,
-        params: dict[str, Any],
-        *,
-        connect: Callable[[], Account],
-        warn: Callable[[str], None],
-        check_mode: bool = False,
-        diff: bool = False,
-    ) -> None:
-        self.params = params
-        self.connect = connect
-        self.warn = warn
-        self.check_mode = check_mode
-        self.diff = diff
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.mode = 0
         self.uid: int | None = None
         self.gid: int | None = None

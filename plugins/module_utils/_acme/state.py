@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Order, get_order
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
@@ -86,3 +87,28 @@ def find_order(account: Any, order_uri: str | None, state_path: str | None) -> t
             )
         order_uri = order_state.orderUri
     return get_order(account, order_uri), order_state
+
+
+class RecordedOrderRun:
+    """What a module run on an existing order starts from (acme_challenge_proof, acme_finalize).
+
+    ``params`` are the module's options (``order_uri`` / ``state_path`` name the order);
+    ``connect`` returns the account to use, called only when the CA is needed; ``warn``
+    receives warnings for the task. Calling the run returns the task result or raises
+    ``AcmeError``.
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        *,
+        connect: Callable[[], Account],
+        warn: Callable[[str], None],
+        check_mode: bool = False,
+        diff: bool = False,
+    ) -> None:
+        self.params = params
+        self.connect = connect
+        self.warn = warn
+        self.check_mode = check_mode
+        self.diff = diff

@@ -12,7 +12,7 @@ and every authorization in its task result.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
@@ -35,7 +35,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     parse_dns_resolver,
     parse_http_node,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, find_order, order_recorded
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, RecordedOrderRun, find_order, order_recorded
 
 NEW_ORDER_ADVICE = (
     "the CA never validates an invalid authorization again: fix the proof and create a new order with "
@@ -100,29 +100,16 @@ class Entry:
         }
 
 
-class ValidationRun:
-    """One run: find the order, self-test the proofs, answer, poll, report.
+def describe_unusable(entries: list[Entry], verb: str) -> str:
+    """``<name> <verb> <status> (<problem>)`` for each entry: the text of both validation failures."""
+    return "; ".join(f"{entry.identifier} {verb} {entry.authz.status} ({format_problem(entry.error)})" for entry in entries)
 
-    ``params`` are acme_challenge_proof's options; ``connect`` returns the account to
-    use (called only when the CA is needed); ``warn`` receives warnings for the task.
-    Calling the run returns the task result or raises ``AcmeError`` whose fields carry
-    the same result.
-    """
 
-    def __init__(
-        self,
-        params: dict[str, Any],
-        *,
-        connect: Callable[[], Account],
-        warn: Callable[[str], None],
-        check_mode: bool = False,
-        diff: bool = False,
-    ) -> None:
-        self.params = params
-        self.connect = connect
-        self.warn = warn
-        self.check_mode = check_mode
-        self.diff = diff
+class ValidationRun(RecordedOrderRun):
+    """One run: find the order, self-test the proofs, answer, poll, report; an ``AcmeError`` it raises carries the same result."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.challenge_type = ""
         self.order: Order | None = None
         self.entries: list[Entry] = []
@@ -168,12 +155,10 @@ class ValidationRun:
             return self.result(changed=bool(to_answer))
 
         self.validate(account, to_answer)
-        failed = [entry for entry in self.entries if entry.authz.status not in ("valid", "pending")]
+        failed = self.unusable()
         if failed:
             raise self.failure(
-                "Validation failed: "
-                + "; ".join(f"{entry.identifier} is {entry.authz.status} ({format_problem(entry.error)})" for entry in failed)
-                + f". {NEW_ORDER_ADVICE[0].upper()}{NEW_ORDER_ADVICE[1:]}",
+                f"Validation failed: {describe_unusable(failed, 'is')}. {NEW_ORDER_ADVICE[0].upper()}{NEW_ORDER_ADVICE[1:]}",
                 changed=bool(to_answer),
             )
         return self.result(changed=bool(to_answer))
@@ -181,14 +166,15 @@ class ValidationRun:
     def statuses(self) -> dict[str, str]:
         return {entry.identifier: entry.authz.status for entry in self.entries}
 
+    def unusable(self) -> list[Entry]:
+        """Entries whose authorization is invalid (or expired, deactivated, revoked): it can never become valid (section 7.1.6)."""
+        return [entry for entry in self.entries if entry.authz.status not in ("pending", "valid")]
+
     def refuse_unusable(self) -> None:
-        """An authorization that is invalid (or expired, deactivated, revoked) can never become valid (section 7.1.6)."""
-        dead = [entry for entry in self.entries if entry.authz.status not in ("pending", "valid")]
+        dead = self.unusable()
         if dead:
             raise self.failure(
-                "Nothing was submitted: "
-                + "; ".join(f"{entry.identifier} is already {entry.authz.status} ({format_problem(entry.error)})" for entry in dead)
-                + f"; {NEW_ORDER_ADVICE}",
+                f"Nothing was submitted: {describe_unusable(dead, 'is already')}; {NEW_ORDER_ADVICE}",
                 changed=False,
             )
         for entry in self.entries:
