@@ -282,14 +282,20 @@ def test_generated_key_full_run_writes_everything_and_removes_state(tmp_path: An
     assert result["diff"]["after"]["serial"] == result["serial"]
 
 
+def existing_key(tmp_path: Any) -> tuple[str, Any]:
+    """A certificate key already in place at cert.key (0600), as an earlier run left it."""
+    key_path = str(tmp_path / "cert.key")
+    key = generate_private_key("ec256")
+    with open(key_path, "wb") as handle:
+        handle.write(key.private_pem())
+    os.chmod(key_path, 0o600)
+    return key_path, key
+
+
 def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_path: Any) -> None:
     issuer = Issuer()
     state_path = record_order(tmp_path)
-    key_path = str(tmp_path / "cert.key")
-    old_key = generate_private_key("ec256")
-    with open(key_path, "wb") as handle:
-        handle.write(old_key.private_pem())
-    os.chmod(key_path, 0o600)
+    key_path, old_key = existing_key(tmp_path)
 
     # The CA issues a certificate that does not name what was ordered: nothing may be replaced.
     keys: list[Any] = []
@@ -323,10 +329,7 @@ def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_pa
 def test_certificate_for_an_unknown_key_writes_nothing(tmp_path: Any) -> None:
     issuer = Issuer()
     state_path = record_order(tmp_path)
-    key_path = str(tmp_path / "cert.key")
-    key = generate_private_key("ec256")
-    with open(key_path, "wb") as handle:
-        handle.write(key.private_pem())
+    key_path, key = existing_key(tmp_path)
     stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
     account = account_with({
         ORDER_URI: [order_json("valid", CERT_URI)],
