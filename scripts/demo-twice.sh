@@ -32,6 +32,10 @@ log "first run: $(wc -c <"$out") bytes of -vvv output, no private key and no sec
 
 log "second run: nothing may change"
 "$ROOT/scripts/demo.sh" | tee "$out"
+# A test bed that restarted in between is a fresh CA and fleet: the second run would issue
+# everything again, which says nothing about idempotence.
+grep -q '^testbed: already running' "$out" ||
+    die "the second run did not find the first run's test bed running; $(grep -m1 '^testbed: not reusing' "$out" || echo 'see above')"
 grep -q 'MISMATCH' "$out" && die "the second run's table shows a node that does not serve its certificate"
 recap=$(sed -n '/^PLAY RECAP/,$p' "$out" | grep -E '^[a-z0-9]+ +: ok=')
 printf '%s\n' "$recap"

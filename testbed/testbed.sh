@@ -175,10 +175,23 @@ probe() {
     esac
 }
 
-all_healthy() {
-    local s
+# Prints why the test bed cannot be reused, or nothing when every service's own process runs and
+# answers. A running service gets up to 20 s to answer: on a loaded machine, or while nginx
+# reloads, one probe may time out, and counting the bed as down would wipe its CA and fleet.
+why_not_reusable() {
+    local s n
     for s in "${SERVICES[@]}"; do
-        pid_of "$s" >/dev/null && probe "$s" || return 1
+        pid_of "$s" >/dev/null || { printf '%s is not running\n' "$s"; return; }
+    done
+    for s in "${SERVICES[@]}"; do
+        for ((n = 1; ; n++)); do
+            probe "$s" && break
+            if ((n >= 20)); then
+                printf '%s runs but has not answered for %d s\n' "$s" "$n"
+                return
+            fi
+            sleep 1
+        done
     done
 }
 
@@ -382,9 +395,15 @@ CONF
 }
 
 cmd_start() {
-    if all_healthy; then
+    local why
+    why=$(why_not_reusable)
+    if [[ -z $why ]]; then
         log "already running (use restart to start afresh)"
         return
+    fi
+    # A fresh start is a fresh world: say why, since it throws away every certificate issued so far.
+    if [[ -f $ENV_FILE ]]; then
+        log "not reusing the running test bed ($why): starting afresh"
     fi
     cmd_stop >/dev/null
 
