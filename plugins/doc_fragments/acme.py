@@ -42,6 +42,24 @@ options:
       - When the CA asks for a longer wait, the module fails at once and says when to retry.
     type: int
     default: 60
+  session_cache:
+    description:
+      - JSON file in which module runs leave the CA's directory and the last nonce they did not use,
+        for the next module run to use instead of asking the CA again.
+      - Saves the directory request and the C(newNonce) request of every module call after the first,
+        two of the requests a certificate costs per module call.
+      - Give the same path to every task that talks to the same CA; it may hold several CAs.
+        Runs on one file take turns for the moment they read or update it, so parallel forks and playbooks may share it.
+      - Holds no secret. A file that cannot be read or written is ignored; a stale nonce costs one
+        C(badNonce) answer, which carries a fresh nonce.
+      - Check mode reads the file but never writes it.
+    type: path
+  session_cache_max_age:
+    description:
+      - Seconds for which a directory recorded in O(session_cache) is used instead of fetching it again.
+      - V(0) fetches the directory on every run (and still keeps nonces).
+    type: int
+    default: 86400
 requirements:
   - python >= 3.9
   - cryptography >= 3.4

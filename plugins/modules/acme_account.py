@@ -345,9 +345,7 @@ class AccountRun:
         account = Account(client, key, params["account_uri"] or (credentials.account_uri if credentials else None))
         state = account.find()
         if state is not None and params["account_uri"] and state.uri and state.uri != params["account_uri"]:
-            raise AcmeOptionError(
-                "account_uri", f"account_uri {params['account_uri']} is not the account of this key ({state.uri}); fix or drop account_uri"
-            )
+            raise AcmeOptionError("account_uri", f"account_uri {params['account_uri']} is not the account of this key ({state.uri}); fix or drop account_uri")
         if new_key is not None and state is None:
             # A finished rollover leaves the old key unknown to the CA; the new key then finds the account.
             moved = Account(client, new_key)
@@ -404,8 +402,7 @@ class AccountRun:
             if meta.get("externalAccountRequired") and not eab:
                 raise AcmeOptionError(
                     "external_account_binding",
-                    "the CA requires external account binding; set external_account_binding with the kid and "
-                    "hmac_key from your account at the CA",
+                    "the CA requires external account binding; set external_account_binding with the kid and hmac_key from your account at the CA",
                 )
             self.changed = self.created = True
             if self.check_mode:
@@ -437,9 +434,7 @@ class AccountRun:
                 account.change_key(new_key)
         return state
 
-    def write_credentials(
-        self, account: Account, state: AccountState | None, old: Credentials | None, directory_url: str
-    ) -> None:
+    def write_credentials(self, account: Account, state: AccountState | None, old: Credentials | None, directory_url: str) -> None:
         if state is None or (self.check_mode and self.created):
             account_uri = None
         else:
@@ -449,9 +444,7 @@ class AccountRun:
         else:
             contacts = state.contacts if state else []
         accept_terms = bool(self.params["terms_agreed"] or (old.accept_terms if old else False))
-        credentials = Credentials(
-            key=account.key, account_uri=account_uri, directory=directory_url, contacts=contacts, accept_terms=accept_terms
-        )
+        credentials = Credentials(key=account.key, account_uri=account_uri, directory=directory_url, contacts=contacts, accept_terms=accept_terms)
         path = self.params["credentials_path"]
         if self.check_mode:
             if needs_write(path, credentials.to_json(), PRIVATE_MODE, None, None, "credentials_path"):

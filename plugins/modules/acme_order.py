@@ -415,6 +415,9 @@ class OrderRun:
             )
             save_order_state(params["state_path"], recorded)
         authorizations = get_authorizations(account, order)
+        if params["state_path"] and not self.module.check_mode:
+            # acme_challenge_proof answers the challenges from this record, without fetching them again.
+            save_order_state(params["state_path"], recorded.with_seen("acme_order", order, authorizations))
         return self.result(order, authorizations, identifiers, created=created, before=before, account=account)
 
     def resumable_order(self, account: Account, identifiers: list[Identifier], directory_url: str) -> Order | None:

@@ -113,9 +113,7 @@ class Account:
         if terms_agreed:
             payload["termsOfServiceAgreed"] = True
         if eab:
-            payload["externalAccountBinding"] = external_account_binding(
-                self.key, new_account, eab["kid"], eab["hmac_key"], eab.get("alg") or "HS256"
-            )
+            payload["externalAccountBinding"] = external_account_binding(self.key, new_account, eab["kid"], eab["hmac_key"], eab.get("alg") or "HS256")
         response = self.client.post(new_account, payload, key=self.key, kid=None, context="Registering the account")
         if not response.location:
             raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no account URL (Location header)")

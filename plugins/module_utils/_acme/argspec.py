@@ -15,6 +15,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import DEFAULT_MAX_AGE, SessionCache
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import DEFAULT_LOCK_TIMEOUT, read_bytes
 
 ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
@@ -28,6 +29,8 @@ def server_argument_spec() -> dict[str, dict[str, Any]]:
         "validate_certs": {"type": "bool", "default": True},
         "request_timeout": {"type": "int", "default": 10},
         "retry_timeout": {"type": "int", "default": 60},
+        "session_cache": {"type": "path"},
+        "session_cache_max_age": {"type": "int", "default": DEFAULT_MAX_AGE},
     }
 
 
@@ -83,12 +86,20 @@ def client_from_params(params: dict[str, Any], ansible_version: str = "") -> Acm
     retry_timeout = 60 if retry_timeout is None else retry_timeout
     if retry_timeout < 0:
         raise AcmeOptionError("retry_timeout", "retry_timeout must be zero (never wait) or more seconds")
+    session_cache = None
+    if params.get("session_cache"):
+        max_age = params.get("session_cache_max_age")
+        max_age = DEFAULT_MAX_AGE if max_age is None else max_age
+        if max_age < 0:
+            raise AcmeOptionError("session_cache_max_age", "session_cache_max_age must be zero (always fetch the directory) or more seconds")
+        session_cache = SessionCache(params["session_cache"], directory_url, max_age=float(max_age))
     return AcmeClient(
         directory_url,
         verify=verify,
         request_timeout=float(request_timeout),
         retry_timeout=float(retry_timeout),
         user_agent_extra=f"ansible-core/{ansible_version}" if ansible_version else "",
+        session_cache=session_cache,
     )
 
 
@@ -132,8 +143,7 @@ def account_from_params(params: dict[str, Any], client: AcmeClient, warn: Any = 
     if credentials and credentials.directory and credentials.directory != client.directory_url:
         raise AcmeOptionError(
             "credentials_path",
-            f"credentials_path {params['credentials_path']} belongs to {credentials.directory}, not {client.directory_url}; "
-            "use one credentials file per CA",
+            f"credentials_path {params['credentials_path']} belongs to {credentials.directory}, not {client.directory_url}; use one credentials file per CA",
         )
     account = Account(client, key, params.get("account_uri") or (credentials.account_uri if credentials else None))
     if account.uri is None:

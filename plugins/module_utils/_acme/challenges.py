@@ -71,9 +71,7 @@ class DnsPersistFormat:
     def record_name(self, identifier: Identifier) -> str:
         return f"{self.label}.{identifier.base}"
 
-    def record_value(
-        self, issuer: str, account_uri: str, *, wildcard_policy: bool, persist_until: int | None
-    ) -> str:
+    def record_value(self, issuer: str, account_uri: str, *, wildcard_policy: bool, persist_until: int | None) -> str:
         """RFC 8659 issue-value: ``issuer; accounturi=URI[; policy=wildcard][; persistUntil=T]``."""
         parts = [issuer, f"accounturi={account_uri}"]
         if wildcard_policy:
@@ -94,9 +92,7 @@ def choose_issuer(offered: list[str], wanted: str | None, option: str = "issuer_
             raise AcmeOptionError(option, f"{option} {wanted!r} is not among the CA's issuer-domain-names: {', '.join(offered)}")
         return wanted
     if not offered:
-        raise AcmeOptionError(
-            option, "the CA's dns-persist-01 challenge lists no issuer-domain-names; set issuer_domain_name to the CA's CAA name"
-        )
+        raise AcmeOptionError(option, "the CA's dns-persist-01 challenge lists no issuer-domain-names; set issuer_domain_name to the CA's CAA name")
     return offered[0].lower()
 
 
@@ -118,9 +114,7 @@ def dns_persist01_proof(
         "identifier": identifier.value,
         "name": DNS_PERSIST.record_name(identifier),
         "type": "TXT",
-        "value": DNS_PERSIST.record_value(
-            issuer, bound_uri, wildcard_policy=identifier.wildcard or policy_wildcard, persist_until=persist_until
-        ),
+        "value": DNS_PERSIST.record_value(issuer, bound_uri, wildcard_policy=identifier.wildcard or policy_wildcard, persist_until=persist_until),
         "issuer": issuer,
         "draft": DNS_PERSIST.draft,
     }
@@ -145,7 +139,7 @@ def txt_rdata(value: str) -> str:
     A value longer than 255 characters becomes several character-strings (section 3.3.14),
     which the CA reads back joined.
     """
-    chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
+    chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
     return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
 
 
@@ -167,7 +161,7 @@ def merge_dns_records(proofs: list[dict[str, Any]], ttl: int = DEFAULT_TTL) -> l
 
 def bind_lines(records: list[dict[str, Any]]) -> list[str]:
     """Zone-file lines for the records (RFC 1035 section 5.1)."""
-    return [f'{record["name"]}. {record["ttl"]} IN TXT {txt_rdata(value)}' for record in records for value in record["values"]]
+    return [f"{record['name']}. {record['ttl']} IN TXT {txt_rdata(value)}" for record in records for value in record["values"]]
 
 
 def build_proof(

@@ -31,6 +31,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import sign_request
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import SessionCache
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
 
 REQUESTS_IMPORT_ERROR: str | None
@@ -67,8 +68,7 @@ def resolve_directory(value: str | None) -> str:
     if parsed.scheme not in ("https", "http") or not parsed.netloc:
         raise AcmeOptionError(
             "directory",
-            f"directory {value!r} is neither a preset ({', '.join(DIRECTORY_PRESETS)}) nor an http(s) URL "
-            "of an ACME directory",
+            f"directory {value!r} is neither a preset ({', '.join(DIRECTORY_PRESETS)}) nor an http(s) URL of an ACME directory",
         )
     return value
 
@@ -92,7 +92,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - now).total_seconds())
 
 
-_LINK_RE = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+_LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 
 
 def parse_link_header(values: list[str]) -> list[tuple[str, dict[str, str]]]:
@@ -137,6 +137,20 @@ class AcmeResponse:
         return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
 
+def _is_directory(body: Any) -> bool:
+    return isinstance(body, dict) and all(isinstance(body.get(name), str) for name in REQUIRED_DIRECTORY_FIELDS)
+
+
+# Clients of this process that have a session cache, for keep_sessions().
+_OPEN_SESSIONS: list[AcmeClient] = []
+
+
+def keep_sessions() -> None:
+    """``keep_session`` for every client of this process that has a session cache (once, at the end of a module run)."""
+    while _OPEN_SESSIONS:
+        _OPEN_SESSIONS.pop().keep_session()
+
+
 def _header_lists(raw: Any) -> dict[str, list[str]]:
     """Repeated headers (``Link``) as lists; requests folds them into one comma-joined value."""
     lists: dict[str, list[str]] = collections.defaultdict(list)
@@ -161,6 +175,7 @@ class AcmeClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         user_agent_extra: str = "",
+        session_cache: SessionCache | None = None,
     ) -> None:
         self.directory_url = directory_url
         # requests lets REQUESTS_CA_BUNDLE override Session.verify; passing verify on
@@ -181,12 +196,45 @@ class AcmeClient:
         self._nonces: collections.deque[str] = collections.deque()
         self._nonce_lock = threading.Lock()
         self.request_log: list[tuple[str, str, int]] = []
+        self._session_cache = session_cache
+        self._session_cache_read = session_cache is None
+        self._directory_fetched = False
+        if session_cache is not None:
+            _OPEN_SESSIONS.append(self)
+
+    # -- the session cache (session_cache.py) ----------------------------------
+
+    def _read_session_cache(self) -> None:
+        """Once per run, before the first directory or nonce is needed."""
+        if self._session_cache_read or self._session_cache is None:
+            return
+        self._session_cache_read = True
+        cached = self._session_cache.take()
+        if cached.directory is not None and self._directory is None and _is_directory(cached.directory):
+            self._directory = cached.directory
+        with self._nonce_lock:
+            # The pool hands out its newest nonce first; what this run receives comes after these.
+            self._nonces.extendleft(reversed(cached.nonces))
+
+    def keep_session(self) -> None:
+        """Leave the directory (when fetched by this run) and the unspent nonces for the next run.
+
+        The nonces leave this client: spending one after it went to the file would let
+        the next run spend it too.
+        """
+        if self._session_cache is None:
+            return
+        with self._nonce_lock:
+            spare = list(self._nonces)
+            self._nonces.clear()
+        self._session_cache.keep(self._directory if self._directory_fetched else None, spare)
 
     # -- directory -------------------------------------------------------------
 
     @property
     def directory(self) -> dict[str, Any]:
         """The directory object (RFC 8555 section 7.1.1), fetched once per run."""
+        self._read_session_cache()
         if self._directory is None:
             response = self._send("GET", self.directory_url, context="Fetching the ACME directory")
             body = response.json()
@@ -204,6 +252,7 @@ class AcmeClient:
                     self.directory_url,
                 )
             self._directory = body
+            self._directory_fetched = True
         return self._directory
 
     def endpoint(self, name: str) -> str:
@@ -226,6 +275,7 @@ class AcmeClient:
                 self._nonces.append(nonce)
 
     def _take_nonce(self) -> str:
+        self._read_session_cache()
         with self._nonce_lock:
             if self._nonces:
                 # Newest first: after a badNonce it is the nonce the error carried (RFC 8555 6.5).
@@ -272,9 +322,7 @@ class AcmeClient:
                 url,
             )
         if "Timeout" in name:
-            return AcmeNetworkError(
-                f"{context}: {url} did not answer within request_timeout ({self.request_timeout:g} s)", url
-            )
+            return AcmeNetworkError(f"{context}: {url} did not answer within request_timeout ({self.request_timeout:g} s)", url)
         return AcmeNetworkError(f"{context}: cannot reach {url} ({reason}); check the directory option and the network", url)
 
     def get(self, url: str, *, context: str = "Fetching") -> AcmeResponse:
@@ -338,10 +386,7 @@ class AcmeClient:
             subproblems=problem.subproblems,
             retry_after=wait,
             context=context,
-            hint=(
-                f"The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond the "
-                f"retry_timeout of {self.retry_timeout:g} s; run again after that time"
-            ),
+            hint=(f"The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond the retry_timeout of {self.retry_timeout:g} s; run again after that time"),
             retry_at=retry_at,
         )
 

@@ -89,7 +89,7 @@ class AcmeProblem(AcmeError):
     def short_type(self) -> str | None:
         """``badNonce`` for ``urn:ietf:params:acme:error:badNonce``; other URIs unchanged."""
         if self.problem_type and self.problem_type.startswith(self.ACME_ERROR_PREFIX):
-            return self.problem_type[len(self.ACME_ERROR_PREFIX):]
+            return self.problem_type[len(self.ACME_ERROR_PREFIX) :]
         return self.problem_type
 
     def has_type(self, short_type: str) -> bool:

@@ -29,7 +29,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
     load_csr,
     split_pem_chain,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, same_names
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     PrivateKey,
@@ -41,9 +41,17 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     Poller,
     download_certificate,
     finalize,
+    get_order,
     poll_order,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, RecordedOrderRun, find_order, load_order_state, order_recorded
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import (
+    OrderState,
+    RecordedOrderRun,
+    StaleRecord,
+    find_order,
+    load_order_state,
+    order_recorded,
+)
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
     atomic_write,
@@ -264,7 +272,29 @@ class FinalizeRun(RecordedOrderRun):
             return self.would_finalize(None, None, destinations, before)
 
         account = self.connect()
-        order, order_state = find_order(account, params["order_uri"], params["state_path"])
+        try:
+            return self.complete(account, destinations, before, csr_der, csr_public, trust_record=True)
+        except StaleRecord:
+            # The CA refused to finalize the order acme_challenge_proof recorded as ready: ask the CA where it stands.
+            return self.complete(account, destinations, before, csr_der, csr_public, trust_record=False)
+
+    def complete(
+        self,
+        account: Account,
+        destinations: dict[str, str],
+        before: dict[str, Any],
+        csr_der: bytes | None,
+        csr_public: bytes | None,
+        *,
+        trust_record: bool,
+    ) -> dict[str, Any]:
+        """Finalize (unless done before), download, check and write: the part of the run that needs the CA."""
+        params = self.params
+        # A rotated key waiting in .next means an earlier run may have finalized already: ask the CA.
+        trust_record = trust_record and not (params["private_key_path"] and os.path.exists(self.pending_key_path()))
+        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen_by="acme_challenge_proof" if trust_record else None)
+        if order.recorded and order.status != "ready":
+            order = get_order(account, order.uri)
         if csr_public is not None:
             self.check_csr(order, csr_der, csr_public, account)
 
@@ -294,8 +324,9 @@ class FinalizeRun(RecordedOrderRun):
                 if existing is None or params["rotate_key"]:
                     key = generate_private_key(params["key_type"])
                     key_pem = key.private_pem()
-                    self.key_generated = existing is None
-                    self.key_rotated = existing is not None
+                    # A second attempt (StaleRecord) finds the key the first one generated and saved.
+                    self.key_generated = self.key_generated or existing is None
+                    self.key_rotated = existing is not None and not self.key_generated
                 else:
                     key, key_pem = existing
             else:
@@ -311,7 +342,12 @@ class FinalizeRun(RecordedOrderRun):
             if key is not None and key_pem is not None:
                 self.save_new_key_early(key_pem)
                 csr_der = build_csr(key, order.identifiers)
-            order = finalize(account, order, csr_der or b"")
+            try:
+                order = finalize(account, order, csr_der or b"")
+            except AcmeProblem:
+                if order.recorded:
+                    raise StaleRecord() from None
+                raise
             self.finalized = True
         if order.status == "processing":
             order = poll_order(account, order, self.poller(float(params["wait_timeout"]), f"the CA to issue the certificate of {order.uri}"))
@@ -463,9 +499,7 @@ class FinalizeRun(RecordedOrderRun):
             raise AcmeOptionError("state_path", f"every file is written, but state_path {path} could not be removed: {exc.strerror}; remove it") from None
         return True
 
-    def would_finalize(
-        self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]
-    ) -> dict[str, Any]:
+    def would_finalize(self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]) -> dict[str, Any]:
         """Check mode: what the real run would do (order None: acme_order ran in check mode too)."""
         self.finalized = True
         key_path = self.params["private_key_path"]

@@ -67,14 +67,11 @@ def _dns_name(raw: str, option: str) -> str:
     wildcard = labels[0] == "*"
     rest = labels[1:] if wildcard else labels
     if "*" in ascii_name[1:] or (wildcard and len(rest) < 2):
-        raise AcmeOptionError(
-            option, f"{option}: {raw!r} is not a valid wildcard; only the leftmost label may be '*', as in '*.example.com'"
-        )
+        raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid wildcard; only the leftmost label may be '*', as in '*.example.com'")
     if len(rest) < 2 or len(ascii_name) > 253 or not all(_LABEL_RE.match(label) for label in rest):
         raise AcmeOptionError(
             option,
-            f"{option}: {raw!r} is not a valid DNS name (labels of letters, digits and inner hyphens, at most 63 "
-            "characters each, at least two labels)",
+            f"{option}: {raw!r} is not a valid DNS name (labels of letters, digits and inner hyphens, at most 63 characters each, at least two labels)",
         )
     return ascii_name
 
@@ -111,13 +108,9 @@ def check_challenge_fits(identifiers: list[Identifier], challenge: str, option: 
         raise AcmeOptionError(option, f"{option} {challenge!r} is not one of {', '.join(CHALLENGE_TYPES)}")
     for identifier in identifiers:
         if identifier.wildcard and challenge == "http-01":
-            raise AcmeOptionError(
-                option, f"{identifier.value} is a wildcard, which http-01 cannot prove; use challenge: dns-01 or dns-persist-01"
-            )
+            raise AcmeOptionError(option, f"{identifier.value} is a wildcard, which http-01 cannot prove; use challenge: dns-01 or dns-persist-01")
         if identifier.type == "ip" and challenge != "http-01":
-            raise AcmeOptionError(
-                option, f"{identifier.value} is an IP address, which {challenge} cannot prove (no DNS name); use challenge: http-01"
-            )
+            raise AcmeOptionError(option, f"{identifier.value} is an IP address, which {challenge} cannot prove (no DNS name); use challenge: http-01")
 
 
 def same_names(a: list[Identifier], b: list[Identifier]) -> bool:

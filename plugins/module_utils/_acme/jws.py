@@ -53,14 +53,10 @@ def sign_request(
     return {"protected": protected_b64, "payload": payload_b64, "signature": b64url_encode(signature)}
 
 
-def external_account_binding(
-    account_key: PrivateKey, new_account_url: str, eab_kid: str, hmac_key: str, alg: str = "HS256"
-) -> dict[str, str]:
+def external_account_binding(account_key: PrivateKey, new_account_url: str, eab_kid: str, hmac_key: str, alg: str = "HS256") -> dict[str, str]:
     """RFC 8555 section 7.3.4: the account's JWK, MACed with the CA-issued key."""
     if alg not in EAB_ALGORITHMS:
-        raise AcmeOptionError(
-            "external_account_binding.alg", f"external_account_binding.alg {alg!r} is not one of {', '.join(EAB_ALGORITHMS)}"
-        )
+        raise AcmeOptionError("external_account_binding.alg", f"external_account_binding.alg {alg!r} is not one of {', '.join(EAB_ALGORITHMS)}")
     try:
         mac_key = b64url_decode(hmac_key)
     except ValueError:
@@ -77,6 +73,4 @@ def external_account_binding(
 
 def key_change_inner(new_key: PrivateKey, key_change_url: str, account_url: str, old_key: PrivateKey) -> dict[str, str]:
     """RFC 8555 section 7.3.5: the inner JWS, signed by the new key, naming account and old key."""
-    return sign_request(
-        new_key, key_change_url, {"account": account_url, "oldKey": old_key.public_jwk()}, nonce=None, kid=None
-    )
+    return sign_request(new_key, key_change_url, {"account": account_url, "oldKey": old_key.public_jwk()}, nonce=None, kid=None)

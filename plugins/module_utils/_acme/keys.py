@@ -97,14 +97,10 @@ class PrivateKey:
         return int_to_bytes(r, self._coordinate_size) + int_to_bytes(s, self._coordinate_size)
 
     def private_pem(self) -> bytes:
-        return self._key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        return self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
     def public_pem(self) -> bytes:
-        return self._key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return self._key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def same_key_as(self, other: PrivateKey) -> bool:
         return self.thumbprint() == other.thumbprint()

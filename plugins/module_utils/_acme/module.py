@@ -11,7 +11,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import account_from_params, client_from_params
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import REQUESTS_IMPORT_ERROR
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import REQUESTS_IMPORT_ERROR, keep_sessions
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import CRYPTOGRAPHY_IMPORT_ERROR
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
@@ -25,13 +25,24 @@ def require_libraries(module: AnsibleModule) -> None:
 
 
 def run_module(module: AnsibleModule, body: Callable[[], dict[str, Any]]) -> None:
-    """Run ``body`` and exit with its result, or fail with the structured error it raised."""
+    """Run ``body`` and exit with its result, or fail with the structured error it raised.
+
+    Either way the run's session cache (option ``session_cache``) is updated first,
+    except in check mode, which writes no file.
+    """
     require_libraries(module)
     try:
         result = body()
     except AcmeError as error:
+        _keep_sessions(module)
         module.fail_json(**error.to_result())
+    _keep_sessions(module)
     module.exit_json(**result)
+
+
+def _keep_sessions(module: AnsibleModule) -> None:
+    if not module.check_mode:
+        keep_sessions()
 
 
 def core_run(module: AnsibleModule, run_class: Callable[..., Callable[[], dict[str, Any]]]) -> Callable[[], dict[str, Any]]:

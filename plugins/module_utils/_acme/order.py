@@ -59,6 +59,7 @@ class Authorization:
     challenges: list[Challenge]
     expires: str | None = None
     retry_after: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_response(cls, uri: str, data: Any, retry_after: float | None = None) -> Authorization:
@@ -71,6 +72,7 @@ class Authorization:
             challenges=challenges,
             expires=data.get("expires") if isinstance(data.get("expires"), str) else None,
             retry_after=retry_after,
+            raw=data,
         )
 
     def challenge(self, challenge_type: str) -> Challenge | None:
@@ -99,9 +101,12 @@ class Order:
     error: dict[str, Any] | None = None
     profile: str | None = None
     retry_after: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Read from the state file (what an earlier module run saw), not fetched by this run.
+    recorded: bool = False
 
     @classmethod
-    def from_response(cls, uri: str, data: Any, retry_after: float | None = None) -> Order:
+    def from_response(cls, uri: str, data: Any, retry_after: float | None = None, *, recorded: bool = False) -> Order:
         data = data if isinstance(data, dict) else {}
         return cls(
             uri=uri,
@@ -114,6 +119,8 @@ class Order:
             error=data.get("error") if isinstance(data.get("error"), dict) else None,
             profile=data.get("profile") if isinstance(data.get("profile"), str) else None,
             retry_after=retry_after,
+            raw=data,
+            recorded=recorded,
         )
 
     @property
@@ -212,25 +219,9 @@ class Poller:
         remaining = self.deadline - self._clock()
         if remaining <= 0:
             raise AcmeError(
-                f"Timed out after wait_timeout ({self.timeout:g} s) waiting for {self.what}; last state: {state}. "
-                "Run again to resume, or raise wait_timeout"
+                f"Timed out after wait_timeout ({self.timeout:g} s) waiting for {self.what}; last state: {state}. Run again to resume, or raise wait_timeout"
             )
         self._sleep(min(delay, remaining))
-
-
-def poll_authorizations(
-    account: Account, authorizations: list[Authorization], poller: Poller
-) -> list[Authorization]:
-    """Poll every pending authorization until each is valid or invalid (section 7.5.1)."""
-    current = {authz.uri: authz for authz in authorizations}
-    while True:
-        pending = [authz for authz in current.values() if authz.status == "pending"]
-        if not pending:
-            return list(current.values())
-        retry_after = max((a.retry_after for a in pending if a.retry_after is not None), default=None)
-        poller.wait(retry_after, ", ".join(f"{a.identifier.value}: {a.status}" for a in current.values()))
-        for authz in pending:
-            current[authz.uri] = get_authorization(account, authz.uri)
 
 
 def finalize(account: Account, order: Order, csr_der: bytes) -> Order:
@@ -239,9 +230,15 @@ def finalize(account: Account, order: Order, csr_der: bytes) -> Order:
     return Order.from_response(order.uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
 
 
-def poll_order(account: Account, order: Order, poller: Poller) -> Order:
-    """Wait while the order is ``processing`` (some CAs answer ``valid`` at once)."""
-    while order.status == "processing":
+def poll_order(account: Account, order: Order, poller: Poller, *, while_status: str = "processing") -> Order:
+    """Poll the order while its status is ``while_status``.
+
+    ``processing``: after finalize (some CAs answer ``valid`` at once). ``pending``: after
+    the challenges were answered, one request a round however many names the order has:
+    section 7.1.6 turns the order ``ready`` once every authorization is valid and
+    ``invalid`` once one of them is invalid.
+    """
+    while order.status == while_status:
         poller.wait(order.retry_after, order.status)
         order = get_order(account, order.uri)
     return order

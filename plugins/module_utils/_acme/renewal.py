@@ -60,9 +60,7 @@ MIN_ARI_RETRY_AFTER = 60.0
 MAX_ARI_RETRY_AFTER = 86400.0
 ARI_CONTEXT = "Fetching the certificate's renewal information (ARI)"
 
-_RFC3339_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 # -- time helpers ----------------------------------------------------------------
@@ -208,17 +206,11 @@ def fetch_renewal_info(client: AcmeClient, cert_id: str, now: datetime) -> tuple
     except AcmeError as exc:
         return None, [f"{exc.msg}. The renewal was decided without the CA's renewal window"]
     if response.status != 200:
-        return None, [
-            f"{ARI_CONTEXT}: {url} answered HTTP {response.status} instead of 200. "
-            "The renewal was decided without the CA's renewal window"
-        ]
+        return None, [f"{ARI_CONTEXT}: {url} answered HTTP {response.status} instead of 200. The renewal was decided without the CA's renewal window"]
     try:
         window = parse_renewal_info(response.body, parse_retry_after(response.headers.get("Retry-After"), now))
     except ValueError as exc:
-        return None, [
-            f"{ARI_CONTEXT}: {url} answered an unusable renewalInfo: {exc}. "
-            "The renewal was decided without the CA's renewal window"
-        ]
+        return None, [f"{ARI_CONTEXT}: {url} answered an unusable renewalInfo: {exc}. The renewal was decided without the CA's renewal window"]
     return window, []
 
 
@@ -239,9 +231,7 @@ class Decision:
         return self.reasons[0] if self.reasons else NO_REASON
 
 
-def expiry_due_at(
-    cert: CertificateInfo, renew_before_days: float = DEFAULT_RENEW_BEFORE_DAYS, renew_before_fraction: float | None = None
-) -> datetime:
+def expiry_due_at(cert: CertificateInfo, renew_before_days: float = DEFAULT_RENEW_BEFORE_DAYS, renew_before_fraction: float | None = None) -> datetime:
     """The instant after which the certificate is due by expiry.
 
     Due means ``days_left < renew_before_days``, or, with a fraction, less than that
@@ -254,9 +244,7 @@ def expiry_due_at(
     return due
 
 
-def next_check_time(
-    now: datetime, renewal_due: bool, due_by_expiry_at: datetime | None, window: RenewalWindow | None
-) -> datetime:
+def next_check_time(now: datetime, renewal_due: bool, due_by_expiry_at: datetime | None, window: RenewalWindow | None) -> datetime:
     """When to run the check again (whole seconds, never before ``now``).
 
     Now, when renewal is due. Otherwise after the ARI answer's ``Retry-After`` (kept
@@ -343,9 +331,7 @@ def load_certificate(path: str) -> tuple[CertificateInfo, str] | None:
         return certificate_info(pem), pem
     except (ValueError, UnsupportedAlgorithm) as exc:
         reason = str(exc) if blocks or b"-----BEGIN" in data else "neither PEM nor DER"
-        raise AcmeOptionError(
-            "cert_path", f"cert_path {path} does not hold a readable X.509 certificate ({reason}); give the leaf or fullchain PEM"
-        ) from None
+        raise AcmeOptionError("cert_path", f"cert_path {path} does not hold a readable X.509 certificate ({reason}); give the leaf or fullchain PEM") from None
 
 
 def load_wanted_public_key(path: str, passphrase: str | None = None) -> bytes | None:
@@ -412,10 +398,7 @@ def check_certificate(
         wanted_key = load_wanted_public_key(params["private_key_path"], params.get("private_key_passphrase"))
         if wanted_key is None:
             key_missing = True
-            warn(
-                f"private_key_path {params['private_key_path']} does not exist; the certificate cannot be for that key, "
-                "so renewal is due (key_changed)"
-            )
+            warn(f"private_key_path {params['private_key_path']} does not exist; the certificate cannot be for that key, so renewal is due (key_changed)")
 
     cert_id = ari_cert_id(pem)
     window: RenewalWindow | None = None

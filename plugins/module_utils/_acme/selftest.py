@@ -159,13 +159,9 @@ def parse_http_node(raw: str, option: str = "http_nodes") -> tuple[str, int]:
         except ValueError as exc:
             raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid URL ({exc}); write it as {example}") from None
         if parts.scheme.lower() != "http":
-            raise AcmeOptionError(
-                option, f"{option}: {raw!r} uses {parts.scheme!r}; http-01 is validated over plain http, write it as {example}"
-            )
+            raise AcmeOptionError(option, f"{option}: {raw!r} uses {parts.scheme!r}; http-01 is validated over plain http, write it as {example}")
         if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-            raise AcmeOptionError(
-                option, f"{option}: {raw!r} has more than a scheme, host and port (the challenge path is added); write it as {example}"
-            )
+            raise AcmeOptionError(option, f"{option}: {raw!r} has more than a scheme, host and port (the challenge path is added); write it as {example}")
         text = parts.netloc
     return _split_host_port(text, HTTP_PORT, option, raw, example)
 
@@ -221,8 +217,15 @@ def _describe_request_error(exc: Exception, timeout: float) -> str:
             return f"gave no answer within {timeout:g}s"
         if isinstance(exc, requests.exceptions.ConnectionError):
             text = str(exc)
-            for known in ("Connection refused", "Name or service not known", "No route to host", "Network is unreachable",
-                          "Temporary failure in name resolution", "Connection reset by peer", "Remote end closed connection"):
+            for known in (
+                "Connection refused",
+                "Name or service not known",
+                "No route to host",
+                "Network is unreachable",
+                "Temporary failure in name resolution",
+                "Connection reset by peer",
+                "Remote end closed connection",
+            ):
                 if known in text:
                     return f"could not be reached ({known.lower()})"
             return f"could not be reached ({_shorten(text)})"
@@ -232,9 +235,7 @@ def _describe_request_error(exc: Exception, timeout: float) -> str:
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _fetch_proof(
-    session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, content: str, timeout: float
-) -> dict[str, Any]:
+def _fetch_proof(session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, content: str, timeout: float) -> dict[str, Any]:
     """GET the proof as the CA would, from ``node`` when given, following redirects by hand.
 
     ``logical_url`` is the URL the CA fetches. A redirect back to the identifier's own name stays
@@ -368,15 +369,12 @@ def check_http01(
 def _require_dnspython() -> None:
     if DNSPYTHON_IMPORT_ERROR:
         raise AcmeError(
-            "the DNS self-test needs the Python library dnspython (pip install dnspython) on the host that runs "
-            "the module; install it or set self_test: false",
+            "the DNS self-test needs the Python library dnspython (pip install dnspython) on the host that runs the module; install it or set self_test: false",
             exception=DNSPYTHON_IMPORT_ERROR,
         )
 
 
-def authoritative_servers(
-    name: str, *, timeout: float = DEFAULT_TIMEOUT, resolver: Any = None, port: int = DNS_PORT
-) -> list[tuple[str, int]]:
+def authoritative_servers(name: str, *, timeout: float = DEFAULT_TIMEOUT, resolver: Any = None, port: int = DNS_PORT) -> list[tuple[str, int]]:
     """Addresses of the name servers of the zone that holds ``name`` (RFC 1034 section 4.2).
 
     The zone is found by walking up from ``name`` to the nearest SOA (``zone_for_name``), its NS
@@ -554,9 +552,8 @@ def check_dns_txt(
         message = f"TXT {display} shows every expected value{via} on {servers} (attempt {used} of {attempts})"
     else:
         bad = [_describe_dns(entry, expected) for entry in finals if not entry["ok"]]
-        message = (
-            f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected "
-            f"{', '.join(repr(v) for v in expected)}; saw " + "; ".join(bad)
+        message = f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected {', '.join(repr(v) for v in expected)}; saw " + "; ".join(
+            bad
         )
     return SelfTestResult(challenge, display, ok, used, attempts, expected, seen, message)
 

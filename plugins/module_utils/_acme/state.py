@@ -4,18 +4,25 @@
 
 JSON with ``orderUri``, ``identifiers``, ``challenge``, ``directory``, ``accountUri``
 and the dns-persist-01 choices; written atomically (0600, it names the account).
+
+``seen`` keeps what the last module run saw of the order, so the next module can start
+from it instead of asking the CA again: acme_order records the new order and its
+authorizations (acme_challenge_proof answers their challenges straight away), and
+acme_challenge_proof records the order it left ``ready`` (acme_finalize finalizes it
+straight away). A record is only a starting point: when the CA refuses the request made
+from it, the module fetches the order and starts again from what the CA says.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Order, get_order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Authorization, Order, get_order
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
 
 STATE_VERSION = 1
@@ -30,10 +37,36 @@ class OrderState:
     accountUri: str
     profile: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    seen: dict[str, Any] = field(default_factory=dict)
     version: int = STATE_VERSION
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+    def with_seen(self, by: str, order: Order, authorizations: list[Authorization] | None = None) -> OrderState:
+        """This state with ``order`` (and its ``authorizations``) recorded as module ``by`` saw them."""
+        seen: dict[str, Any] = {"by": by, "order": order.raw}
+        if authorizations is not None:
+            seen["authorizations"] = {authz.uri: authz.raw for authz in authorizations}
+        return replace(self, seen=seen)
+
+    def seen_order(self, by: str) -> Order | None:
+        """The order as module ``by`` last saw it, if that is what the file records."""
+        order = self.seen.get("order")
+        if self.seen.get("by") != by or not isinstance(order, dict) or not order:
+            return None
+        return Order.from_response(self.orderUri, order, recorded=True)
+
+    def seen_authorizations(self, order: Order) -> list[Authorization] | None:
+        """Every authorization of ``order`` as recorded, or None when one is missing."""
+        recorded = self.seen.get("authorizations")
+        if not isinstance(recorded, dict) or any(not isinstance(recorded.get(uri), dict) for uri in order.authorizations):
+            return None
+        return [Authorization.from_response(uri, recorded[uri]) for uri in order.authorizations]
+
+
+class StaleRecord(Exception):
+    """The CA refused a request made from the ``seen`` record: the record is out of date."""
 
 
 def load_order_state(path: str, option: str = "state_path") -> OrderState | None:
@@ -50,6 +83,7 @@ def load_order_state(path: str, option: str = "state_path") -> OrderState | None
             accountUri=str(data["accountUri"]),
             profile=data.get("profile"),
             extra=dict(data.get("extra") or {}),
+            seen=data["seen"] if isinstance(data.get("seen"), dict) else {},
         )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise AcmeOptionError(option, f"{option} {path} is not an order state file written by this collection; remove it or choose another path") from None
@@ -70,10 +104,12 @@ def order_recorded(order_uri: str | None, state_path: str | None) -> bool:
     return bool(state_path) and os.path.exists(os.path.expanduser(state_path))
 
 
-def find_order(account: Any, order_uri: str | None, state_path: str | None) -> tuple[Order, OrderState | None]:
+def find_order(account: Any, order_uri: str | None, state_path: str | None, *, seen_by: str | None = None) -> tuple[Order, OrderState | None]:
     """The order named by ``order_uri`` or recorded in ``state_path`` (for the modules after acme_order).
 
-    Fails naming the option when neither leads to an order of this account.
+    With ``seen_by``, an order that module recorded in ``state_path`` is returned as
+    recorded (``Order.recorded``), without asking the CA. Fails naming the option when
+    neither leads to an order of this account.
     """
     if not order_uri and not state_path:
         raise AcmeOptionError("order_uri", "give order_uri (returned by acme_order) or the state_path acme_order used")
@@ -82,10 +118,11 @@ def find_order(account: Any, order_uri: str | None, state_path: str | None) -> t
         if order_state is None:
             raise AcmeOptionError("state_path", f"state_path {state_path} does not exist; run certfleet.acme.acme_order with it first")
         if order_state.accountUri != account.uri:
-            raise AcmeOptionError(
-                "state_path", f"state_path {state_path} records an order of the account {order_state.accountUri}, not {account.uri}"
-            )
+            raise AcmeOptionError("state_path", f"state_path {state_path} records an order of the account {order_state.accountUri}, not {account.uri}")
         order_uri = order_state.orderUri
+        seen = order_state.seen_order(seen_by) if seen_by else None
+        if seen is not None:
+            return seen, order_state
     return get_order(account, order_uri), order_state
 
 

@@ -102,13 +102,7 @@ def resolve_group(group: str | int | None, option: str = "group") -> int | None:
 def needs_write(path: str, content: bytes, mode: int, uid: int | None, gid: int | None, option: str) -> bool:
     """True when the file differs from what ``atomic_write`` would leave."""
     state = read_state(path, option)
-    return not (
-        state.exists
-        and state.content == content
-        and state.mode == mode
-        and (uid is None or state.uid == uid)
-        and (gid is None or state.gid == gid)
-    )
+    return not (state.exists and state.content == content and state.mode == mode and (uid is None or state.uid == uid) and (gid is None or state.gid == gid))
 
 
 def atomic_write(

@@ -6,7 +6,7 @@ One run finds the order, rebuilds for each pending authorization the very proof
 acme_order returned (``challenges.build_proof`` with the choices of the state file),
 self-tests them (one DNS lookup per record name: an apex and its wildcard share it),
 refuses authorizations that can never become valid, answers each pending challenge
-once with ``{}`` and polls every authorization together. A failure carries the order
+once with ``{}`` and polls the order, whose status answers for every authorization. A failure carries the order
 and every authorization in its task result.
 """
 
@@ -16,15 +16,16 @@ from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem, format_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Authorization,
     Challenge,
     Order,
     Poller,
+    get_authorization,
     get_authorizations,
     get_order,
-    poll_authorizations,
+    poll_order,
     respond,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import (
@@ -35,7 +36,14 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     parse_dns_resolver,
     parse_http_node,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, RecordedOrderRun, find_order, order_recorded
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import (
+    OrderState,
+    RecordedOrderRun,
+    StaleRecord,
+    find_order,
+    order_recorded,
+    save_order_state,
+)
 
 NEW_ORDER_ADVICE = (
     "the CA never validates an invalid authorization again: fix the proof and create a new order with "
@@ -123,13 +131,21 @@ class ValidationRun(RecordedOrderRun):
             result["msg"] = "No order yet (acme_order ran in check mode): the real run would self-test and validate its proofs"
             return result
         account = self.connect()
-        order, order_state = find_order(account, params["order_uri"], params["state_path"])
+        try:
+            return self.run(account, trust_record=True)
+        except StaleRecord:
+            # The CA refused the first answer made from acme_order's record: start again from what the CA says.
+            return self.run(account, trust_record=False)
+
+    def run(self, account: Account, *, trust_record: bool) -> dict[str, Any]:
+        params = self.params
+        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen_by="acme_order" if trust_record else None)
+        recorded = order_state.seen_authorizations(order) if order.recorded and order_state else None
+        if order.recorded and (recorded is None or order.status != "pending"):
+            order, recorded = get_order(account, order.uri), None
         self.order = order
         if order_state is not None and order_state.orderUri != order.uri:
-            self.warn(
-                f"state_path {params['state_path']} records another order ({order_state.orderUri}); "
-                f"its choices are ignored for {order.uri}"
-            )
+            self.warn(f"state_path {params['state_path']} records another order ({order_state.orderUri}); its choices are ignored for {order.uri}")
             order_state = None
         self.challenge_type = params["challenge"] or (order_state.challenge if order_state else "")
         if not self.challenge_type:
@@ -138,7 +154,8 @@ class ValidationRun(RecordedOrderRun):
         # CAs shuffle authorizations (Pebble on purpose): report them in the order the names were asked for.
         names = order_state.identifiers if order_state else [identifier.value for identifier in order.identifiers]
         position = {name: index for index, name in enumerate(names)}
-        authorizations = sorted(get_authorizations(account, order), key=lambda a: position.get(a.identifier.value, len(position)))
+        fetched = recorded if recorded is not None else get_authorizations(account, order)
+        authorizations = sorted(fetched, key=lambda a: position.get(a.identifier.value, len(position)))
         self.entries = [Entry(authz, authz.challenge(self.challenge_type)) for authz in authorizations]
         self.before = self.statuses()
         self.refuse_unusable()
@@ -154,7 +171,10 @@ class ValidationRun(RecordedOrderRun):
                 entry.answered = True
             return self.result(changed=bool(to_answer))
 
-        self.validate(account, to_answer)
+        try:
+            self.validate(account, to_answer)
+        finally:
+            self.record_order(order_state)
         failed = self.unusable()
         if failed:
             raise self.failure(
@@ -233,8 +253,7 @@ class ValidationRun(RecordedOrderRun):
                 message = entry.self_test.message if entry.self_test else "not tested"
                 shown.setdefault(message, []).append(entry.identifier)
             raise self.failure(
-                "Self-test failed, nothing was submitted to the CA: "
-                + " | ".join(f"{', '.join(names)}: {message}" for message, names in shown.items()),
+                "Self-test failed, nothing was submitted to the CA: " + " | ".join(f"{', '.join(names)}: {message}" for message, names in shown.items()),
                 changed=False,
             )
 
@@ -243,23 +262,45 @@ class ValidationRun(RecordedOrderRun):
         try:
             for entry in to_answer:
                 if entry.challenge is not None:
-                    entry.challenge = respond(account, entry.challenge)
+                    try:
+                        entry.challenge = respond(account, entry.challenge)
+                    except AcmeProblem:
+                        if self.order is not None and self.order.recorded and not any(e.answered for e in self.entries):
+                            raise StaleRecord() from None
+                        raise
                     entry.answered = True
-            waiting = [entry.authz for entry in self.entries if entry.authz.status == "pending"]
-            if waiting:
-                names = ", ".join(authz.identifier.value for authz in waiting)
+            waiting = [entry for entry in self.entries if entry.authz.status == "pending"]
+            if waiting and self.order is not None:
+                names = ", ".join(entry.identifier for entry in waiting)
                 poller = self.poller(float(self.params["wait_timeout"]), f"the CA to validate {names}")
-                by_uri = {authz.uri: authz for authz in poll_authorizations(account, waiting, poller)}
-                for entry in self.entries:
-                    if entry.authz.uri in by_uri:
-                        entry.authz = by_uri[entry.authz.uri]
+                self.order = poll_order(account, self.order, poller, while_status="pending")
+                if self.order.status in ("ready", "processing", "valid"):
+                    # Section 7.1.6: an order leaves pending for ready only when every authorization is valid.
+                    for entry in waiting:
+                        entry.authz.status = "valid"
+                        if entry.challenge is not None and entry.answered:
+                            entry.challenge.status = "valid"
+                else:
+                    # Which name failed, and why, only the authorizations tell.
+                    for entry in waiting:
+                        entry.authz = get_authorization(account, entry.authz.uri)
                         entry.challenge = entry.authz.challenge(self.challenge_type) or entry.challenge
-            if self.order is not None:
-                self.order = get_order(account, self.order.uri)
         except AcmeError as error:
             if isinstance(error, AcmeOptionError):
                 raise
             raise self.failure(error.msg, changed=any(entry.answered for entry in self.entries), **error.fields) from None
+
+    def record_order(self, order_state: OrderState | None) -> None:
+        """Record the order as this run left it in ``state_path``, in place of acme_order's record.
+
+        acme_finalize finalizes an order recorded ``ready`` without fetching it again. And
+        acme_order's record of pending challenges is never used twice: the next run of this
+        module asks the CA, so it never answers an authorization a failed run left invalid.
+        """
+        path = self.params["state_path"]
+        if self.check_mode or not path or order_state is None or self.order is None or self.order.uri != order_state.orderUri:
+            return
+        save_order_state(path, order_state.with_seen("acme_challenge_proof", self.order))
 
     def poller(self, timeout: float, what: str) -> Poller:
         """The bounded wait of the polling (tests replace it to drive a fake clock)."""

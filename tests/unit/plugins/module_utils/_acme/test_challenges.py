@@ -276,9 +276,7 @@ def test_build_proof_dispatches_by_type(key_pair):
     assert http["content"] == f"{TOKEN}.{thumbprint}"
     dns = build_proof("dns-01", identifier, {"type": "dns-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
     assert dns["value"] == b64url(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode()).digest())
-    persist = build_proof(
-        "dns-persist-01", identifier, persist_challenge(), key.thumbprint(), ACCOUNT_URI, policy_wildcard=True, persist_until=2000000000
-    )
+    persist = build_proof("dns-persist-01", identifier, persist_challenge(), key.thumbprint(), ACCOUNT_URI, policy_wildcard=True, persist_until=2000000000)
     assert persist["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard; persistUntil=2000000000"
 
 

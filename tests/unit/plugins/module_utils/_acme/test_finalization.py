@@ -311,10 +311,12 @@ def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_pa
     assert os.path.exists(state_path)
 
     # The rerun finds the order valid and a certificate for the pending key: it installs that key.
-    rerun = account_with({
-        ORDER_URI: [order_json("valid", CERT_URI)],
-        CERT_URI: [Reply(body=issuer.leaf(keys[0], NAMES) + issuer.intermediate("Root A"))],
-    })
+    rerun = account_with(
+        {
+            ORDER_URI: [order_json("valid", CERT_URI)],
+            CERT_URI: [Reply(body=issuer.leaf(keys[0], NAMES) + issuer.intermediate("Root A"))],
+        }
+    )
     result = make_run(params(tmp_path, rotate_key=True), rerun)()
     assert read(key_path) == pending.private_pem()
     assert not os.path.exists(key_path + ".next")
@@ -331,10 +333,12 @@ def test_certificate_for_an_unknown_key_writes_nothing(tmp_path: Any) -> None:
     state_path = record_order(tmp_path)
     key_path, key = existing_key(tmp_path)
     stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
-    account = account_with({
-        ORDER_URI: [order_json("valid", CERT_URI)],
-        CERT_URI: [Reply(body=issuer.leaf(stranger, NAMES) + issuer.intermediate("Root A"))],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json("valid", CERT_URI)],
+            CERT_URI: [Reply(body=issuer.leaf(stranger, NAMES) + issuer.intermediate("Root A"))],
+        }
+    )
     with pytest.raises(AcmeError) as caught:
         make_run(params(tmp_path), account)()
     assert "is for a key that is neither private_key_path" in caught.value.msg
@@ -380,9 +384,7 @@ def test_preferred_chain_not_offered_warns_and_keeps_the_default(tmp_path: Any) 
     result = make_run(params(tmp_path, preferred_chain="Root Z"), account, warnings)()
     assert result["preferred_chain_found"] is False
     assert result["chain_issuer"] == "Root A"
-    assert warnings == [
-        "preferred_chain 'Root Z' matches none of the 1 chain(s) the CA offers (default chain issued by 'Root A'); using the default chain"
-    ]
+    assert warnings == ["preferred_chain 'Root Z' matches none of the 1 chain(s) the CA offers (default chain issued by 'Root A'); using the default chain"]
 
 
 def test_state_is_kept_when_a_file_could_not_be_written(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -454,9 +456,10 @@ def test_check_mode_without_order_does_not_connect(tmp_path: Any) -> None:
     assert result["order_uri"] is None
     assert result["identifiers"] == []
     assert result["key_generated"] is True
-    assert result["files"] == {option: {"path": str(tmp_path / name), "changed": True} for option, name in (
-        ("private_key_path", "cert.key"), ("chain_path", "chain.pem"), ("fullchain_path", "fullchain.pem"), ("cert_path", "cert.pem")
-    )}
+    assert result["files"] == {
+        option: {"path": str(tmp_path / name), "changed": True}
+        for option, name in (("private_key_path", "cert.key"), ("chain_path", "chain.pem"), ("fullchain_path", "fullchain.pem"), ("cert_path", "cert.pem"))
+    }
     assert sorted(os.listdir(str(tmp_path))) == []
     assert result["msg"].startswith("No order yet (acme_order ran in check mode)")
     assert result["changed"] is True
@@ -470,3 +473,85 @@ def test_state_of_another_order_is_not_removed(tmp_path: Any) -> None:
     assert result["state_removed"] is False
     assert os.path.exists(state_path)
     assert os.path.exists(str(tmp_path / "cert.pem"))
+
+
+# -- an order acme_challenge_proof recorded as ready -------------------------------------
+
+
+def record_ready_order(tmp_path: Any, status: str = "ready") -> str:
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Order
+
+    path = str(tmp_path / "order.json")
+    state = OrderState(ORDER_URI, NAMES, "http-01", CA, ACCOUNT_URI)
+    save_order_state(path, state.with_seen("acme_challenge_proof", Order.from_response(ORDER_URI, order_json(status))))
+    return path
+
+
+def test_order_recorded_ready_is_finalized_without_fetching_it(tmp_path: Any) -> None:
+    issuer = Issuer()
+    keys: list[Any] = []
+    state_path = record_ready_order(tmp_path)
+    routes = issuing_ca(issuer, keys=keys)
+    del routes[ORDER_URI]  # any fetch of the order would fail the test
+    account = account_with(routes)
+    result = make_run(params(tmp_path), account)()
+    assert [url for url, _ in account.posts] == [FINALIZE_URI, CERT_URI]
+    assert result["finalized"] is True and result["key_generated"] is True
+    key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
+    assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert not os.path.exists(state_path)
+
+
+def test_record_refused_by_the_ca_is_replaced_by_what_the_ca_says(tmp_path: Any) -> None:
+    """An earlier run finalized and crashed before the download: the record still says ready."""
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeProblem
+
+    issuer = Issuer()
+    record_ready_order(tmp_path)
+    key_path, key = existing_key(tmp_path)
+    public_key = serialization.load_der_public_key(key_public_der(key))
+
+    def not_ready(payload: Any) -> Any:
+        raise AcmeProblem(
+            url=FINALIZE_URI,
+            status=403,
+            problem_type="urn:ietf:params:acme:error:orderNotReady",
+            detail='Order\'s status ("valid") is not acceptable for finalization',
+        )
+
+    account = account_with(
+        {
+            FINALIZE_URI: [not_ready],
+            ORDER_URI: [order_json("valid", CERT_URI)],
+            CERT_URI: [Reply(body=issuer.leaf(public_key, NAMES) + issuer.intermediate("Root A"))],
+        }
+    )
+    result = make_run(params(tmp_path), account)()
+    assert [url for url, _ in account.posts] == [FINALIZE_URI, ORDER_URI, CERT_URI]
+    assert result["changed"] is True and result["finalized"] is False
+    assert result["key_generated"] is False and result["key_rotated"] is False
+    assert read(key_path) == key.private_pem()
+
+
+def test_record_is_not_trusted_while_a_rotated_key_waits(tmp_path: Any) -> None:
+    """A .next key means an earlier run sent its CSR: a new key must not take its place unasked."""
+    record_ready_order(tmp_path)
+    key_path, _ = existing_key(tmp_path)
+    pending = generate_private_key("ec256")
+    with open(pending_key_path(key_path), "wb") as handle:
+        handle.write(pending.private_pem())
+    account = account_with({ORDER_URI: [order_json("invalid")]})
+    with pytest.raises(AcmeError) as caught:
+        make_run(params(tmp_path, rotate_key=True), account)()
+    assert [url for url, _ in account.posts] == [ORDER_URI]
+    assert "is invalid" in caught.value.msg
+    assert read(pending_key_path(key_path)) == pending.private_pem()
+
+
+def test_record_of_an_order_that_is_not_ready_is_fetched_again(tmp_path: Any) -> None:
+    record_ready_order(tmp_path, status="pending")
+    account = account_with({ORDER_URI: [order_json("pending")]})
+    with pytest.raises(AcmeError) as caught:
+        make_run(params(tmp_path), account)()
+    assert [url for url, _ in account.posts] == [ORDER_URI]
+    assert "is pending" in caught.value.msg

@@ -26,7 +26,6 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     get_authorizations,
     get_order,
     new_order,
-    poll_authorizations,
     poll_order,
     respond,
 )
@@ -411,59 +410,42 @@ def test_poller_with_zero_timeout_fails_at_once(clock):
 # -- polling --------------------------------------------------------------------------------
 
 
-def authz_with(data: dict[str, Any], status: str) -> dict[str, Any]:
-    changed = copy.deepcopy(data)
-    changed["status"] = status
-    return changed
-
-
-def test_poll_authorizations_pending_to_valid(clock):
+def test_poll_order_while_pending_until_ready(clock):
+    pending = Order.from_response(ORDER_URI, PEBBLE_ORDER)
     account = FakeAccount(
         {
-            AUTHZ_APEX: [
-                response(AUTHZ_APEX, authz_with(PEBBLE_AUTHZ_APEX, "pending"), headers={"Retry-After": "3"}),
-                response(AUTHZ_APEX, authz_with(PEBBLE_AUTHZ_APEX, "valid")),
-            ],
-            AUTHZ_WILD: [response(AUTHZ_WILD, authz_with(PEBBLE_AUTHZ_WILD, "valid"))],
+            ORDER_URI: [
+                response(ORDER_URI, dict(PEBBLE_ORDER, status="pending"), headers={"Retry-After": "3"}),
+                response(ORDER_URI, dict(PEBBLE_ORDER, status="ready")),
+            ]
         }
     )
-    start = [Authorization.from_response(AUTHZ_APEX, PEBBLE_AUTHZ_APEX), Authorization.from_response(AUTHZ_WILD, PEBBLE_AUTHZ_WILD)]
-    poller = Poller(60, "the authorizations", clock=clock.time, sleep=clock.sleep)
-    final = poll_authorizations(account, start, poller)
-    assert [a.status for a in final] == ["valid", "valid"]
-    assert [a.uri for a in final] == [AUTHZ_APEX, AUTHZ_WILD]
+    order = poll_order(account, pending, Poller(60, "the CA to validate", clock=clock.time, sleep=clock.sleep), while_status="pending")
+    assert order.status == "ready"
     # First wait: no Retry-After known yet (backoff); second: the CA's Retry-After: 3.
     assert clock.waits == [0.5, 3.0]
-    # The valid wildcard authorization was not fetched again.
-    assert [sent.url for sent in account.posts] == [AUTHZ_APEX, AUTHZ_WILD, AUTHZ_APEX]
+    # One request a round for the whole order, however many authorizations it has.
+    assert len(PEBBLE_ORDER["authorizations"]) > 1
+    assert [sent.url for sent in account.posts] == [ORDER_URI, ORDER_URI]
     assert all(sent.payload is None for sent in account.posts)
 
 
-def test_poll_authorizations_stops_at_invalid(clock):
-    account = FakeAccount({AUTHZ_IP: [response(AUTHZ_IP, authz_with(PEBBLE_AUTHZ_IP, "invalid"))]})
-    final = poll_authorizations(account, [Authorization.from_response(AUTHZ_IP, PEBBLE_AUTHZ_IP)], Poller(60, "x", clock=clock.time, sleep=clock.sleep))
-    assert final[0].status == "invalid"
+def test_poll_order_while_pending_stops_at_invalid(clock):
+    account = FakeAccount({ORDER_URI: [response(ORDER_URI, dict(PEBBLE_ORDER, status="invalid"))]})
+    order = poll_order(account, Order.from_response(ORDER_URI, PEBBLE_ORDER), Poller(60, "x", clock=clock.time, sleep=clock.sleep), while_status="pending")
+    assert order.status == "invalid"
     assert len(account.posts) == 1
 
 
-def test_poll_authorizations_nothing_pending_sends_nothing(clock):
-    valid = Authorization.from_response(AUTHZ_IP, authz_with(PEBBLE_AUTHZ_IP, "valid"))
-    account = FakeAccount({})
-    assert poll_authorizations(account, [valid], Poller(60, "x", clock=clock.time, sleep=clock.sleep)) == [valid]
-    assert account.posts == []
-    assert clock.waits == []
-
-
-def test_poll_authorizations_times_out_naming_the_wait(clock):
-    pending = [response(AUTHZ_IP, PEBBLE_AUTHZ_IP, headers={"Retry-After": "4"})] * 10
-    account = FakeAccount({AUTHZ_IP: pending})
-    poller = Poller(10, "the authorizations of 192.0.2.7", clock=clock.time, sleep=clock.sleep)
+def test_poll_order_while_pending_times_out_naming_the_wait(clock):
+    account = FakeAccount({ORDER_URI: [response(ORDER_URI, PEBBLE_ORDER, headers={"Retry-After": "4"})] * 10})
+    poller = Poller(10, "the CA to validate 192.0.2.7", clock=clock.time, sleep=clock.sleep)
     with pytest.raises(AcmeError) as info:
-        poll_authorizations(account, [Authorization.from_response(AUTHZ_IP, PEBBLE_AUTHZ_IP)], poller)
+        poll_order(account, Order.from_response(ORDER_URI, PEBBLE_ORDER), poller, while_status="pending")
     assert sum(clock.waits) == pytest.approx(10.0)
     assert "wait_timeout (10 s)" in info.value.msg
-    assert "the authorizations of 192.0.2.7" in info.value.msg
-    assert "192.0.2.7: pending" in info.value.msg
+    assert "the CA to validate 192.0.2.7" in info.value.msg
+    assert "pending" in info.value.msg
 
 
 def test_poll_order_waits_while_processing(clock):

@@ -181,9 +181,7 @@ def test_http_every_node_must_serve_the_key_authorization(nodes):
     assert [entry["status"] for entry in result.seen] == [200, 404]
     assert [entry["ok"] for entry in result.seen] == [True, False]
     assert result.seen[1]["body"] == "404 page not found\n"
-    assert (
-        f"http://{bad.address}{PATH} (Host: a.example) answered 404, expected the key authorization {KEYAUTH}" in result.message
-    )
+    assert f"http://{bad.address}{PATH} (Host: a.example) answered 404, expected the key authorization {KEYAUTH}" in result.message
     assert "failed after 3 attempt(s): 1 of 2 node(s) wrong" in result.message
     assert good.address not in result.message
     assert result.expected == KEYAUTH
@@ -240,10 +238,7 @@ def test_http_redirect_to_the_same_name_stays_on_the_node(nodes):
     assert [entry["ok"] for entry in result.seen] == [True, False]
     assert result.seen[0]["redirects"] == [f"http://a.example/acme/{TOKEN}"]
     assert [(r["host"], r["path"]) for r in node.requests] == [("a.example", PATH), ("a.example", f"/acme/{TOKEN}")]
-    assert (
-        f"http://{other.address}{PATH} (Host: a.example) redirected to http://a.example/acme/{TOKEN}, which answered 404"
-        in result.message
-    )
+    assert f"http://{other.address}{PATH} (Host: a.example) redirected to http://a.example/acme/{TOKEN}, which answered 404" in result.message
 
 
 def test_http_relative_redirect_without_nodes(nodes):
@@ -393,8 +388,21 @@ class ChallTestSrv:
         self.dns_port = free_port(both=True)
         self.mgmt_port = free_port()
         self.process = subprocess.Popen(
-            [binary, "-dnsserver", f"127.0.0.1:{self.dns_port}", "-management", f"127.0.0.1:{self.mgmt_port}",
-             "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", ""],
+            [
+                binary,
+                "-dnsserver",
+                f"127.0.0.1:{self.dns_port}",
+                "-management",
+                f"127.0.0.1:{self.mgmt_port}",
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-doh",
+                "",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
@@ -681,9 +689,7 @@ def test_authoritative_servers_walks_to_the_zone(authoritative):
 
 def test_dns_authoritative_value_present(authoritative):
     # One TXT record of two character-strings is one value ("wild" "card" -> "wildcard").
-    result = check_dns_txt(
-        "_acme-challenge.a.example.test", ["apex", "wildcard"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers
-    )
+    result = check_dns_txt("_acme-challenge.a.example.test", ["apex", "wildcard"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
     assert result.ok, result.message
     assert sorted(result.seen[0]["values"]) == ["apex", "wildcard"]
     assert result.seen[0]["server"] == f"127.0.0.1:{authoritative.port}"
@@ -692,7 +698,12 @@ def test_dns_authoritative_value_present(authoritative):
 def test_dns_authoritative_value_missing(authoritative):
     sleep = FakeSleep()
     result = check_dns_txt(
-        "_acme-challenge.a.example.test.", ["apex", "wild", "card"], attempts=2, delay=1, timeout=3, sleep=sleep,
+        "_acme-challenge.a.example.test.",
+        ["apex", "wild", "card"],
+        attempts=2,
+        delay=1,
+        timeout=3,
+        sleep=sleep,
         find_servers=authoritative.find_servers,
     )
     assert not result.ok and sleep.waits == [1]
@@ -708,9 +719,7 @@ def test_dns_authoritative_nxdomain(authoritative):
 
 
 def test_dns_cname_into_another_zone_is_followed(authoritative):
-    result = check_dns_txt(
-        "_acme-challenge.c.example.test", ["delegated"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers
-    )
+    result = check_dns_txt("_acme-challenge.c.example.test", ["delegated"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
     assert result.ok, result.message
     pointer, final = result.seen
     assert pointer["cname"] == ["c.acme.other.test"] and pointer["followed"] == "c.acme.other.test"
@@ -720,9 +729,7 @@ def test_dns_cname_into_another_zone_is_followed(authoritative):
 
 def test_dns_cname_with_configured_resolver_asks_it_for_the_target(authoritative):
     # An authoritative server as dns_resolvers entry: it does not chase the CNAME, so it is asked for the target.
-    result = check_dns_txt(
-        "_acme-challenge.c.example.test", ["delegated"], resolvers=[f"127.0.0.1:{authoritative.port}"], attempts=1, delay=0, timeout=3
-    )
+    result = check_dns_txt("_acme-challenge.c.example.test", ["delegated"], resolvers=[f"127.0.0.1:{authoritative.port}"], attempts=1, delay=0, timeout=3)
     assert result.ok, result.message
     assert [entry["name"] for entry in result.seen] == ["_acme-challenge.c.example.test", "c.acme.other.test"]
 

@@ -53,9 +53,7 @@ class Holder:
     """Another process holding the lock file, as a concurrent playbook run would."""
 
     def __init__(self, lock_path: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, lock_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+        self.process = subprocess.Popen([sys.executable, "-c", HOLDER, lock_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert line.strip() == "held", "the holder process did not get the lock"
 

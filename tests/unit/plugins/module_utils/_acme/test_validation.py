@@ -87,11 +87,13 @@ def ok_result(name: str, values: list[str]) -> SelfTestResult:
 
 
 def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [order_json(["example.test", "*.example.test"], [f"{CA}/authz/w", f"{CA}/authz/a"])],
-        f"{CA}/authz/w": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/w", "tok-w")], wildcard=True)],
-        f"{CA}/authz/a": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["example.test", "*.example.test"], [f"{CA}/authz/w", f"{CA}/authz/a"])],
+            f"{CA}/authz/w": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/w", "tok-w")], wildcard=True)],
+            f"{CA}/authz/a": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+        }
+    )
     lookups: list[tuple[str, list[str]]] = []
 
     def fake_check(name: str, values: list[str], **kwargs: Any) -> SelfTestResult:
@@ -112,10 +114,12 @@ def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+        }
+    )
 
     def fake_check(name: str, values: list[str], **kwargs: Any) -> SelfTestResult:
         return SelfTestResult("dns-01", name, False, 3, 3, values, [], "expected abc, saw nothing")
@@ -130,10 +134,12 @@ def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock
 
 
 def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
+        }
+    )
     seen: list[dict[str, Any]] = []
 
     def fake_http(proof: dict[str, Any], **kwargs: Any) -> SelfTestResult:
@@ -150,16 +156,17 @@ def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"])],
-        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
-        f"{CA}/authz/b": [authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+            f"{CA}/authz/b": [authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)])],
+        }
+    )
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock)()
     assert caught.value.msg == (
-        "Nothing was submitted: b.example.test is already invalid (urn:ietf:params:acme:error:unauthorized: no TXT record); "
-        + validation.NEW_ORDER_ADVICE
+        "Nothing was submitted: b.example.test is already invalid (urn:ietf:params:acme:error:unauthorized: no TXT record); " + validation.NEW_ORDER_ADVICE
     )
     assert caught.value.fields["changed"] is False
     assert [a["status"] for a in caught.value.fields["authorizations"]] == ["pending", "invalid"]
@@ -169,10 +176,12 @@ def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
 
 
 def test_challenge_type_not_offered_names_the_option(clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a")])],
+        }
+    )
     with pytest.raises(AcmeOptionError) as caught:
         make_run(account, clock)()
     assert caught.value.option == "challenge"
@@ -183,33 +192,31 @@ def test_challenge_type_not_offered_names_the_option(clock: Any) -> None:
 
 
 def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [
-            order_json(["a.example.test", "b.example.test", "c.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"]),
-            order_json(["a.example.test", "b.example.test", "c.example.test"], [], status="ready"),
-        ],
-        f"{CA}/authz/a": [
-            authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")]),
-            authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")]),
-            authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")]),
-        ],
-        # Already answered by an earlier run: polled, never answered again.
-        f"{CA}/authz/b": [
-            authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "processing")]),
-            authz_json("b.example.test", "valid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "valid")]),
-        ],
-        f"{CA}/authz/c": [authz_json("c.example.test", "valid", [challenge("dns-01", f"{CA}/chall/c", "tok-c", "valid")])],
-        f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
-    })
+    names = ["a.example.test", "b.example.test", "c.example.test"]
+    account = account_with(
+        {
+            ORDER_URI: [
+                order_json(names, [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"]),
+                order_json(names, [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"]),
+                order_json(names, [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"], status="ready"),
+            ],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+            # Already answered by an earlier run: waited for, never answered again.
+            f"{CA}/authz/b": [authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "processing")])],
+            f"{CA}/authz/c": [authz_json("c.example.test", "valid", [challenge("dns-01", f"{CA}/chall/c", "tok-c", "valid")])],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+        }
+    )
     result = make_run(account, clock, diff=True)()
 
     assert account.answers_to(f"{CA}/chall/a") == [{}]
     assert account.answers_to(f"{CA}/chall/b") == []
     assert account.answers_to(f"{CA}/chall/c") == []
-    # a: fetched, polled twice (pending, valid); b: fetched, polled once; c: fetched only.
-    assert len(account.answers_to(f"{CA}/authz/a")) == 3
-    assert len(account.answers_to(f"{CA}/authz/b")) == 2
+    # Each authorization fetched once; then the order alone is polled (pending, ready) for all of them.
+    assert len(account.answers_to(f"{CA}/authz/a")) == 1
+    assert len(account.answers_to(f"{CA}/authz/b")) == 1
     assert len(account.answers_to(f"{CA}/authz/c")) == 1
+    assert len(account.answers_to(ORDER_URI)) == 3
     assert result["changed"] is True
     assert result["order_status"] == "ready"
     assert [(a["identifier"], a["status"], a["answered"]) for a in result["authorizations"]] == [
@@ -222,26 +229,29 @@ def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> N
         "before": {"authorizations": {"a.example.test": "pending", "b.example.test": "pending", "c.example.test": "valid"}},
         "after": {"authorizations": {"a.example.test": "valid", "b.example.test": "valid", "c.example.test": "valid"}},
     }
+    assert result["authorizations"][0]["error"] is None
     assert len(clock.waits) == 2  # two polling rounds, on the fake clock
 
 
 def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [
-            order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"]),
-            order_json(["a.example.test", "b.example.test"], [], status="invalid"),
-        ],
-        f"{CA}/authz/a": [
-            authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")]),
-            authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")]),
-        ],
-        f"{CA}/authz/b": [
-            authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b")]),
-            authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)]),
-        ],
-        f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
-        f"{CA}/chall/b": [challenge("dns-01", f"{CA}/chall/b", "tok-b", "processing")],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [
+                order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"]),
+                order_json(["a.example.test", "b.example.test"], [], status="invalid"),
+            ],
+            f"{CA}/authz/a": [
+                authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")]),
+                authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")]),
+            ],
+            f"{CA}/authz/b": [
+                authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b")]),
+                authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b", "invalid", UNAUTHORIZED)]),
+            ],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+            f"{CA}/chall/b": [challenge("dns-01", f"{CA}/chall/b", "tok-b", "processing")],
+        }
+    )
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock)()
     assert caught.value.msg.startswith(
@@ -249,19 +259,21 @@ def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None
     )
     assert caught.value.fields["changed"] is True
     assert caught.value.fields["order_status"] == "invalid"
-    # One polling round each: neither is polled after reaching valid or invalid.
+    # One polling round of the order; it turned invalid, so each authorization is fetched again to tell which failed.
+    assert len(account.answers_to(ORDER_URI)) == 2
     assert len(account.answers_to(f"{CA}/authz/a")) == 2
     assert len(account.answers_to(f"{CA}/authz/b")) == 2
     assert len(clock.waits) == 1
 
 
 def test_polling_timeout_keeps_the_result(clock: Any) -> None:
-    pending_a = authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")])
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])] + [pending_a] * 50,
-        f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])] * 50,
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+        }
+    )
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock, params=params(wait_timeout=10))()
     assert caught.value.msg.startswith("Timed out after wait_timeout (10 s) waiting for the CA to validate a.example.test")
@@ -271,10 +283,12 @@ def test_polling_timeout_keeps_the_result(clock: Any) -> None:
 
 
 def test_check_mode_answers_nothing(clock: Any) -> None:
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-        f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a")])],
+        }
+    )
     result = make_run(account, clock, check_mode=True, diff=True)()
     assert result["changed"] is True
     assert result["authorizations"][0]["answered"] is True
@@ -286,9 +300,7 @@ def test_check_mode_without_order_does_not_connect(tmp_path: Any, clock: Any) ->
     def connect() -> Any:
         raise AssertionError("connected")
 
-    run = ValidationRun(
-        params(order_uri=None, state_path=str(tmp_path / "missing.json")), connect=connect, warn=lambda msg: None, check_mode=True
-    )
+    run = ValidationRun(params(order_uri=None, state_path=str(tmp_path / "missing.json")), connect=connect, warn=lambda msg: None, check_mode=True)
     result = run()
     assert result["changed"] is True
     assert result["order_uri"] is None
@@ -298,10 +310,12 @@ def test_check_mode_without_order_does_not_connect(tmp_path: Any, clock: Any) ->
 def test_state_file_of_another_order_is_ignored_with_a_warning(tmp_path: Any, clock: Any) -> None:
     state_path = str(tmp_path / "order.json")
     save_order_state(state_path, OrderState(f"{CA}/order/other", ["a.example.test"], "http-01", CA, ACCOUNT_URI))
-    account = account_with({
-        ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"]), order_json(["a.example.test"], [], status="ready")],
-        f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")])],
-    })
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
+            f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a", "valid")])],
+        }
+    )
     warnings: list[str] = []
     result = make_run(account, clock, warnings, params=params(state_path=state_path))()
     assert warnings == [f"state_path {state_path} records another order ({CA}/order/other); its choices are ignored for {ORDER_URI}"]
@@ -338,9 +352,85 @@ def test_format_problem_lists_subproblems() -> None:
         ],
     }
     assert format_problem(problem) == (
-        "urn:ietf:params:acme:error:rejectedIdentifier: two names refused; "
-        "a.test urn:ietf:params:acme:error:caa: CAA forbids; ? ?: no type"
+        "urn:ietf:params:acme:error:rejectedIdentifier: two names refused; a.test urn:ietf:params:acme:error:caa: CAA forbids; ? ?: no type"
     )
     assert format_problem(None) == "the CA gave no problem document"
     assert format_problem({}) == "the CA gave no problem document"
     assert format_problem({"detail": "x"}) == "(no type): x"
+
+
+# -- starting from what acme_order recorded ----------------------------------------------
+
+
+def record_from_acme_order(tmp_path: Any, authz_status: str = "pending") -> str:
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Authorization, Order
+
+    path = str(tmp_path / "order.json")
+    order = Order.from_response(ORDER_URI, order_json(["a.example.test"], [f"{CA}/authz/a"]))
+    authz = Authorization.from_response(f"{CA}/authz/a", authz_json("a.example.test", authz_status, [challenge("dns-01", f"{CA}/chall/a", "tok-a")]))
+    state = OrderState(ORDER_URI, ["a.example.test"], "dns-01", CA, ACCOUNT_URI)
+    save_order_state(path, state.with_seen("acme_order", order, [authz]))
+    return path
+
+
+def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: Any) -> None:
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import load_order_state
+
+    state_path = record_from_acme_order(tmp_path)
+    account = account_with(
+        {
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
+        }
+    )
+    result = make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
+    # Answer, one poll of the order: nothing fetched that acme_order had just seen.
+    assert [url for url, _ in account.posts] == [f"{CA}/chall/a", ORDER_URI]
+    assert result["changed"] is True and result["order_status"] == "ready"
+    assert [(a["status"], a["answered"]) for a in result["authorizations"]] == [("valid", True)]
+    recorded = load_order_state(state_path)
+    assert recorded is not None and recorded.seen["by"] == "acme_challenge_proof"
+    assert recorded.seen_order("acme_challenge_proof").status == "ready"
+
+
+def test_refused_answer_from_a_record_starts_again_from_the_ca(tmp_path: Any, clock: Any) -> None:
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeProblem
+
+    state_path = record_from_acme_order(tmp_path)
+
+    def not_pending(payload: Any) -> Any:
+        raise AcmeProblem(url=f"{CA}/chall/a", status=400, problem_type="urn:ietf:params:acme:error:malformed", detail="authorization is not pending")
+
+    invalid = challenge("dns-01", f"{CA}/chall/a", "tok-a", "invalid", UNAUTHORIZED)
+    account = account_with(
+        {
+            f"{CA}/chall/a": [not_pending],
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="invalid")],
+            f"{CA}/authz/a": [authz_json("a.example.test", "invalid", [invalid])],
+        }
+    )
+    with pytest.raises(AcmeError) as caught:
+        make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
+    assert [url for url, _ in account.posts] == [f"{CA}/chall/a", ORDER_URI, f"{CA}/authz/a"]
+    assert caught.value.msg.startswith("Nothing was submitted: a.example.test is already invalid")
+
+
+def test_after_a_failed_validation_the_next_run_asks_the_ca(tmp_path: Any, clock: Any) -> None:
+    state_path = record_from_acme_order(tmp_path)
+    invalid = challenge("dns-01", f"{CA}/chall/a", "tok-a", "invalid", UNAUTHORIZED)
+    account = account_with(
+        {
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a", "processing")],
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="invalid")] * 2,
+            f"{CA}/authz/a": [authz_json("a.example.test", "invalid", [invalid])] * 2,
+        }
+    )
+    run_params = params(order_uri=None, state_path=state_path, challenge=None)
+    with pytest.raises(AcmeError) as first:
+        make_run(account, clock, params=run_params)()
+    assert first.value.msg.startswith("Validation failed: a.example.test is invalid")
+    with pytest.raises(AcmeError) as second:
+        make_run(account, clock, params=run_params)()
+    assert second.value.msg.startswith("Nothing was submitted: a.example.test is already invalid")
+    # The challenge was answered once, by the first run only.
+    assert account.answers_to(f"{CA}/chall/a") == [{}]
