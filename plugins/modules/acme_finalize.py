@@ -57,6 +57,9 @@ options:
   state_path:
     description:
       - The order state file M(certfleet.acme.acme_order) wrote.
+      - An order M(certfleet.acme.acme_challenge_proof) recorded there as ready is finalized without fetching it first;
+        when the CA refuses that (the order moved on, for instance an earlier run finalized it), the module fetches the
+        order and carries on from what the CA says.
       - Removed once every file is written, so the next M(certfleet.acme.acme_order) run creates a new order.
       - When it does not exist and O(cert_path) does, nothing is done (see the description).
       - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)), so two runs on the

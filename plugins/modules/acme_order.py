@@ -75,6 +75,8 @@ options:
     description:
       - File that records the order (mode V(0600)), so a rerun resumes it rather than creating a duplicate.
       - M(certfleet.acme.acme_finalize) removes it once the certificate is written, so the next order starts afresh.
+      - It also records the order and its authorizations as this module saw them, so
+        M(certfleet.acme.acme_challenge_proof) answers the challenges without fetching them again.
       - Keep it on a persistent path in AWX.
       - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)) and reads O(state_path)
         once it has it, so a concurrent run on the same certificate resumes the order this one records instead of
