@@ -20,8 +20,8 @@ description:
   - When any self-test fails, nothing is submitted and the task fails saying, for each identifier, what was
     expected and what was seen.
   - With O(validate=true), answers every pending challenge at once (RFC 8555 section 7.5.1), then polls the order,
-    honouring C(Retry-After), until it is ready (every authorization valid) or invalid or O(wait_timeout) passes:
-    one request per round however many names the order has (RFC 8555 section 7.1.6). When the order turns invalid,
+    honouring C(Retry-After), until it is ready (every authorization valid) or invalid or O(wait_timeout) passes,
+    with one request per round however many names the order has (RFC 8555 section 7.1.6). When the order turns invalid,
     each authorization is fetched to tell which name failed and why.
   - With O(state_path), starts from the order and authorizations M(certfleet.acme.acme_order) recorded there instead
     of fetching them again; when the CA refuses an answer made from that record, it fetches the order and starts

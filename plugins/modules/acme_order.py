@@ -82,6 +82,24 @@ options:
         once it has it, so a concurrent run on the same certificate resumes the order this one records instead of
         creating a second one.
     type: path
+  cert_path:
+    description:
+      - The certificate file this order renews (the O(certfleet.acme.acme_finalize#module:cert_path) of the same
+        certificate), given together with O(cert_serial) to close the gap between a renewal decision and the order.
+      - When the file no longer holds the certificate with serial O(cert_serial), or holds one while O(cert_serial) is
+        not given (the certificate was missing when the renewal was decided), another run renewed it meanwhile and the
+        module creates no order, returns RV(superseded=true) and warns.
+      - Checked while holding the lock of O(state_path) and before anything is sent to the CA. A run that finishes
+        the certificate writes its files and removes O(state_path) under that lock, so two jobs that both decided to
+        renew the same certificate end up with one order between them.
+    type: path
+  cert_serial:
+    description:
+      - Serial number of the certificate in O(cert_path) when the renewal was decided, in hexadecimal as
+        M(certfleet.acme.acme_certificate_info) returns it (RV(certfleet.acme.acme_certificate_info#module:serial));
+        colons, a V(0x) prefix, leading zeros and upper case are accepted.
+      - Leave it out when the certificate did not exist. Needs O(cert_path).
+    type: str
   issuer_domain_name:
     description:
       - For V(dns-persist-01), the CA's issuer domain name to put in the record; must be one of the
@@ -161,6 +179,31 @@ EXAMPLES = r"""
     value: "{{ item['values'] }}"
     ttl: "{{ item.ttl }}"
   loop: "{{ cert_order.dns_records }}"
+
+- name: Renew only when due, and only once when two jobs decide to at the same time
+  block:
+    - name: Decide
+      certfleet.acme.acme_certificate_info:
+        directory: letsencrypt
+        cert_path: /etc/ssl/www/cert.pem
+        identifiers: [www.example.com]
+      register: due
+
+    - name: Order, unless another job renewed the certificate since the decision
+      certfleet.acme.acme_order:
+        directory: letsencrypt
+        credentials_path: /etc/certfleet/letsencrypt.json
+        identifiers: [www.example.com]
+        state_path: /etc/ssl/www/order.json
+        cert_path: /etc/ssl/www/cert.pem
+        cert_serial: "{{ due.serial | default(omit, true) }}"
+      register: cert_order
+      when: due.renewal_due
+
+    - name: The rest of the chain only when this job ordered
+      ansible.builtin.debug:
+        msg: "publish, validate and finalize {{ cert_order.order_uri }}"
+      when: due.renewal_due and not cert_order.superseded
 """
 
 RETURN = r"""
@@ -170,10 +213,19 @@ order_uri:
   type: str
   sample: https://127.0.0.1:14000/my-order/Q2x6rg
 status:
-  description: Status of the order, V(pending), V(ready), V(processing), V(valid) or V(invalid).
+  description:
+    - Status of the order, V(pending), V(ready), V(processing), V(valid) or V(invalid).
+    - C(null) when RV(superseded) (there is no order).
   returned: always
   type: str
   sample: pending
+superseded:
+  description:
+    - Whether the module created no order because O(cert_path) no longer holds the certificate of O(cert_serial),
+      as another run renewed it after this one decided to. RV(order_uri) is then C(null) and every list is empty.
+  returned: always
+  type: bool
+  sample: false
 created:
   description: Whether this run created the order (or would, in check mode).
   returned: always
@@ -309,6 +361,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     client_from_params,
     state_lock_argument_spec,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import normalise_serial
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
     bind_lines,
     build_proof,
@@ -332,6 +385,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     get_order,
     new_order,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import load_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, load_order_state, save_order_state
 
 
@@ -348,6 +402,8 @@ def argument_spec() -> dict[str, Any]:
         persist_policy_wildcard={"type": "bool", "default": False},
         persist_until={"type": "int"},
         dns_ttl={"type": "int", "default": 60},
+        cert_path={"type": "path"},
+        cert_serial={"type": "str"},
     )
 
 
@@ -372,6 +428,9 @@ class OrderRun:
             state_dir = os.path.dirname(os.path.abspath(params["state_path"]))
             if not os.path.isdir(state_dir):
                 raise AcmeOptionError("state_path", f"state_path {params['state_path']}: the directory {state_dir} does not exist; create it first")
+        renewed_by = self.renewed_meanwhile()
+        if renewed_by is not None:
+            return self.superseded(identifiers, renewed_by)
         client = client_from_params(params, ANSIBLE_VERSION)
         account = account_from_params(params, client, self.module.warn)
         if params["challenge"] == "dns-persist-01" and params["issuer_domain_name"]:
@@ -421,6 +480,49 @@ class OrderRun:
             # acme_challenge_proof answers the challenges from this record, without fetching them again.
             save_order_state(params["state_path"], recorded.with_seen("acme_order", order, authorizations))
         return self.result(order, authorizations, identifiers, created=created, before=before, account=account)
+
+    def renewed_meanwhile(self) -> str | None:
+        """The serial now in ``cert_path`` when it is no longer the ``cert_serial`` the renewal was decided on.
+
+        Run under the lock of ``state_path``: a run that finished this certificate since the
+        decision wrote its files and removed the state file while holding that lock.
+        """
+        params = self.params
+        if not params["cert_path"]:
+            if params["cert_serial"]:
+                raise AcmeOptionError("cert_serial", "cert_serial needs cert_path, the file whose serial it is")
+            return None
+        loaded = load_certificate(params["cert_path"])
+        now = loaded[0].serial if loaded else None
+        expected = normalise_serial(params["cert_serial"]) if params["cert_serial"] else None
+        if now == expected:
+            return None
+        return now or "none"
+
+    def superseded(self, identifiers: list[Identifier], serial: str) -> dict[str, Any]:
+        """The result when another run renewed the certificate after this one decided to: no order."""
+        params = self.params
+        self.module.warn(
+            f"cert_path {params['cert_path']} holds serial {serial}, not {params['cert_serial'] or 'nothing'} as when the renewal was "
+            "decided: another run renewed it meanwhile, so no order was created"
+        )
+        result: dict[str, Any] = {
+            "changed": False,
+            "created": False,
+            "resumed": False,
+            "superseded": True,
+            "order_uri": None,
+            "status": None,
+            "identifiers": [i.value for i in identifiers],
+            "challenge": params["challenge"],
+            "authorizations": [],
+            "http_proofs": [],
+            "dns_records": [],
+            "bind": [],
+        }
+        if self.module._diff:
+            result["diff"] = {"before": {"order_uri": None, "status": "absent"}, "after": {"order_uri": None, "status": "absent"}}
+        return result
 
     def resumable_order(self, account: Account, identifiers: list[Identifier], directory_url: str) -> Order | None:
         """The order to continue: ``order_uri``, else the one in ``state_path`` when it still fits."""
@@ -513,6 +615,7 @@ class OrderRun:
             "changed": created,
             "created": created,
             "resumed": order is not None and not created,
+            "superseded": False,
             "order_uri": after["order_uri"],
             "status": after["status"],
             "identifiers": [i.value for i in identifiers],

@@ -120,6 +120,20 @@ def certificate_info(pem: str | bytes) -> CertificateInfo:
     )
 
 
+def normalise_serial(text: str) -> str:
+    """A serial as ``CertificateInfo.serial`` spells it (lowercase hex, no leading zeros) from any usual spelling.
+
+    Accepts ``0A:1B:..`` (openssl), ``0x0a1b``, upper or lower case; raises ``AcmeOptionError`` naming
+    ``cert_serial`` for anything that is not hexadecimal.
+    """
+    digits = text.strip().lower().replace(":", "")
+    if digits.startswith("0x"):
+        digits = digits[2:]
+    if not digits or any(c not in "0123456789abcdef" for c in digits):
+        raise AcmeOptionError("cert_serial", f"cert_serial {text!r} is not a serial number in hexadecimal, such as acme_certificate_info returns")
+    return format(int(digits, 16), "x")
+
+
 def ari_cert_id(pem: str | bytes) -> str | None:
     """RFC 9773 section 4.1: base64url(AKI keyIdentifier) '.' base64url(serial DER bytes)."""
     data = pem.encode("ascii") if isinstance(pem, str) else pem

@@ -103,3 +103,18 @@ def test_split_pem_chain_and_chain_matching():
     other = ec.generate_private_key(ec.SECP256R1())
     impostor = make_cert("Inter X", "Root R1", other.public_key(), other, ca=True)
     assert certs.directly_issued_by(leaf_pem, impostor) is False
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("4e0ac2b1f7d06bf7", "4e0ac2b1f7d06bf7"), ("4E:0A:C2:B1", "4e0ac2b1"), ("0x00ff", "ff"), (" 00:0A ", "a"), ("0", "0")],
+)
+def test_normalise_serial_accepts_usual_spellings(text, expected):
+    assert certs.normalise_serial(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0x", "not-a-serial", "12 34", "ff-ee"])
+def test_normalise_serial_refuses_what_is_not_hex(text):
+    with pytest.raises(AcmeOptionError) as caught:
+        certs.normalise_serial(text)
+    assert caught.value.option == "cert_serial"

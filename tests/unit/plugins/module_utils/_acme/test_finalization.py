@@ -495,7 +495,7 @@ def test_order_recorded_ready_is_finalized_without_fetching_it(tmp_path: Any) ->
     del routes[ORDER_URI]  # any fetch of the order would fail the test
     account = account_with(routes)
     result = make_run(params(tmp_path), account)()
-    assert [url for url, _ in account.posts] == [FINALIZE_URI, CERT_URI]
+    assert [posted[0] for posted in account.posts] == [FINALIZE_URI, CERT_URI]
     assert result["finalized"] is True and result["key_generated"] is True
     key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
     assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -527,7 +527,7 @@ def test_record_refused_by_the_ca_is_replaced_by_what_the_ca_says(tmp_path: Any)
         }
     )
     result = make_run(params(tmp_path), account)()
-    assert [url for url, _ in account.posts] == [FINALIZE_URI, ORDER_URI, CERT_URI]
+    assert [posted[0] for posted in account.posts] == [FINALIZE_URI, ORDER_URI, CERT_URI]
     assert result["changed"] is True and result["finalized"] is False
     assert result["key_generated"] is False and result["key_rotated"] is False
     assert read(key_path) == key.private_pem()
@@ -536,14 +536,14 @@ def test_record_refused_by_the_ca_is_replaced_by_what_the_ca_says(tmp_path: Any)
 def test_record_is_not_trusted_while_a_rotated_key_waits(tmp_path: Any) -> None:
     """A .next key means an earlier run sent its CSR: a new key must not take its place unasked."""
     record_ready_order(tmp_path)
-    key_path, _ = existing_key(tmp_path)
+    key_path = existing_key(tmp_path)[0]
     pending = generate_private_key("ec256")
     with open(pending_key_path(key_path), "wb") as handle:
         handle.write(pending.private_pem())
     account = account_with({ORDER_URI: [order_json("invalid")]})
     with pytest.raises(AcmeError) as caught:
         make_run(params(tmp_path, rotate_key=True), account)()
-    assert [url for url, _ in account.posts] == [ORDER_URI]
+    assert [posted[0] for posted in account.posts] == [ORDER_URI]
     assert "is invalid" in caught.value.msg
     assert read(pending_key_path(key_path)) == pending.private_pem()
 
@@ -553,5 +553,5 @@ def test_record_of_an_order_that_is_not_ready_is_fetched_again(tmp_path: Any) ->
     account = account_with({ORDER_URI: [order_json("pending")]})
     with pytest.raises(AcmeError) as caught:
         make_run(params(tmp_path), account)()
-    assert [url for url, _ in account.posts] == [ORDER_URI]
+    assert [posted[0] for posted in account.posts] == [ORDER_URI]
     assert "is pending" in caught.value.msg

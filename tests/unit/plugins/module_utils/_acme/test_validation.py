@@ -385,7 +385,7 @@ def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: 
     )
     result = make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
     # Answer, one poll of the order: nothing fetched that acme_order had just seen.
-    assert [url for url, _ in account.posts] == [f"{CA}/chall/a", ORDER_URI]
+    assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI]
     assert result["changed"] is True and result["order_status"] == "ready"
     assert [(a["status"], a["answered"]) for a in result["authorizations"]] == [("valid", True)]
     recorded = load_order_state(state_path)
@@ -411,7 +411,7 @@ def test_refused_answer_from_a_record_starts_again_from_the_ca(tmp_path: Any, cl
     )
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
-    assert [url for url, _ in account.posts] == [f"{CA}/chall/a", ORDER_URI, f"{CA}/authz/a"]
+    assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI, f"{CA}/authz/a"]
     assert caught.value.msg.startswith("Nothing was submitted: a.example.test is already invalid")
 
 
