@@ -37,9 +37,12 @@ options:
     default: 10
   retry_timeout:
     description:
-      - Longest time in seconds the module spends waiting when the CA answers
-        429 (rate limited) or 503 (busy) with C(Retry-After).
-      - When the CA asks for a longer wait, the module fails at once and says when to retry.
+      - Longest time in seconds one module run spends on answers 429 (rate limited) and 503 (busy) of the CA
+        to any of its requests, that is waiting as their C(Retry-After) asks (seconds or an HTTP date; without one,
+        1, 2, 4, ... seconds) and sending the request again.
+      - Time spent on anything else, such as polling a validation or waiting for the lock, does not count.
+      - When the CA asks for a wait that would go beyond it, the module fails at once, without sending the request
+        again, naming the refused request and when to retry, also as C(retry_at) (UTC) in the failed result.
     type: int
     default: 60
   session_cache:

@@ -6,9 +6,12 @@ One ``AcmeClient`` lives for one module run. It keeps a single keep-alive
 ``requests`` session, fetches the directory once, asks ``newNonce`` at most once
 and afterwards reuses the ``Replay-Nonce`` of every response (section 7.2). A
 ``badNonce`` answer is retried with the nonce it carries (section 6.5); 429 and 503
-are retried honouring ``Retry-After`` (seconds or HTTP-date, RFC 9110 section
-10.2.3) while the wait fits in the run's retry deadline, and fail at once with the
-time to come back when it does not.
+answers to any request (the directory and ``newNonce`` included) are retried
+honouring ``Retry-After`` (seconds or HTTP-date, RFC 9110 section 10.2.3), or after
+a doubling backoff without one, while the run's retry time allows, and fail at
+once with the time to come back when it does not. Retry time is what the run
+spends on such answers: the waits and the requests sent again. Time spent on
+anything else (polling a validation, waiting for a lock) does not count.
 """
 
 from __future__ import annotations
@@ -162,7 +165,7 @@ def _header_lists(raw: Any) -> dict[str, list[str]]:
 
 
 class AcmeClient:
-    """One ACME server, one keep-alive session, one nonce pool, one retry deadline."""
+    """One ACME server, one keep-alive session, one nonce pool, one retry budget."""
 
     def __init__(
         self,
@@ -184,8 +187,9 @@ class AcmeClient:
         self.request_timeout = request_timeout
         self._clock = clock
         self._sleep = sleep
-        self.deadline = clock() + retry_timeout
         self.retry_timeout = retry_timeout
+        # Seconds this run has spent on 429/503 answers: waiting and sending again.
+        self.retry_spent = 0.0
         if session is None:
             if REQUESTS_IMPORT_ERROR:
                 raise RuntimeError("requests is required")
@@ -236,7 +240,15 @@ class AcmeClient:
         """The directory object (RFC 8555 section 7.1.1), fetched once per run."""
         self._read_session_cache()
         if self._directory is None:
-            response = self._send("GET", self.directory_url, context="Fetching the ACME directory")
+            context = "Fetching the ACME directory"
+            # A CA in maintenance answers 503 here too; any other status means a wrong URL.
+            response = self._with_retries(
+                lambda: self._send("GET", self.directory_url, context=context),
+                self.directory_url,
+                context,
+                nonce_retry=False,
+                raise_other=False,
+            )
             body = response.json()
             if response.status != 200 or not isinstance(body, dict):
                 raise AcmeNetworkError(
@@ -281,9 +293,10 @@ class AcmeClient:
                 # Newest first: after a badNonce it is the nonce the error carried (RFC 8555 6.5).
                 return self._nonces.pop()
         url = self.endpoint("newNonce")
-        response = self._send("HEAD", url, context="Asking for a fresh nonce")
+        context = "Asking for a fresh nonce"
+        response = self._with_retries(lambda: self._send("HEAD", url, context=context), url, context, nonce_retry=False)
         if response.status not in (200, 204):
-            raise self._problem(response, "Asking for a fresh nonce")
+            raise self._problem(response, context)
         with self._nonce_lock:
             if not self._nonces:
                 raise AcmeNetworkError(f"{url} returned no Replay-Nonce header", url)
@@ -353,40 +366,77 @@ class AcmeClient:
             raise self._problem(response, context)
         return response
 
-    def _with_retries(self, attempt: Callable[[], AcmeResponse], url: str, context: str, *, nonce_retry: bool) -> AcmeResponse:
+    def _with_retries(
+        self,
+        attempt: Callable[[], AcmeResponse],
+        url: str,
+        context: str,
+        *,
+        nonce_retry: bool,
+        raise_other: bool = True,
+    ) -> AcmeResponse:
+        """``attempt()`` until it is not refused with badNonce, 429 or 503 (RFC 8555 sections 6.5 and 6.6).
+
+        Other statuses from 400 raise their problem, or with ``raise_other`` false are
+        returned for the caller to judge. Each wait and each request sent again after one
+        is added to ``retry_spent``; a wait that would take it past ``retry_timeout``
+        raises at once, saying when to come back.
+        """
         bad_nonces = 0
         backoff = DEFAULT_BACKOFF
+        resending = False
         while True:
+            spent_before = self.retry_spent
+            started = self._clock()
             response = attempt()
+            if resending:
+                # Only what nested retries (a refused newNonce inside this attempt) did not count already.
+                own = (self._clock() - started) - (self.retry_spent - spent_before)
+                self.retry_spent += max(0.0, own)
             if response.status < 400:
                 return response
             problem = self._problem(response, context)
             if nonce_retry and problem.has_type("badNonce") and bad_nonces < MAX_BAD_NONCE_RETRIES:
                 bad_nonces += 1
+                resending = False
                 continue
-            if response.status in (429, 503):
-                # A zero or past Retry-After must not become a busy loop against the CA.
-                wait = max(problem.retry_after, MIN_RETRY_WAIT) if problem.retry_after is not None else backoff
-                backoff *= 2
-                remaining = self.deadline - self._clock()
-                if wait <= remaining:
-                    self._sleep(wait)
-                    continue
+            if response.status not in (429, 503):
+                if raise_other:
+                    raise problem
+                return response
+            # A zero or past Retry-After must not become a busy loop against the CA.
+            wait = max(problem.retry_after, MIN_RETRY_WAIT) if problem.retry_after is not None else backoff
+            backoff *= 2
+            if self.retry_spent + wait > self.retry_timeout:
                 raise self._too_late(problem, wait, context)
-            raise problem
+            self._sleep(wait)
+            self.retry_spent += wait
+            resending = True
 
     def _too_late(self, problem: AcmeProblem, wait: float, context: str) -> AcmeProblem:
-        when = datetime.now(timezone.utc).timestamp() + wait
-        retry_at = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        """The refusal, with when to come back: the CA's ``Retry-After``, or why no time can be named."""
+        budget = f"the retry_timeout of {self.retry_timeout:g} s"
+        if self.retry_spent > 0:
+            budget += f" ({self.retry_spent:.0f} s of it already spent on earlier 429/503 answers of this run)"
+        retry_at = None
+        if problem.retry_after is None:
+            hint = (
+                f"The CA answered HTTP {problem.status} without Retry-After, and another try after {wait:g} s "
+                f"would go beyond {budget}; run again later"
+            )
+        else:
+            when = datetime.now(timezone.utc).timestamp() + wait
+            retry_at = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            hint = f"The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond {budget}; run again after that time"
         return AcmeProblem(
             url=problem.url,
             status=problem.status,
             problem_type=problem.problem_type,
             detail=problem.detail,
             subproblems=problem.subproblems,
-            retry_after=wait,
+            retry_after=None if retry_at is None else wait,
             context=context,
-            hint=(f"The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond the retry_timeout of {self.retry_timeout:g} s; run again after that time"),
+            hint=hint,
             retry_at=retry_at,
         )
 

@@ -285,6 +285,43 @@ def test_directory_that_is_a_web_page(session):
     assert "did not return an ACME directory" in info.value.msg and "text/html" in info.value.msg
 
 
+def test_directory_not_found_is_no_directory(session):
+    session.add("GET", DIR, 404, {"Content-Type": "text/html"}, "<html>not here</html>")
+    with pytest.raises(AcmeNetworkError) as info:
+        make_client(session).endpoint("newNonce")
+    assert "did not return an ACME directory (HTTP 404" in info.value.msg and "check the directory option" in info.value.msg
+
+
+def test_directory_503_is_retried_after_retry_after(session, clock):
+    session.add_problem("GET", DIR, 503, "urn:ietf:params:acme:error:serverInternal", "maintenance", retry_after="2")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    acme = make_client(session, clock)
+    assert acme.endpoint("newOrder") == DIRECTORY["newOrder"]
+    assert clock.waits == [2.0] and len(session.sent) == 2
+
+
+def test_directory_429_beyond_retry_timeout_fails_fast_with_the_time(session, clock):
+    when = (datetime.now(timezone.utc) + timedelta(hours=1)).replace(microsecond=0)
+    session.add_problem("GET", DIR, 429, "urn:ietf:params:acme:error:rateLimited", "slow down", retry_after=format_datetime(when, usegmt=True))
+    with pytest.raises(AcmeProblem) as info:
+        make_client(session, clock).endpoint("newOrder")
+    assert clock.waits == [] and len(session.sent) == 1
+    assert info.value.msg.startswith(f"Fetching the ACME directory to {DIR}: HTTP 429 urn:ietf:params:acme:error:rateLimited: slow down")
+    assert info.value.fields["retry_at"] in {(when - timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in (0, 1)}
+    assert info.value.fields["retry_at"] in info.value.msg
+
+
+def test_new_nonce_503_is_retried_with_backoff(session, clock):
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 503, {})
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "n1"})
+    session.add("POST", ORDER, 200, {"Replay-Nonce": "n2", "Content-Type": "application/json"}, {"status": "pending"})
+    got = make_client(session, clock).post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Polling")
+    assert got.status == 200 and clock.waits == [1.0]
+    assert session.sent_to("POST")[0].nonce == "n1"
+
+
 def test_endpoint_not_offered(session):
     session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
     with pytest.raises(AcmeNetworkError) as info:

@@ -413,15 +413,84 @@ def test_retry_after_http_date_beyond_retry_timeout_names_that_time(recorded, cl
     assert info.value.fields["retry_at"] in info.value.msg
 
 
-def test_retries_share_one_deadline(recorded, clock, problem):
+def test_retries_of_one_request_share_the_retry_time(recorded, clock, problem):
     busy = [problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce=f"n{i}", retry_after="4") for i in range(3)]
     fixture, session, acme, directory = splice_before_registration(recorded, clock, busy, retry_timeout=10)
     account = Account(acme, generate_private_key("ec256"))
     account.find()
     with pytest.raises(AcmeProblem) as info:
         account.create([], terms_agreed=True)
-    assert clock.waits == [4.0, 4.0]  # 8 s slept; the third 4 s wait would end after the 10 s deadline
+    assert clock.waits == [4.0, 4.0]  # 8 s slept; a third 4 s wait would make 12 s, more than retry_timeout
     assert info.value.status == 503 and "retry_timeout of 10 s" in info.value.msg
+
+
+def test_time_before_the_refusal_is_not_retry_time(recorded, clock, problem):
+    """retry_timeout bounds the time spent on 429/503 answers, not the run's age.
+
+    A run that polled a validation for minutes (acme_challenge_proof, acme_finalize) and then
+    meets a 503 asking for 2 s must wait those 2 s, not fail saying 2 s is beyond 60 s.
+    """
+    unavailable = problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce="nonce-503", retry_after="2")
+    fixture, session, acme, directory = splice_before_registration(recorded, clock, [unavailable], retry_timeout=60)
+    account = Account(acme, generate_private_key("ec256"))
+    assert account.find() is None
+    clock.now += 300  # e.g. polling an authorization, with no 429/503 answer
+    state, created = account.create([], terms_agreed=True)
+    assert created is True and state.status == "valid"
+    assert clock.waits == [2.0]
+
+
+def test_retry_time_is_shared_by_the_requests_of_a_run(recorded, clock, problem):
+    fixture, session, acme, directory = splice_before_registration(
+        recorded, clock, [problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce="n1", retry_after="6")], retry_timeout=10
+    )
+    account_uri = recorded_account_uri(fixture)
+    limited = problem(429, "urn:ietf:params:acme:error:rateLimited", "slow down", nonce="n2", retry_after="6")
+    session.insert(session.index_of("POST", account_uri), "POST", account_uri, limited)
+    account = Account(acme, generate_private_key("ec256"))
+    account.find()
+    account.create([], terms_agreed=True)
+    with pytest.raises(AcmeProblem) as info:
+        account.update_contacts(list(CONTACTS_AFTER_UPDATE))
+    assert clock.waits == [6.0]  # 6 + 6 s would be more than the 10 s of the run
+    assert session.sent[-1].response is limited
+    assert "retry_timeout of 10 s" in info.value.msg and "6 s of it already spent" in info.value.msg
+
+
+class SlowSession:
+    """A session whose every answer takes ``seconds`` of the fake clock."""
+
+    def __init__(self, session, clock, seconds: float) -> None:
+        self.session, self.clock, self.seconds = session, clock, seconds
+
+    def request(self, *args, **kwargs):
+        self.clock.now += self.seconds
+        return self.session.request(*args, **kwargs)
+
+
+def test_resent_requests_count_as_retry_time(recorded, clock, problem):
+    busy = [problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce=f"n{i}", retry_after="2") for i in range(4)]
+    fixture, session, acme, directory = splice_before_registration(recorded, clock, busy, retry_timeout=10)
+    acme._session = SlowSession(session, clock, 3.0)
+    account = Account(acme, generate_private_key("ec256"))
+    account.find()
+    with pytest.raises(AcmeProblem) as info:
+        account.create([], terms_agreed=True)
+    # 2 s waited + 3 s resending + 2 s + 3 s = 10 s: a third wait would pass retry_timeout.
+    assert clock.waits == [2.0, 2.0]
+    assert info.value.status == 503 and "10 s of it already spent" in info.value.msg
+
+
+def test_no_retry_after_beyond_retry_timeout_says_the_ca_named_no_time(recorded, clock, problem):
+    busy = problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce="n")
+    fixture, session, acme, directory = splice_before_registration(recorded, clock, [busy], retry_timeout=0)
+    account = Account(acme, generate_private_key("ec256"))
+    account.find()
+    with pytest.raises(AcmeProblem) as info:
+        account.create([], terms_agreed=True)
+    assert clock.waits == []
+    assert "without Retry-After" in info.value.msg and "retry_timeout of 0 s" in info.value.msg
+    assert "retry_at" not in info.value.fields and info.value.retry_after is None
 
 
 # -- key rollover and EAB, replayed ---------------------------------------------------------
