@@ -420,10 +420,7 @@ class AcmeClient:
             budget += f" ({self.retry_spent:.0f} s of it already spent on earlier 429/503 answers of this run)"
         retry_at = None
         if problem.retry_after is None:
-            hint = (
-                f"The CA answered HTTP {problem.status} without Retry-After, and another try after {wait:g} s "
-                f"would go beyond {budget}; run again later"
-            )
+            hint = f"The CA answered HTTP {problem.status} without Retry-After, and another try after {wait:g} s would go beyond {budget}; run again later"
         else:
             when = datetime.now(timezone.utc).timestamp() + wait
             retry_at = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -51,6 +51,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
     find_order,
     load_order_state,
     order_recorded,
+    refused_as_stale,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
@@ -344,8 +345,8 @@ class FinalizeRun(RecordedOrderRun):
                 csr_der = build_csr(key, order.identifiers)
             try:
                 order = finalize(account, order, csr_der or b"")
-            except AcmeProblem:
-                if order.recorded:
+            except AcmeProblem as problem:
+                if order.recorded and refused_as_stale(problem):
                     raise StaleRecord() from None
                 raise
             self.finalized = True

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Authorization, Order, get_order
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
 
@@ -67,6 +67,15 @@ class OrderState:
 
 class StaleRecord(Exception):
     """The CA refused a request made from the ``seen`` record: the record is out of date."""
+
+
+def refused_as_stale(problem: AcmeProblem) -> bool:
+    """Whether a refusal of a request made from a record may mean the record is out of date.
+
+    Rate limits and server errors say nothing about the order; asking again would only be
+    a second request the CA told us not to send yet.
+    """
+    return problem.status != 429 and problem.status < 500 and not problem.has_type("rateLimited")
 
 
 def load_order_state(path: str, option: str = "state_path") -> OrderState | None:

@@ -42,6 +42,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
     StaleRecord,
     find_order,
     order_recorded,
+    refused_as_stale,
     save_order_state,
 )
 
@@ -264,8 +265,8 @@ class ValidationRun(RecordedOrderRun):
                 if entry.challenge is not None:
                     try:
                         entry.challenge = respond(account, entry.challenge)
-                    except AcmeProblem:
-                        if self.order is not None and self.order.recorded and not any(e.answered for e in self.entries):
+                    except AcmeProblem as problem:
+                        if self.order is not None and self.order.recorded and not any(e.answered for e in self.entries) and refused_as_stale(problem):
                             raise StaleRecord() from None
                         raise
                     entry.answered = True

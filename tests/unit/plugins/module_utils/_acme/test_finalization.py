@@ -555,3 +555,18 @@ def test_record_of_an_order_that_is_not_ready_is_fetched_again(tmp_path: Any) ->
         make_run(params(tmp_path), account)()
     assert [posted[0] for posted in account.posts] == [ORDER_URI]
     assert "is pending" in caught.value.msg
+
+
+def test_rate_limited_finalize_from_a_record_is_not_sent_twice(tmp_path: Any) -> None:
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeProblem
+
+    record_ready_order(tmp_path)
+
+    def rate_limited(payload: Any) -> Any:
+        raise AcmeProblem(url=FINALIZE_URI, status=429, problem_type="urn:ietf:params:acme:error:rateLimited", detail="too many certificates")
+
+    account = account_with({FINALIZE_URI: [rate_limited, rate_limited]})
+    with pytest.raises(AcmeError) as caught:
+        make_run(params(tmp_path), account)()
+    assert [posted[0] for posted in account.posts] == [FINALIZE_URI]
+    assert "too many certificates" in caught.value.msg

@@ -434,3 +434,18 @@ def test_after_a_failed_validation_the_next_run_asks_the_ca(tmp_path: Any, clock
     assert second.value.msg.startswith("Nothing was submitted: a.example.test is already invalid")
     # The challenge was answered once, by the first run only.
     assert account.answers_to(f"{CA}/chall/a") == [{}]
+
+
+def test_server_error_on_an_answer_from_a_record_is_not_sent_twice(tmp_path: Any, clock: Any) -> None:
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeProblem
+
+    state_path = record_from_acme_order(tmp_path)
+
+    def unavailable(payload: Any) -> Any:
+        raise AcmeProblem(url=f"{CA}/chall/a", status=503, problem_type="urn:ietf:params:acme:error:serverInternal", detail="down for maintenance")
+
+    account = account_with({f"{CA}/chall/a": [unavailable, unavailable]})
+    with pytest.raises(AcmeError) as caught:
+        make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
+    assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a"]
+    assert "down for maintenance" in caught.value.msg
