@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, unsupported_key_reason
 
 try:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import NameOID
 except ImportError:  # reported by module.require_libraries
@@ -49,15 +50,31 @@ def _san_identifiers(extensions: x509.Extensions) -> list[Identifier]:
     return result
 
 
-def load_csr(data: bytes, option: str = "csr_path") -> tuple[bytes, list[Identifier], bytes]:
-    """Parse a PEM or DER CSR: (DER, its identifiers, its public key in DER)."""
+def load_csr(data: bytes, option: str = "csr_path", path: str | None = None) -> tuple[bytes, list[Identifier], bytes]:
+    """Parse a PEM or DER CSR: (DER, its identifiers, its public key in DER).
+
+    Everything a CA would refuse at finalization is refused here first, naming ``option``:
+    a refused finalization can leave the order unusable (RFC 8555 section 7.4).
+    """
+    subject = f"{option} {path}" if path else option
     try:
         csr = x509.load_pem_x509_csr(data) if b"-----BEGIN" in data else x509.load_der_x509_csr(data)
-    except ValueError:
-        raise AcmeOptionError(option, f"{option} does not hold a certificate signing request (PEM or DER)") from None
-    if not csr.is_signature_valid:
-        raise AcmeOptionError(option, f"{option}: the CSR's signature does not verify")
-    identifiers = _san_identifiers(csr.extensions)
+        signature_valid = csr.is_signature_valid
+        identifiers = _san_identifiers(csr.extensions)
+    except (ValueError, UnsupportedAlgorithm):
+        raise AcmeOptionError(
+            option,
+            f"{subject} does not hold a readable certificate signing request (PEM or DER); "
+            "make one with openssl req -new or community.crypto.openssl_csr",
+        ) from None
+    if not signature_valid:
+        raise AcmeOptionError(option, f"{subject}: the CSR's signature does not verify; make the CSR again with its private key")
+    try:
+        problem = unsupported_key_reason(csr.public_key())
+    except (ValueError, UnsupportedAlgorithm):
+        problem = "a key type this host's cryptography cannot read"
+    if problem:
+        raise AcmeOptionError(option, f"{subject}: the CSR's key cannot be certified: {problem}; make the CSR again with such a key")
     if not identifiers:
         cn = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         identifiers = [Identifier("dns", str(cn[0].value).lower())] if cn else []

@@ -66,9 +66,18 @@ def _dns_name(raw: str, option: str) -> str:
     labels = ascii_name.split(".")
     wildcard = labels[0] == "*"
     rest = labels[1:] if wildcard else labels
-    if "*" in ascii_name[1:] or (wildcard and len(rest) < 2):
-        raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid wildcard; only the leftmost label may be '*', as in '*.example.com'")
-    if len(rest) < 2 or len(ascii_name) > 253 or not all(_LABEL_RE.match(label) for label in rest):
+    if any("*" in label for label in rest):
+        raise AcmeOptionError(
+            option,
+            f"{option}: {raw!r} is not a valid wildcard; only the leftmost label may be '*', and only as a whole label, as in '*.example.com'",
+        )
+    if wildcard and len(rest) < 2:
+        raise AcmeOptionError(
+            option, f"{option}: {raw!r} is not a valid wildcard; '*.' needs a name of at least two labels after it, as in '*.example.com'"
+        )
+    if len(ascii_name) > 253:
+        raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid DNS name: {len(ascii_name)} characters, more than the 253 DNS allows")
+    if len(rest) < 2 or not all(_LABEL_RE.match(label) for label in rest):
         raise AcmeOptionError(
             option,
             f"{option}: {raw!r} is not a valid DNS name (labels of letters, digits and inner hyphens, at most 63 characters each, at least two labels)",

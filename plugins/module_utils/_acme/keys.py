@@ -54,17 +54,16 @@ class PrivateKey:
     """An EC or RSA private key with what ACME needs: JWS ``alg``, JWK, thumbprint, signing."""
 
     def __init__(self, key: Any) -> None:
+        if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+            raise ValueError("unsupported key type; use an EC (P-256, P-384, P-521) or RSA key")
+        problem = unsupported_key_reason(key)
+        if problem:
+            raise ValueError(problem)
         self._key = key
         if isinstance(key, ec.EllipticCurvePrivateKey):
-            if key.curve.name not in _EC_CURVES:
-                raise ValueError(f"unsupported elliptic curve {key.curve.name}; use P-256, P-384 or P-521")
             self.crv, self.alg, self._coordinate_size = _EC_CURVES[key.curve.name]
-        elif isinstance(key, rsa.RSAPrivateKey):
-            if not RSA_MIN_BITS <= key.key_size <= RSA_MAX_BITS:
-                raise ValueError(f"RSA key of {key.key_size} bits; ACME servers accept {RSA_MIN_BITS} to {RSA_MAX_BITS}")
-            self.alg = "RS256"
         else:
-            raise ValueError("unsupported key type; use an EC (P-256, P-384, P-521) or RSA key")
+            self.alg = "RS256"
 
     @property
     def description(self) -> str:
@@ -128,21 +127,58 @@ def generate_private_key(key_type: str) -> PrivateKey:
     return PrivateKey(ec.generate_private_key(getattr(ec, str(parameter).upper())()))
 
 
-def load_private_key(pem: bytes | str, option: str, passphrase: str | None = None) -> PrivateKey:
-    """Parse a PEM private key; errors name ``option`` and never echo the key."""
+def unsupported_key_reason(key: Any) -> str | None:
+    """Why ACME cannot use ``key`` (a private or public key object), or None when it can.
+
+    The same rule for account keys, certificate keys and the key of a user's CSR: EC on
+    P-256, P-384 or P-521, or RSA of RSA_MIN_BITS to RSA_MAX_BITS (RFC 7518 section 3.1).
+    """
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        if key.curve.name not in _EC_CURVES:
+            return f"unsupported elliptic curve {key.curve.name}; use P-256, P-384 or P-521"
+        return None
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        if not RSA_MIN_BITS <= key.key_size <= RSA_MAX_BITS:
+            return f"RSA key of {key.key_size} bits; use an RSA key of {RSA_MIN_BITS} to {RSA_MAX_BITS} bits or an EC key"
+        return None
+    return "unsupported key type; use an EC (P-256, P-384, P-521) or RSA key"
+
+
+def load_private_key(
+    pem: bytes | str,
+    option: str,
+    passphrase: str | None = None,
+    *,
+    path: str | None = None,
+    passphrase_option: str | None = None,
+) -> PrivateKey:
+    """Parse a PEM private key; errors name ``option`` (and ``path``) and never echo the key.
+
+    ``passphrase_option`` is the module option that carries the passphrase of this key, if
+    the module has one: an encrypted key without it gets a message naming the way out.
+    """
     data = pem.encode("utf-8") if isinstance(pem, str) else pem
+    subject = f"{option} {path}" if path else option
     if b"-----BEGIN" not in data:
-        raise AcmeOptionError(option, f"{option} does not hold a PEM private key (no '-----BEGIN' line found)")
+        raise AcmeOptionError(option, f"{subject} does not hold a PEM private key (no '-----BEGIN' line found)")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase.encode("utf-8") if passphrase else None)
     except TypeError:
         if passphrase:
-            raise AcmeOptionError(option, f"{option} is not encrypted; remove the passphrase") from None
-        raise AcmeOptionError(option, f"{option} is encrypted; decrypt it first or give its passphrase") from None
+            raise AcmeOptionError(option, f"{subject} is not encrypted; remove {passphrase_option or 'the passphrase'}") from None
+        if passphrase_option:
+            raise AcmeOptionError(option, f"{subject} is encrypted; give its passphrase in {passphrase_option}, or decrypt it first") from None
+        raise AcmeOptionError(
+            option, f"{subject} is encrypted and this module takes no passphrase for it; decrypt it first (openssl pkey -in KEY -out NEWKEY)"
+        ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
         # cryptography's message never contains key material, only what it could not parse.
-        raise AcmeOptionError(option, f"{option} is not a usable PEM private key: {exc}") from None
-    try:
-        return PrivateKey(key)
-    except ValueError as exc:
-        raise AcmeOptionError(option, f"{option}: {exc}") from None
+        if passphrase and "decrypt" in str(exc).lower():
+            raise AcmeOptionError(
+                option, f"{subject} cannot be decrypted with {passphrase_option or 'the passphrase'}: the passphrase does not fit or the key is damaged"
+            ) from None
+        raise AcmeOptionError(option, f"{subject} is not a usable PEM private key ({exc}); give an EC or RSA private key in PEM") from None
+    problem = unsupported_key_reason(key)
+    if problem:
+        raise AcmeOptionError(option, f"{subject}: {problem}")
+    return PrivateKey(key)

@@ -342,7 +342,7 @@ def load_wanted_public_key(path: str, passphrase: str | None = None) -> bytes | 
     data = read_bytes(path, "private_key_path")
     if data is None:
         return None
-    key = load_private_key(data, "private_key_path", passphrase)
+    key = load_private_key(data, "private_key_path", passphrase, path=path, passphrase_option="private_key_passphrase")
     return key.crypto_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 

@@ -10,7 +10,7 @@ import ipaddress
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import certs
@@ -60,6 +60,59 @@ def test_load_csr_rejects_garbage_naming_the_option():
     with pytest.raises(AcmeOptionError) as info:
         certs.load_csr(b"not a csr")
     assert info.value.option == "csr_path"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not a csr",
+        b"-----BEGIN CERTIFICATE REQUEST-----\nQlJPS0VO\n-----END CERTIFICATE REQUEST-----\n",
+        b"\x30\x03\x02\x01\x00",  # DER, but no CSR
+    ],
+    ids=["text", "broken-pem", "short-der"],
+)
+def test_load_csr_unreadable_names_the_path_and_the_fix(data):
+    with pytest.raises(AcmeOptionError) as info:
+        certs.load_csr(data, "csr_path", "/etc/ssl/www.csr")
+    assert info.value.option == "csr_path"
+    assert "csr_path /etc/ssl/www.csr does not hold a readable certificate signing request" in info.value.msg
+    assert "openssl req -new" in info.value.msg
+    assert "QlJPS0VO" not in info.value.msg
+
+
+def csr_for(private_key, name="www.example.com"):
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(private_key, None if isinstance(private_key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+
+
+@pytest.mark.parametrize(
+    "make_key, words",
+    [
+        (lambda: rsa.generate_private_key(public_exponent=65537, key_size=1024), "RSA key of 1024 bits"),
+        (lambda: ec.generate_private_key(ec.SECP256K1()), "secp256k1"),
+        (ed25519.Ed25519PrivateKey.generate, "unsupported key type"),
+    ],
+    ids=["rsa1024", "secp256k1", "ed25519"],
+)
+def test_load_csr_refuses_a_key_no_acme_ca_certifies(make_key, words):
+    """Refused before finalizing: a CA refusing the CSR may leave the order unusable."""
+    with pytest.raises(AcmeOptionError) as info:
+        certs.load_csr(csr_for(make_key()), "csr_path", "/etc/ssl/www.csr")
+    assert info.value.option == "csr_path"
+    assert "the CSR's key cannot be certified" in info.value.msg and words in info.value.msg
+
+
+def test_load_csr_refuses_a_signature_that_does_not_verify():
+    der = bytearray(csr_for(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    der[-1] ^= 0x01  # the last byte of the RSA signature
+    with pytest.raises(AcmeOptionError) as info:
+        certs.load_csr(bytes(der), "csr_path")
+    assert info.value.option == "csr_path" and "signature does not verify" in info.value.msg
 
 
 def test_ari_cert_id_matches_the_rfc_9773_example():

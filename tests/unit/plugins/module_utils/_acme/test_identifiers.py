@@ -79,13 +79,15 @@ def test_label_of_63_characters_is_accepted_64_is_not():
     with pytest.raises(AcmeOptionError) as info:
         parse_identifier("a" * 64 + ".example")
     assert info.value.option == "identifiers"
+    assert "at most 63 characters each" in info.value.msg
 
 
 def test_name_longer_than_253_characters_is_rejected():
     name = ".".join(["a" * 60] * 4) + ".example"  # 4 * 61 + 7 = 251 characters: fine
     assert parse_identifier(name).value == name
-    with pytest.raises(AcmeOptionError):
+    with pytest.raises(AcmeOptionError) as info:
         parse_identifier("abc." + name)
+    assert "255 characters, more than the 253 DNS allows" in info.value.msg
 
 
 # -- wildcards -----------------------------------------------------------------------
@@ -122,10 +124,18 @@ def test_bad_wildcards_are_rejected(raw):
     assert repr(raw) in info.value.msg
 
 
-def test_bad_wildcard_message_explains_the_rule():
+@pytest.mark.parametrize("raw", ["www.*.example.com", "*.*.example.com", "a*.example.com", "*example.com"])
+def test_bad_wildcard_message_explains_the_rule(raw):
     with pytest.raises(AcmeOptionError) as info:
-        parse_identifier("www.*.example.com")
-    assert "only the leftmost label may be '*'" in info.value.msg
+        parse_identifier(raw)
+    assert "only the leftmost label may be '*', and only as a whole label" in info.value.msg
+
+
+@pytest.mark.parametrize("raw", ["*.com", "*", "*."])
+def test_wildcard_of_a_top_level_name_says_what_is_missing(raw):
+    with pytest.raises(AcmeOptionError) as info:
+        parse_identifier(raw)
+    assert "needs a name of at least two labels after it" in info.value.msg
 
 
 # -- IP addresses ------------------------------------------------------------------

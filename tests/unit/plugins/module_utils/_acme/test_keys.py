@@ -20,6 +20,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     generate_private_key,
     jwk_thumbprint,
     load_private_key,
+    unsupported_key_reason,
 )
 
 # RFC 7638 section 3.1, the RSA key of the example (as in RFC 7517 appendix A.1), with the
@@ -240,15 +241,22 @@ def test_load_garbage_inside_pem_armour():
 def test_load_encrypted_without_passphrase(ec_key):
     pem = pkcs8(ec_key, b"s3cret")
     with pytest.raises(AcmeOptionError) as info:
-        load_private_key(pem, "account_key_src")
-    assert_option_error(info, "account_key_src", pem, "encrypted", "passphrase")
+        load_private_key(pem, "account_key_src", path="/etc/acme/account.key", passphrase_option="account_key_passphrase")
+    assert_option_error(info, "account_key_src", pem, "account_key_src /etc/acme/account.key is encrypted", "give its passphrase in account_key_passphrase")
+
+
+def test_load_encrypted_where_the_module_takes_no_passphrase(ec_key):
+    pem = pkcs8(ec_key, b"s3cret")
+    with pytest.raises(AcmeOptionError) as info:
+        load_private_key(pem, "private_key_path", path="/etc/ssl/www.key")
+    assert_option_error(info, "private_key_path", pem, "private_key_path /etc/ssl/www.key is encrypted", "takes no passphrase", "decrypt it first")
 
 
 def test_load_encrypted_with_wrong_passphrase(ec_key):
     pem = pkcs8(ec_key, b"s3cret")
     with pytest.raises(AcmeOptionError) as info:
-        load_private_key(pem, "account_key_src", "wrong")
-    assert_option_error(info, "account_key_src", pem)
+        load_private_key(pem, "account_key_src", "wrong", passphrase_option="account_key_passphrase")
+    assert_option_error(info, "account_key_src", pem, "cannot be decrypted with account_key_passphrase")
     assert "s3cret" not in info.value.msg and "wrong" not in info.value.msg
 
 
@@ -274,7 +282,27 @@ def test_load_unsupported_key(make_key):
     with pytest.raises(AcmeOptionError) as info:
         load_private_key(pem, "private_key_path")
     assert_option_error(info, "private_key_path", pem)
-    assert any(word in info.value.msg for word in ("unsupported", "accept")), info.value.msg
+    assert any(word in info.value.msg for word in ("unsupported", "use an RSA key of 2048")), info.value.msg
+
+
+@pytest.mark.parametrize(
+    "make_key, words",
+    [
+        (lambda: ec.generate_private_key(ec.SECP256R1()).public_key(), None),
+        (lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key(), None),
+        (lambda: ec.generate_private_key(ec.SECP256K1()).public_key(), "secp256k1"),
+        (lambda: rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key(), "1024 bits"),
+        (lambda: ed25519.Ed25519PrivateKey.generate().public_key(), "unsupported key type"),
+    ],
+    ids=["ec256", "rsa2048", "secp256k1", "rsa1024", "ed25519"],
+)
+def test_unsupported_key_reason_of_public_keys(make_key, words):
+    """The rule for the key of a user's CSR is the one for private keys."""
+    reason = unsupported_key_reason(make_key())
+    if words is None:
+        assert reason is None
+    else:
+        assert words in reason
 
 
 def test_private_key_refuses_unsupported_objects():
@@ -282,6 +310,8 @@ def test_private_key_refuses_unsupported_objects():
         PrivateKey(ed25519.Ed25519PrivateKey.generate())
     with pytest.raises(ValueError):
         PrivateKey("not a key")
+    with pytest.raises(ValueError):
+        PrivateKey(ec.generate_private_key(ec.SECP256R1()).public_key())
 
 
 def test_public_jwk_has_no_private_member():
