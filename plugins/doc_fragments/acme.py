@@ -91,11 +91,15 @@ options:
       - M(certfleet.acme.acme_account) creates it (mode V(0600)) with a new key when it does not exist;
         every other module reads the key and the account URL from it.
       - Keep it on a persistent path; in AWX execution environments the job's file system is thrown away.
+      - A file that group or others may read is still used, with a warning naming its mode;
+        M(certfleet.acme.acme_account) rewrites it with mode V(0600) on its next run (not in check mode).
       - Exactly one of O(credentials_path), O(account_key_src) and O(account_key_content) is required.
     type: path
   account_key_src:
     description:
       - PEM file with the account's private key (EC P-256, P-384, P-521 or RSA 2048 to 8192 bits).
+      - A file that group or others may read is still used, with a warning naming its mode; the collection never
+        writes this file, so C(chmod 0600) it yourself.
     type: path
   account_key_content:
     description:
@@ -104,7 +108,7 @@ options:
     type: str
   account_key_passphrase:
     description:
-      - Passphrase of an encrypted account key.
+      - Passphrase of an encrypted account key (O(account_key_src) or O(account_key_content)).
     type: str
   account_uri:
     description:

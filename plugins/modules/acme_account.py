@@ -224,7 +224,6 @@ credentials_path:
   sample: /etc/certfleet/letsencrypt.json
 """
 
-import os
 from typing import Any
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -253,7 +252,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     load_private_key,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, needs_write, read_bytes
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, check_writable_directory, needs_write, read_bytes
 
 
 def argument_spec() -> dict[str, Any]:
@@ -302,14 +301,16 @@ class AccountRun:
     def new_key(self) -> PrivateKey | None:
         passphrase = self.params["new_account_key_passphrase"]
         if self.params["new_account_key_content"]:
-            return load_private_key(self.params["new_account_key_content"], "new_account_key_content", passphrase)
+            return load_private_key(
+                self.params["new_account_key_content"], "new_account_key_content", passphrase, passphrase_option="new_account_key_passphrase"
+            )
         path = self.params["new_account_key_src"]
         if not path:
             return None
         pem = read_bytes(path, "new_account_key_src")
         if pem is None:
             raise AcmeOptionError("new_account_key_src", f"new_account_key_src {path} does not exist; give the new key's PEM file")
-        return load_private_key(pem, "new_account_key_src", passphrase)
+        return load_private_key(pem, "new_account_key_src", passphrase, path=path, passphrase_option="new_account_key_passphrase")
 
     def __call__(self) -> dict[str, Any]:
         params = self.params
@@ -334,14 +335,14 @@ class AccountRun:
                     f"credentials_path {params['credentials_path']} does not exist and allow_creation is false; "
                     "create the account first or point credentials_path at an existing file",
                 )
-            parent = os.path.dirname(os.path.abspath(params["credentials_path"]))
-            if not os.path.isdir(parent):  # checked before registering: the new key must not be lost
-                raise AcmeOptionError(
-                    "credentials_path", f"credentials_path {params['credentials_path']}: the directory {parent} does not exist; create it first"
-                )
+            # Checked before registering: the new key must not be lost with the account it opened.
+            check_writable_directory(params["credentials_path"], "credentials_path")
             key = generate_private_key(params["key_type"])
             self.key_generated = True
 
+        if new_key is not None and credentials is not None:
+            # A rollover whose new key could not be saved would leave a credentials file the CA no longer knows.
+            check_writable_directory(params["credentials_path"], "credentials_path")
         account = Account(client, key, params["account_uri"] or (credentials.account_uri if credentials else None))
         state = account.find()
         if state is not None and params["account_uri"] and state.uri and state.uri != params["account_uri"]:

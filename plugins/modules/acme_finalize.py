@@ -71,8 +71,11 @@ options:
       - PEM file with the private key of the certificate.
       - Generated (type O(key_type), mode V(0600)) when the file does not exist. An existing key is reused
         on renewal, unless O(rotate_key=true).
-      - It is always (re)written with mode V(0600) and O(owner)/O(group).
+      - It is always (re)written with mode V(0600) and O(owner)/O(group). An existing key that group or others may
+        read is warned about and rewritten with mode V(0600), same content, when the certificate files are written.
       - It must not be the account key; the module refuses it.
+      - An existing file that holds no usable key (not PEM, encrypted, or a type or size no ACME CA certifies) is
+        never replaced; the module fails naming it. There is no passphrase option; decrypt the key, or use O(csr_path).
       - Exactly one of O(private_key_path) and O(csr_path) is required.
     type: path
   key_type:
@@ -97,6 +100,9 @@ options:
       - Its names (subjectAltName, or the common name when it has none) must be exactly the order's names;
         the module checks this before finalizing.
       - The module writes no key then; the key of the CSR stays the user's business.
+      - Refused before finalizing, so the order stays ready, when it cannot be read, its signature does not verify,
+        it is signed with the account key, or its key is one no ACME CA certifies (EC P-256, P-384, P-521 and RSA
+        2048 to 8192 bits are accepted).
     type: path
   cert_path:
     description:

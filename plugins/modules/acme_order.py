@@ -347,7 +347,6 @@ bind:
   sample: ['_validation-persist.example.com. 60 IN TXT "pebble.letsencrypt.org; accounturi=https://127.0.0.1:14000/my-account/1"']
 """
 
-import os
 from typing import Any
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -387,6 +386,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import load_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, load_order_state, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import check_writable_directory
 
 
 def argument_spec() -> dict[str, Any]:
@@ -425,9 +425,7 @@ class OrderRun:
             self.module.warn(warning)
         if params["state_path"]:
             # Checked now: finding out after the CA created the order would leave it unrecorded.
-            state_dir = os.path.dirname(os.path.abspath(params["state_path"]))
-            if not os.path.isdir(state_dir):
-                raise AcmeOptionError("state_path", f"state_path {params['state_path']}: the directory {state_dir} does not exist; create it first")
+            check_writable_directory(params["state_path"], "state_path")
         renewed_by = self.renewed_meanwhile()
         if renewed_by is not None:
             return self.superseded(identifiers, renewed_by)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import external_account_binding, key_change_inner
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, open_to_others_warning, read_state
 
 
 @dataclass
@@ -180,24 +179,24 @@ class Credentials:
         return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+_CREDENTIALS_FIX = (
+    "point credentials_path at the file certfleet.acme.acme_account wrote, or at a path that does not exist yet for a new account"
+)
+
+
 def load_credentials(path: str, option: str = "credentials_path") -> tuple[Credentials | None, list[str]]:
     """Read a credentials file; returns (None, []) when it does not exist, and warnings."""
     state = read_state(path, option)
     if not state.exists or state.content is None:
         return None, []
-    warnings = []
-    if state.mode is not None and state.mode & (stat.S_IRWXG | stat.S_IRWXO):
-        warnings.append(
-            f"{option} {path} is readable by group or others (mode {state.mode:04o}); it holds the account's "
-            "private key: chmod 0600 it (the next write by this collection will)"
-        )
+    warnings = open_to_others_warning(option, path, state.mode, "the next run of certfleet.acme.acme_account does")
     try:
         data = json.loads(state.content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise AcmeOptionError(option, f"{option} {path} is not a JSON credentials file") from None
+        raise AcmeOptionError(option, f"{option} {path} is not a JSON credentials file; {_CREDENTIALS_FIX}") from None
     if not isinstance(data, dict) or not isinstance(data.get("privateKeyPem"), str):
-        raise AcmeOptionError(option, f"{option} {path} has no privateKeyPem; it is not a certfleet credentials file")
-    key = load_private_key(data["privateKeyPem"], option)
+        raise AcmeOptionError(option, f"{option} {path} has no privateKeyPem; it is not a certfleet credentials file: {_CREDENTIALS_FIX}")
+    key = load_private_key(data["privateKeyPem"], option, path=path)
     contacts = data.get("contacts")
     return (
         Credentials(

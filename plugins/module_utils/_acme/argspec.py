@@ -16,7 +16,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import DEFAULT_MAX_AGE, SessionCache
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import DEFAULT_LOCK_TIMEOUT, read_bytes
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import DEFAULT_LOCK_TIMEOUT, open_to_others_warning, read_state
 
 ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
 
@@ -111,16 +111,18 @@ def load_account_key(params: dict[str, Any]) -> tuple[PrivateKey | None, Credent
     """
     passphrase = params.get("account_key_passphrase")
     if params.get("account_key_content"):
-        return load_private_key(params["account_key_content"], "account_key_content", passphrase), None, []
+        key = load_private_key(params["account_key_content"], "account_key_content", passphrase, passphrase_option="account_key_passphrase")
+        return key, None, []
     if params.get("account_key_src"):
         path = params["account_key_src"]
-        pem = read_bytes(path, "account_key_src")
-        if pem is None:
+        state = read_state(path, "account_key_src")
+        if not state.exists or state.content is None:
             raise AcmeOptionError(
                 "account_key_src",
                 f"account_key_src {path} does not exist; create a key there, or use credentials_path, which acme_account fills with a new key",
             )
-        return load_private_key(pem, "account_key_src", passphrase), None, []
+        key = load_private_key(state.content, "account_key_src", passphrase, path=path, passphrase_option="account_key_passphrase")
+        return key, None, open_to_others_warning("account_key_src", path, state.mode, "this collection never rewrites that file")
     credentials, warnings = load_credentials(params["credentials_path"])
     return (credentials.key if credentials else None), credentials, warnings
 

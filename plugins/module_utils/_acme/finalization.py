@@ -56,6 +56,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
     atomic_write,
+    check_writable_directory,
     needs_write,
     parse_mode,
     read_state,
@@ -113,15 +114,7 @@ def check_options(params: dict[str, Any]) -> None:
 def check_destinations(paths: dict[str, str]) -> None:
     """Fail naming the option before anything is sent or written when a file could not be written."""
     for option, path in paths.items():
-        if os.path.isdir(path):
-            raise AcmeOptionError(option, f"{option} {path} is a directory; give a file path")
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.exists(directory):
-            raise AcmeOptionError(option, f"{option} {path}: the directory {directory} does not exist; create it first")
-        if not os.path.isdir(directory):
-            raise AcmeOptionError(option, f"{option} {path}: {directory} is not a directory")
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path")
+        check_writable_directory(path, option)
         read_state(path, option)  # an existing file must be readable to compare with
 
 
@@ -202,7 +195,13 @@ class FinalizeRun(RecordedOrderRun):
         state = read_state(path, option)
         if not state.exists or state.content is None:
             return None
-        key = load_private_key(state.content, option)
+        try:
+            key = load_private_key(state.content, option, path=path)
+        except AcmeOptionError as error:
+            # Never replaced: the file may be a key the user cares about, in a format this module cannot read.
+            error.msg += "; the file was left as it is: fix it, or point private_key_path at a new file to have a key generated"
+            error.args = (error.msg,)
+            raise
         if key.same_key_as(account.key):
             raise AcmeOptionError(
                 option,
@@ -404,14 +403,16 @@ class FinalizeRun(RecordedOrderRun):
         path = self.params["csr_path"]
         state = read_state(path, "csr_path")
         if not state.exists or not state.content:
-            raise AcmeOptionError("csr_path", f"csr_path {path} does not exist or is empty")
-        csr_der, self.csr_identifiers, public = load_csr(state.content, "csr_path")
+            raise AcmeOptionError("csr_path", f"csr_path {path} does not exist or is empty; give the file of the CSR (PEM or DER)")
+        csr_der, self.csr_identifiers, public = load_csr(state.content, "csr_path", path)
         return csr_der, public
 
     def check_csr(self, order: Order, csr_der: bytes | None, csr_public: bytes, account: Account) -> None:
         path = self.params["csr_path"]
         if csr_public == key_public_der(account.key):
-            raise AcmeOptionError("csr_path", f"csr_path {path} is signed with the account key; a certificate needs a key of its own")
+            raise AcmeOptionError(
+                "csr_path", f"csr_path {path} is signed with the account key; a certificate needs a key of its own: make the CSR with another key"
+            )
         if not same_names(self.csr_identifiers, order.identifiers):
             raise AcmeOptionError(
                 "csr_path",

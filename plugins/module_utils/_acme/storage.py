@@ -72,6 +72,35 @@ def read_state(path: str, option: str) -> FileState:
         raise AcmeOptionError(option, f"{option} {path} cannot be read: {exc.strerror or exc}") from None
 
 
+def open_to_others_warning(option: str, path: str, mode: int | None, who_fixes: str) -> list[str]:
+    """A warning for a file holding an account's private key that group or others may access (mode & 0o077).
+
+    Such a file is read, not refused: refusing would stop a nightly job over a mode that
+    ``chmod 0600`` fixes. ``who_fixes`` says whether this collection tightens it itself.
+    """
+    if mode is None or not mode & 0o077:
+        return []
+    return [
+        f"{option} {path} is readable by group or others (mode {mode:04o}); it holds the account's private key: "
+        f"chmod 0600 it ({who_fixes})"
+    ]
+
+
+def check_writable_directory(path: str, option: str) -> None:
+    """Fail naming ``option`` unless a file can be created at ``path``: called before anything
+    that would be lost if the write failed afterwards (a registered account's new key, an order
+    the CA created, a certificate's files)."""
+    if os.path.isdir(path):
+        raise AcmeOptionError(option, f"{option} {path} is a directory; give a file path")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(directory):
+        raise AcmeOptionError(option, f"{option} {path}: the directory {directory} does not exist; create it first")
+    if not os.path.isdir(directory):
+        raise AcmeOptionError(option, f"{option} {path}: {directory} is not a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path")
+
+
 def read_bytes(path: str, option: str) -> bytes | None:
     """The content of ``path``, None when it does not exist; errors name ``option``."""
     return read_state(path, option).content
@@ -206,6 +235,8 @@ def state_lock(
     """
     if timeout < 0:
         raise AcmeOptionError("lock_timeout", "lock_timeout must be zero (try once) or more seconds")
+    if os.path.isdir(os.path.expanduser(state_path)):
+        raise AcmeOptionError(option, f"{option} {state_path} is a directory; give a file path (the order state file)")
     path = lock_path_for(state_path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -265,6 +296,13 @@ def _open_lock_file(path: str, create: bool, option: str) -> int | None:
                 return _open_lock_file(path, create, option)  # removed between the two opens
             return None
     except PermissionError:
+        directory = os.path.dirname(os.path.abspath(path))
+        if create and not os.path.exists(path) and not os.access(directory, os.W_OK | os.X_OK):
+            raise AcmeOptionError(
+                option,
+                f"{option} {path[: -len(LOCK_SUFFIX)]}: cannot create its lock file {path}: cannot write in {directory}; "
+                "fix its permissions or choose another path",
+            ) from None
         raise AcmeOptionError(
             option, f"{option} {path[: -len(LOCK_SUFFIX)]}: the lock file {path} cannot be opened by this user; fix its permissions"
         ) from None

@@ -216,6 +216,7 @@ def test_credentials_readable_by_others_warns(tmp_path):
     assert len(warnings) == 1
     assert str(path) in warnings[0] and "0644" in warnings[0] and "credentials_path" in warnings[0]
     assert "PRIVATE KEY" not in warnings[0]
+    assert "certfleet.acme.acme_account" in warnings[0]  # who tightens it
     assert save_credentials(str(path), loaded) is True  # rewriting fixes the mode
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert load_credentials(str(path))[1] == []
@@ -228,10 +229,11 @@ def test_credentials_missing_file(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        (b"-----BEGIN PRIVATE KEY-----\n", ["not a JSON credentials file"]),
-        (b'["a list"]', ["no privateKeyPem"]),
+        (b"-----BEGIN PRIVATE KEY-----\n", ["not a JSON credentials file", "at a path that does not exist yet"]),
+        (b'["a list"]', ["no privateKeyPem", "at the file certfleet.acme.acme_account wrote"]),
         (b'{"accountUri": "https://ca.example/acct/1"}', ["no privateKeyPem"]),
         (b'{"privateKeyPem": "garbage"}', ["PEM"]),
+        (b'{"privateKeyPem": "-----BEGIN PRIVATE KEY-----\\nQUJD\\n-----END PRIVATE KEY-----\\n"}', ["is not a usable PEM private key", "give an EC or RSA"]),
     ],
 )
 def test_credentials_bad_file(content, words, tmp_path):

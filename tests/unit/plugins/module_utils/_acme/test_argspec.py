@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import argspec
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Credentials, save_credentials
@@ -138,6 +142,35 @@ def test_load_account_key_from_content_and_src(tmp_path):
     src.write_bytes(pem)
     loaded = argspec.load_account_key({"account_key_src": str(src)})[0]
     assert loaded.thumbprint() == key.thumbprint()
+
+
+def test_load_account_key_src_open_to_others_is_warned_about(tmp_path):
+    key = generate_private_key("ec256")
+    src = tmp_path / "account.key"
+    src.write_bytes(key.private_pem())
+    os.chmod(src, 0o600)
+    assert argspec.load_account_key({"account_key_src": str(src)})[2] == []
+    os.chmod(src, 0o644)
+    loaded, credentials, warnings = argspec.load_account_key({"account_key_src": str(src)})
+    assert loaded.thumbprint() == key.thumbprint() and credentials is None
+    assert len(warnings) == 1
+    assert f"account_key_src {src} is readable by group or others (mode 0644)" in warnings[0]
+    assert "chmod 0600" in warnings[0] and "never rewrites" in warnings[0]
+    assert stat.S_IMODE(os.stat(src).st_mode) == 0o644  # warned about, not changed: the file is the user's
+
+
+def test_load_account_key_src_encrypted_names_the_passphrase_option(tmp_path):
+    src = tmp_path / "account.key"
+    src.write_bytes(
+        generate_private_key("ec256").crypto_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+        )
+    )
+    with pytest.raises(AcmeOptionError) as info:
+        argspec.load_account_key({"account_key_src": str(src)})
+    assert info.value.option == "account_key_src"
+    assert f"account_key_src {src} is encrypted; give its passphrase in account_key_passphrase" in info.value.msg
+    assert argspec.load_account_key({"account_key_src": str(src), "account_key_passphrase": "s3cret"})[0] is not None
 
 
 def test_load_account_key_src_missing(tmp_path):

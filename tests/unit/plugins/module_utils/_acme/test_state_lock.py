@@ -8,6 +8,7 @@ nothing about locking is faked.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -207,6 +208,35 @@ def test_missing_directory_takes_no_lock(tmp_path):
     with state_lock(state_path, 5) as taken:
         assert taken is None
     assert not os.path.exists(tmp_path / "missing")
+
+
+def test_state_path_that_is_a_directory_takes_no_lock(tmp_path):
+    state_path = tmp_path / "order.json"
+    state_path.mkdir()
+    with pytest.raises(AcmeOptionError) as info:
+        with state_lock(str(state_path), 5):
+            pass
+    assert info.value.option == "state_path" and "is a directory; give a file path" in info.value.msg
+    assert not os.path.exists(lock_path_for(str(state_path)))
+
+
+def test_lock_file_in_a_directory_this_user_cannot_write(tmp_path, monkeypatch):
+    """Root passes any mode check; the open itself is made to fail as in an immutable or read-only directory."""
+    state_path = str(tmp_path / "order.json")
+    real_open, real_access = os.open, os.access
+
+    def refusing_open(path, flags, *args, **kwargs):
+        if os.fspath(path) == lock_path_for(state_path):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    monkeypatch.setattr(os, "access", lambda path, mode: False if os.fspath(path) == str(tmp_path) else real_access(path, mode))
+    with pytest.raises(AcmeOptionError) as info:
+        with state_lock(state_path, 5):
+            pass
+    assert info.value.option == "state_path"
+    assert f"cannot create its lock file {lock_path_for(state_path)}: cannot write in {tmp_path}" in info.value.msg
 
 
 def test_negative_timeout_names_the_option(state_path):

@@ -262,3 +262,56 @@ def test_resolve_owner_and_group():
     with pytest.raises(AcmeOptionError) as info:
         storage.resolve_group("no-such-group-certfleet", option="group")
     assert info.value.option == "group"
+
+
+# -- check_writable_directory: refused before anything that would be lost -------------------------
+
+
+def test_check_writable_directory_accepts_a_new_or_existing_file(tmp_path):
+    storage.check_writable_directory(str(tmp_path / "new.pem"), "cert_path")
+    (tmp_path / "old.pem").write_bytes(b"x")
+    storage.check_writable_directory(str(tmp_path / "old.pem"), "cert_path")
+
+
+def test_check_writable_directory_refuses_a_directory(tmp_path):
+    with pytest.raises(AcmeOptionError) as info:
+        storage.check_writable_directory(str(tmp_path), "credentials_path")
+    assert info.value.option == "credentials_path"
+    assert f"credentials_path {tmp_path} is a directory; give a file path" == info.value.msg
+
+
+def test_check_writable_directory_refuses_a_missing_directory(tmp_path):
+    with pytest.raises(AcmeOptionError) as info:
+        storage.check_writable_directory(str(tmp_path / "nope" / "a.json"), "state_path")
+    assert info.value.option == "state_path"
+    assert f"the directory {tmp_path / 'nope'} does not exist; create it first" in info.value.msg
+
+
+def test_check_writable_directory_refuses_a_file_as_directory(tmp_path):
+    (tmp_path / "afile").write_bytes(b"x")
+    with pytest.raises(AcmeOptionError) as info:
+        storage.check_writable_directory(str(tmp_path / "afile" / "cert.pem"), "cert_path")
+    assert info.value.option == "cert_path" and "is not a directory" in info.value.msg
+
+
+def test_check_writable_directory_refuses_an_unwritable_directory(tmp_path, monkeypatch):
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if os.fspath(path) == str(tmp_path) else real_access(path, mode))
+    with pytest.raises(AcmeOptionError) as info:
+        storage.check_writable_directory(str(tmp_path / "account.json"), "credentials_path")
+    assert info.value.option == "credentials_path"
+    assert f"cannot write in {tmp_path}; fix its permissions or choose another path" in info.value.msg
+
+
+# -- open_to_others_warning: key files group or others may read --------------------------------------
+
+
+@pytest.mark.parametrize("mode, warned", [(0o600, False), (0o400, False), (0o640, True), (0o644, True), (0o604, True), (None, False)])
+def test_open_to_others_warning(mode, warned):
+    warnings = storage.open_to_others_warning("account_key_src", "/etc/acme/a.key", mode, "fix it yourself")
+    if not warned:
+        assert warnings == []
+        return
+    assert len(warnings) == 1
+    assert warnings[0].startswith("account_key_src /etc/acme/a.key is readable by group or others")
+    assert f"(mode {mode:04o})" in warnings[0] and "chmod 0600" in warnings[0] and "fix it yourself" in warnings[0]
