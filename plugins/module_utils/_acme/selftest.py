@@ -457,8 +457,22 @@ def _query_txt(server: tuple[str, int], qname: str, timeout: float) -> tuple[dic
     return entry, None
 
 
-def _describe_dns(entry: dict[str, Any], expected: list[str]) -> str:
-    name = entry["name"] + "".join(f" -> {target}" for target in entry["cname"])
+def _cname_path(entry: dict[str, Any], seen: list[dict[str, Any]]) -> list[str]:
+    """The names that led to ``entry`` through CNAMEs answered by earlier queries, first one first."""
+    sources = {str(e["followed"]).lower(): e for e in seen if e["followed"]}
+    path: list[str] = []
+    current = entry["name"].lower()
+    for _hop in range(MAX_CNAME_HOPS):
+        source = sources.get(current)
+        if source is None or source is entry:
+            break
+        path[:0] = [source["name"], *source["cname"][:-1]]
+        current = source["name"].lower()
+    return path
+
+
+def _describe_dns(entry: dict[str, Any], expected: list[str], via: list[str] | None = None) -> str:
+    name = " -> ".join([*(via or []), entry["name"], *entry["cname"]])
     where = f"{entry['server']} for {name}" if entry["server"] else name
     if entry["error"]:
         return f"{where}: {entry['error']}"
@@ -551,9 +565,10 @@ def check_dns_txt(
         via = "" if not any(e["cname"] for e in seen) else " (through CNAME)"
         message = f"TXT {display} shows every expected value{via} on {servers} (attempt {used} of {attempts})"
     else:
-        bad = [_describe_dns(entry, expected) for entry in finals if not entry["ok"]]
-        message = f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected {', '.join(repr(v) for v in expected)}; saw " + "; ".join(
-            bad
+        bad = [_describe_dns(entry, expected, _cname_path(entry, seen)) for entry in finals if not entry["ok"]]
+        message = (
+            f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected "
+            f"{', '.join(repr(v) for v in expected)}; saw " + "; ".join(bad)
         )
     return SelfTestResult(challenge, display, ok, used, attempts, expected, seen, message)
 

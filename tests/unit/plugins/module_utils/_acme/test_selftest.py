@@ -670,6 +670,7 @@ def authoritative():
             "ns1.example.test": {"A": ["127.0.0.1"]},
             "_acme-challenge.a.example.test": {"TXT": ['"apex"', '"wild" "card"']},
             "_acme-challenge.c.example.test": {"CNAME": ["c.acme.other.test."]},
+            "_acme-challenge.d.example.test": {"CNAME": ["d.acme.other.test."]},
             "other.test": {"SOA": [SOA.format(zone="other.test.")], "NS": ["ns.other.test."]},
             "ns.other.test": {"A": ["127.0.0.1"]},
             "c.acme.other.test": {"TXT": ['"delegated"']},
@@ -725,6 +726,21 @@ def test_dns_cname_into_another_zone_is_followed(authoritative):
     assert pointer["cname"] == ["c.acme.other.test"] and pointer["followed"] == "c.acme.other.test"
     assert final["name"] == "c.acme.other.test" and final["values"] == ["delegated"]
     assert ("c.acme.other.test.", "TXT") in authoritative.queries
+
+
+def test_dns_cname_to_a_name_without_the_record_shows_the_whole_path(authoritative):
+    """_acme-challenge delegated to another zone, where nobody published the value."""
+    result = check_dns_txt(
+        "_acme-challenge.d.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers
+    )
+    assert not result.ok
+    assert result.message.endswith(
+        f"saw 127.0.0.1:{authoritative.port} for _acme-challenge.d.example.test -> d.acme.other.test: no TXT record (NXDOMAIN)"
+    ), result.message
+    result = check_dns_txt(
+        "_acme-challenge.c.example.test", ["not-there"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers
+    )
+    assert "for _acme-challenge.c.example.test -> c.acme.other.test: TXT 'delegated' (missing 'not-there')" in result.message
 
 
 def test_dns_cname_with_configured_resolver_asks_it_for_the_target(authoritative):
