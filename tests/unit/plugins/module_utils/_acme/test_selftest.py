@@ -51,7 +51,14 @@ TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 THUMB = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 KEYAUTH = f"{TOKEN}.{THUMB}"
 PATH = f"/.well-known/acme-challenge/{TOKEN}"
-CHALLTESTSRV = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5, ".cache", "pebble", "current", "usr", "bin", "pebble-challtestsrv")
+_COLLECTION_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5)
+# The project's Pebble cache: beside the tests in a checkout, four levels further up from the build
+# tree (build/ansible_collections/certfleet/acme) that scripts/unit.sh and make test run them in.
+_CHALLTESTSRV_CANDIDATES = [
+    os.path.join(root, ".cache", "pebble", "current", "usr", "bin", "pebble-challtestsrv")
+    for root in (_COLLECTION_ROOT, os.path.join(_COLLECTION_ROOT, *[".."] * 4))
+]
+CHALLTESTSRV = next((path for path in _CHALLTESTSRV_CANDIDATES if os.access(path, os.X_OK)), _CHALLTESTSRV_CANDIDATES[0])
 
 
 def proof_for(identifier: str, url_host: str | None = None) -> dict[str, Any]:
