@@ -130,9 +130,11 @@ class Order:
 
 
 # What a CA answers when it cannot resolve the certificate named in ``replaces`` (RFC 9773
-# section 5 leaves the error open; Pebble 2.10 says serverInternal for some valid identifiers).
+# section 5 leaves the error open; Pebble 2.10 says serverInternal for some valid identifiers),
+# or when this account did not order that certificate (unauthorized, from Boulder and Pebble:
+# the credentials file was replaced since the last issuance, say).
 # alreadyReplaced is not among them: another order already replaces that certificate.
-REPLACES_REFUSALS = ("malformed", "serverInternal")
+REPLACES_REFUSALS = ("malformed", "serverInternal", "unauthorized")
 
 
 def new_order(

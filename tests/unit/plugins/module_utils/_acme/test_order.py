@@ -282,6 +282,7 @@ def order_problem(status: int, short_type: str, detail: str) -> AcmeProblem:
     [
         order_problem(500, "serverInternal", "could not find an order for the given certificate"),
         order_problem(400, "malformed", "unable to find the certificate named in replaces"),
+        order_problem(403, "unauthorized", "requester account did not request the certificate being replaced by this order"),
         AcmeProblem(url=f"{BASE}/order-plz", status=404, detail="no such certificate"),
     ],
 )
