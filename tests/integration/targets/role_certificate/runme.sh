@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # certfleet.acme.certificate against the test bed's fleet: webroot (http-01 on every node of the
 # load-balanced name), nsupdate (dns-01 wildcard + apex, dns-persist-01 written once) and custom
-# providers; failures that must still remove the proofs; check mode; reruns with nothing to do.
+# providers; failures that must still remove the proofs; bad input (variables, names, TLS, DNS publishing
+# mistakes) that must leave an existing certificate as it was; check mode; reruns with nothing to do.
 # ansible-test runs it from the target's folder and passes only verbosity flags; the test bed's
 # variables are in the integration_config.yml it copies two levels up.
 set -eux
@@ -41,6 +42,7 @@ run_unchanged rerun.yml -e scenario=dns_persist01 "$@"
 run custom.yml "$@"
 run_unchanged rerun.yml -e scenario=custom "$@"
 run failures.yml "$@"
+run bad_input.yml "$@"
 
 # Two runs of one new certificate at the same time must give one order and one certificate.
 # A helper process holds the certificate's lock (order.json.lock) until both runs have reached
