@@ -179,9 +179,7 @@ class Credentials:
         return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-_CREDENTIALS_FIX = (
-    "point credentials_path at the file certfleet.acme.acme_account wrote, or at a path that does not exist yet for a new account"
-)
+_CREDENTIALS_FIX = "point credentials_path at the file certfleet.acme.acme_account wrote, or at a path that does not exist yet for a new account"
 
 
 def load_credentials(path: str, option: str = "credentials_path") -> tuple[Credentials | None, list[str]]:

@@ -64,8 +64,7 @@ def load_csr(data: bytes, option: str = "csr_path", path: str | None = None) -> 
     except (ValueError, UnsupportedAlgorithm):
         raise AcmeOptionError(
             option,
-            f"{subject} does not hold a readable certificate signing request (PEM or DER); "
-            "make one with openssl req -new or community.crypto.openssl_csr",
+            f"{subject} does not hold a readable certificate signing request (PEM or DER); make one with openssl req -new or community.crypto.openssl_csr",
         ) from None
     if not signature_valid:
         raise AcmeOptionError(option, f"{subject}: the CSR's signature does not verify; make the CSR again with its private key")

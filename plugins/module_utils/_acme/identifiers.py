@@ -72,9 +72,7 @@ def _dns_name(raw: str, option: str) -> str:
             f"{option}: {raw!r} is not a valid wildcard; only the leftmost label may be '*', and only as a whole label, as in '*.example.com'",
         )
     if wildcard and len(rest) < 2:
-        raise AcmeOptionError(
-            option, f"{option}: {raw!r} is not a valid wildcard; '*.' needs a name of at least two labels after it, as in '*.example.com'"
-        )
+        raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid wildcard; '*.' needs a name of at least two labels after it, as in '*.example.com'")
     if len(ascii_name) > 253:
         raise AcmeOptionError(option, f"{option}: {raw!r} is not a valid DNS name: {len(ascii_name)} characters, more than the 253 DNS allows")
     if len(rest) < 2 or not all(_LABEL_RE.match(label) for label in rest):

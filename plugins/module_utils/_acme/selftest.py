@@ -566,9 +566,8 @@ def check_dns_txt(
         message = f"TXT {display} shows every expected value{via} on {servers} (attempt {used} of {attempts})"
     else:
         bad = [_describe_dns(entry, expected, _cname_path(entry, seen)) for entry in finals if not entry["ok"]]
-        message = (
-            f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected "
-            f"{', '.join(repr(v) for v in expected)}; saw " + "; ".join(bad)
+        message = f"{challenge} self-test of TXT {display} failed after {used} attempt(s): expected {', '.join(repr(v) for v in expected)}; saw " + "; ".join(
+            bad
         )
     return SelfTestResult(challenge, display, ok, used, attempts, expected, seen, message)
 

@@ -80,10 +80,7 @@ def open_to_others_warning(option: str, path: str, mode: int | None, who_fixes: 
     """
     if mode is None or not mode & 0o077:
         return []
-    return [
-        f"{option} {path} is readable by group or others (mode {mode:04o}); it holds the account's private key: "
-        f"chmod 0600 it ({who_fixes})"
-    ]
+    return [f"{option} {path} is readable by group or others (mode {mode:04o}); it holds the account's private key: chmod 0600 it ({who_fixes})"]
 
 
 def check_writable_directory(path: str, option: str) -> None:

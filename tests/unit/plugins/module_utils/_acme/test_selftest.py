@@ -737,16 +737,12 @@ def test_dns_cname_into_another_zone_is_followed(authoritative):
 
 def test_dns_cname_to_a_name_without_the_record_shows_the_whole_path(authoritative):
     """_acme-challenge delegated to another zone, where nobody published the value."""
-    result = check_dns_txt(
-        "_acme-challenge.d.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers
-    )
+    result = check_dns_txt("_acme-challenge.d.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
     assert not result.ok
-    assert result.message.endswith(
-        f"saw 127.0.0.1:{authoritative.port} for _acme-challenge.d.example.test -> d.acme.other.test: no TXT record (NXDOMAIN)"
-    ), result.message
-    result = check_dns_txt(
-        "_acme-challenge.c.example.test", ["not-there"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers
+    assert result.message.endswith(f"saw 127.0.0.1:{authoritative.port} for _acme-challenge.d.example.test -> d.acme.other.test: no TXT record (NXDOMAIN)"), (
+        result.message
     )
+    result = check_dns_txt("_acme-challenge.c.example.test", ["not-there"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
     assert "for _acme-challenge.c.example.test -> c.acme.other.test: TXT 'delegated' (missing 'not-there')" in result.message
 
 
