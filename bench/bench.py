@@ -1,0 +1,601 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The benchmark driver behind bench/run.sh (which starts the test bed and calls this).
+
+For each N and each tool it issues N single-name certificates against the running Pebble with one
+ansible-playbook run (bench/playbooks/issue.yml), checks every certificate, then runs the nightly
+"is a renewal due?" path with nothing due (bench/playbooks/nightly.yml). For every run it records
+the wall time of the ansible-playbook process, the requests Pebble logged during it (by endpoint)
+and the time spent in each task (bench/callback_plugins/bench_timing.py). It prints tables and
+writes results.json, results.csv and table.txt under the results folder.
+
+Any certificate that is missing, has other names, another key or a chain that does not sign it
+fails the run (exit status 1), as does any failed playbook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PLAYBOOKS = BENCH / "playbooks"
+INVENTORY = BENCH / "inventory.yml"
+
+SCHEMA_VERSION = 1
+
+# The tools, in the order they run and are shown. "short" prefixes the certificate names.
+TOOLS: dict[str, dict[str, Any]] = {
+    "cc_two_step": {
+        "short": "cc2",
+        "label": "community.crypto acme_certificate (2 steps)",
+        "needs_csr": True,
+    },
+    "cc_order": {
+        "short": "cco",
+        "label": "community.crypto order_create/validate/finalize",
+        "needs_csr": True,
+    },
+    "certfleet": {
+        "short": "cf",
+        "label": "certfleet.acme modules",
+        "needs_csr": False,
+    },
+    "certfleet_role": {
+        "short": "cfr",
+        "label": "certfleet.acme.certificate role",
+        "needs_csr": False,
+    },
+}
+# The tools every other one is compared with.
+REFERENCES = ("cc_two_step", "cc_order")
+
+# Pebble's request paths, by the first part of the path, and the column each is counted in.
+ENDPOINTS: list[tuple[str, str]] = [
+    ("dir", "directory GET"),
+    ("nonce", "newNonce HEAD/GET"),
+    ("new-account", "newAccount (create or look up by key)"),
+    ("account", "account URL (POST, look up or update)"),
+    ("new-order", "newOrder"),
+    ("authz", "authorization (fetch, poll or deactivate)"),
+    ("challenge", "challenge answered"),
+    ("finalize", "finalize"),
+    ("order", "order fetch or poll"),
+    ("cert", "certificate download"),
+    ("renewal-info", "ARI renewalInfo GET"),
+    ("other", "anything else"),
+]
+ENDPOINT_NAMES = [name for name, _description in ENDPOINTS]
+_PATH_PREFIXES = [
+    ("/dir", "dir"),
+    ("/nonce-plz", "nonce"),
+    ("/sign-me-up", "new-account"),
+    ("/my-account/", "account"),
+    ("/order-plz", "new-order"),
+    ("/authZ/", "authz"),
+    ("/chalZ/", "challenge"),
+    ("/finalize-order/", "finalize"),
+    ("/my-order/", "order"),
+    ("/certZ/", "cert"),
+]
+# One line per request: "Pebble 2026/11/29 00:32:49 HEAD /nonce-plz -> calling handler()"
+REQUEST_LINE = re.compile(r"^Pebble \S+ \S+ ([A-Z]+) (\S+) -> calling handler\(\)$")
+
+
+class BenchError(Exception):
+    """A failed playbook or a wrong certificate: the run stops and says why."""
+
+
+def endpoint_of(path: str) -> str:
+    path = path.split("?", 1)[0]
+    if "/renewalInfo" in path:
+        return "renewal-info"
+    for prefix, name in _PATH_PREFIXES:
+        if prefix.endswith("/"):
+            if path.startswith(prefix):
+                return name
+        elif path == prefix or path.startswith(prefix + "/"):
+            return name
+    return "other"
+
+
+def count_requests(log_path: Path, start: int, end: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Pebble's requests between two byte offsets of its log: by endpoint, and by method+path kind."""
+    with log_path.open("rb") as handle:
+        handle.seek(start)
+        chunk = handle.read(end - start).decode("utf-8", "replace")
+    by_endpoint = dict.fromkeys(ENDPOINT_NAMES, 0)
+    by_method: dict[str, int] = {}
+    for line in chunk.splitlines():
+        match = REQUEST_LINE.match(line)
+        if not match:
+            continue
+        method, path = match.groups()
+        name = endpoint_of(path)
+        by_endpoint[name] += 1
+        key = f"{method} {name}"
+        by_method[key] = by_method.get(key, 0) + 1
+    return by_endpoint, dict(sorted(by_method.items()))
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verify_certificates(tool: str, names: list[str], work: Path) -> dict[str, str]:
+    """Every certificate exists, has exactly its name, the expected key and a chain that signs it.
+
+    Returns the SHA-256 of each certificate file, to show later that the nightly run left them alone.
+    """
+    problems = []
+    digests = {}
+    for name in names:
+        folder = work / name
+        cert_path, chain_path, key_path = folder / "cert.pem", folder / "chain.pem", folder / "privkey.pem"
+        missing = [p.name for p in (cert_path, chain_path, key_path) if not p.is_file()]
+        if missing:
+            problems.append(f"{name}: missing {', '.join(missing)} in {folder}")
+            continue
+        try:
+            cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+            issuer = x509.load_pem_x509_certificates(chain_path.read_bytes())[0]
+            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        except ValueError as exc:
+            problems.append(f"{name}: unreadable certificate, chain or key ({exc})")
+            continue
+        try:
+            sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            sans = []
+        if sans != [name]:
+            problems.append(f"{name}: subjectAltName is {sans}, expected [{name!r}]")
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            problems.append(f"{name}: the key is not EC P-256")
+        if cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ):
+            problems.append(f"{name}: the certificate is not for {key_path}")
+        try:
+            cert.verify_directly_issued_by(issuer)
+        except (InvalidSignature, ValueError, TypeError) as exc:
+            problems.append(f"{name}: the first certificate of chain.pem did not issue it ({exc.__class__.__name__})")
+        lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+        if lifetime < datetime.timedelta(days=60):
+            problems.append(f"{name}: lifetime {lifetime} (the 'default' profile was not applied; the nightly run would renew)")
+        digests[name] = sha256_of(cert_path)
+    if problems:
+        raise BenchError(f"{tool}: {len(problems)} of {len(names)} certificates are wrong:\n  " + "\n  ".join(problems[:20]))
+    return digests
+
+
+class Runner:
+    """Runs the playbooks with one environment and keeps their logs and timings."""
+
+    def __init__(self, args: argparse.Namespace, testbed: dict[str, Any], results: Path, work: Path) -> None:
+        self.args = args
+        self.testbed = testbed
+        self.results = results
+        self.work = work
+        self.pebble_log = Path(testbed["fleet_log_dir"]) / "pebble.log"
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                # certfleet.acme from the build tree; community.crypto from the venv's ansible package.
+                "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "build"),
+                "ANSIBLE_CALLBACK_PLUGINS": str(BENCH / "callback_plugins"),
+                "ANSIBLE_CALLBACKS_ENABLED": "bench_timing",
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                "BENCH_PATH_ROOT": str(ROOT),
+                "BENCH_PEBBLE_LOG": str(self.pebble_log),
+                # community.crypto has no ca_path option: it verifies Pebble's listener through the
+                # default trust store, which SSL_CERT_FILE replaces. certfleet.acme gets ca_path.
+                "SSL_CERT_FILE": testbed["acme_ca_path"],
+            }
+        )
+        self.env.pop("ANSIBLE_CONFIG", None)
+        self.vars_file = work / "vars.json"
+        self.common_vars = {
+            "acme_directory": testbed["acme_directory"],
+            "acme_ca_path": testbed["acme_ca_path"],
+            "challtestsrv": testbed["challtestsrv"],
+            "http01_node": testbed["http01_node"],
+            "bench_creds_path": str(work / "account.json"),
+            "bench_account_key_path": str(work / "account.key"),
+            "bench_profile": "default",
+        }
+
+    def write_vars(self, extra: dict[str, Any]) -> Path:
+        data = dict(self.common_vars, **extra)
+        self.vars_file.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        return self.vars_file
+
+    def playbook(self, label: str, playbook: str, extra: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """One timed ansible-playbook run; returns wall time, Pebble's requests and the task timings."""
+        log_path = self.results / "logs" / f"{label}.log"
+        timing_path = self.results / "timing" / f"{label}.json"
+        vars_file = self.write_vars(extra)
+        cmd = [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(INVENTORY),
+            str(PLAYBOOKS / playbook),
+            "-e",
+            f"@{vars_file}",
+        ]
+        env = dict(self.env, BENCH_TIMING_FILE=str(timing_path))
+        start_offset = self.pebble_log.stat().st_size
+        started = time.monotonic()
+        with log_path.open("wb") as out:
+            try:
+                proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise BenchError(f"{label}: ansible-playbook ran longer than {timeout:.0f} s; see {log_path}") from exc
+        wall = time.monotonic() - started
+        end_offset = self.pebble_log.stat().st_size
+        if proc.returncode != 0:
+            tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+            raise BenchError(f"{label}: ansible-playbook failed (exit {proc.returncode}); last lines of {log_path}:\n" + "\n".join(tail))
+        by_endpoint, by_method = count_requests(self.pebble_log, start_offset, end_offset)
+        timing = json.loads(timing_path.read_text(encoding="utf-8")) if timing_path.is_file() else {}
+        return {
+            "wall_seconds": round(wall, 3),
+            "requests": by_endpoint,
+            "requests_by_method": by_method,
+            "requests_total": sum(by_endpoint.values()),
+            "timing": timing,
+            "log": str(log_path.relative_to(ROOT)) if log_path.is_relative_to(ROOT) else str(log_path),
+        }
+
+
+def names_for(tool: str, n: int, run_id: str) -> list[str]:
+    return [f"{TOOLS[tool]['short']}-n{n}-{i:03d}.{run_id}.bench.test" for i in range(1, n + 1)]
+
+
+def per_cert(value: float, n: int) -> float:
+    return value / n if n else 0.0
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Each row's time and requests divided by those of the community.crypto rows with the same N."""
+    for row in rows:
+        for ref in REFERENCES:
+            base = next((r for r in rows if r["tool"] == ref and r["n"] == row["n"]), None)
+            time_ratio = req_ratio = None
+            if base is not None:
+                if base["wall_seconds"] > 0:
+                    time_ratio = round(row["wall_seconds"] / base["wall_seconds"], 3)
+                if base["requests_total"] > 0:
+                    req_ratio = round(row["requests_total"] / base["requests_total"], 3)
+            row[f"time_ratio_vs_{ref}"] = time_ratio
+            row[f"requests_ratio_vs_{ref}"] = req_ratio
+
+
+def step_profile(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The task timings and requests of a run, per certificate, with the certificate names taken out."""
+    steps = []
+    for task in row.get("timing", {}).get("tasks", []):
+        name = re.sub(r"\S+\.bench\.test", "<name>", task["name"])
+        requests = dict.fromkeys(ENDPOINT_NAMES, 0)
+        for kind, count in task.get("requests", {}).items():
+            path = kind.partition(" ")[2]
+            requests[endpoint_of(path)] += count
+        steps.append(
+            {
+                "task": name,
+                "action": task["action"],
+                "path": task["path"],
+                "runs_per_cert": round(per_cert(task["runs"], row["n"]), 2),
+                "seconds_per_cert": round(per_cert(task["seconds"], row["n"]), 3),
+                "requests_per_cert": round(per_cert(sum(requests.values()), row["n"]), 2),
+                "requests_per_cert_by_endpoint": {e: round(per_cert(c, row["n"]), 2) for e, c in requests.items() if c},
+            }
+        )
+    return steps
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def fmt_count(value: float) -> str:
+    return f"{value:.1f}" if value != int(value) else f"{int(value)}"
+
+
+def render_tables(data: dict[str, Any]) -> str:
+    out = io.StringIO()
+    short = {"dir": "dir", "nonce": "nonce", "new-account": "newAcct", "account": "acct", "new-order": "newOrd", "authz": "authz",
+             "challenge": "chal", "finalize": "final", "order": "order", "cert": "cert", "renewal-info": "ari", "other": "other"}
+
+    def section(title: str, rows: list[dict[str, Any]], with_prep: bool) -> None:
+        out.write(f"\n{title}\n")
+        head = f"{'tool':<48} {'N':>4} {'wall s':>8} {'s/cert':>7}"
+        if with_prep:
+            head += f" {'prep s':>7}"
+        head += f" {'req/cert':>8}  {'time vs cc2':>11} {'time vs cco':>11} {'req vs cc2':>10} {'req vs cco':>10}"
+        out.write(head + "\n" + "-" * len(head) + "\n")
+        for row in rows:
+            line = f"{row['label']:<48} {row['n']:>4} {row['wall_seconds']:>8.1f} {row['seconds_per_cert']:>7.2f}"
+            if with_prep:
+                prep = row.get("prep_seconds")
+                line += f" {prep:>7.1f}" if prep is not None else f" {'-':>7}"
+            line += (
+                f" {row['requests_per_cert']:>8.1f}  {fmt_ratio(row['time_ratio_vs_cc_two_step']):>11} {fmt_ratio(row['time_ratio_vs_cc_order']):>11}"
+                f" {fmt_ratio(row['requests_ratio_vs_cc_two_step']):>10} {fmt_ratio(row['requests_ratio_vs_cc_order']):>10}"
+            )
+            out.write(line + "\n")
+        out.write(f"\n{title.split(' (')[0]}: ACME requests per certificate by endpoint (Pebble's log)\n")
+        head = f"{'tool':<48} {'N':>4} " + " ".join(f"{short[e]:>7}" for e in ENDPOINT_NAMES) + f" {'total':>7}"
+        out.write(head + "\n" + "-" * len(head) + "\n")
+        for row in rows:
+            per = row["requests_per_cert_by_endpoint"]
+            cells = " ".join(f"{fmt_count(per[e]):>7}" for e in ENDPOINT_NAMES)
+            out.write(f"{row['label']:<48} {row['n']:>4} {cells} {fmt_count(row['requests_per_cert']):>7}\n")
+
+    base = data["baseline"]
+    out.write(
+        f"Benchmark {data['run_id']}: Pebble {data['versions']['pebble']}, ansible-core {data['versions']['ansible_core']}, "
+        f"community.crypto {data['versions']['community_crypto']}, certfleet.acme {data['versions']['certfleet_acme']} "
+        f"({data['versions']['certfleet_commit']})\n"
+        f"Machine: {data['machine']['cpus']} CPUs ({data['machine']['cpu_model']}), {data['machine']['ram_gib']} GiB RAM, "
+        f"load average {data['machine']['loadavg_start']} at start, {data['machine'].get('loadavg_end', '?')} at the end\n"
+        f"Start-up of an ansible-playbook run of the same play with no certificate: {base['wall_seconds']:.1f} s "
+        "(included once in every wall time below)\n"
+    )
+    if data.get("task_cost"):
+        out.write("\nCost of one task (module start-up, no ACME request), seconds per run:\n")
+        for task in data["task_cost"]:
+            out.write(f"  {task['seconds_per_run']:>6.3f} s  {task['action']}  ({task['runs']} runs; {task['requests']} requests to the CA)\n")
+    section("Issuance (one ansible-playbook run per tool and N; prep = key + CSR beforehand, not in wall s)", data["issue"], True)
+    section("Nightly run with nothing due (one ansible-playbook run per tool and N)", data["nightly"], False)
+    largest = max((row["n"] for row in data["issue"]), default=0)
+    for row in data["issue"]:
+        if row["n"] != largest:
+            continue
+        out.write(f"\nWhere the time goes, {row['label']}, N={largest}: per certificate, by task (runs, seconds, ACME requests)\n")
+        for step in row["steps_per_cert"]:
+            if step["seconds_per_cert"] < 0.03 and not step["requests_per_cert"]:
+                continue
+            by = ", ".join(f"{short[e]} {fmt_count(c)}" for e, c in step["requests_per_cert_by_endpoint"].items())
+            requests = f"{fmt_count(step['requests_per_cert'])} ({by})" if by else "0"
+            task = step["task"].replace("certfleet.acme.certificate : ", "role: ")
+            out.write(f"  x{step['runs_per_cert']:<4g} {step['seconds_per_cert']:>6.3f} s  {task[:64]:<64}  {requests}\n")
+    out.write("\nRatios: this tool's wall time (or requests) divided by community.crypto's for the same N; cc2 = acme_certificate in two steps, "
+              "cco = the order_create/validate/finalize modules.\n")
+    return out.getvalue()
+
+
+def write_csv(path: Path, data: dict[str, Any]) -> None:
+    fields = ["phase", "tool", "label", "n", "wall_seconds", "seconds_per_cert", "prep_seconds", "requests_total", "requests_per_cert"]
+    fields += [f"time_ratio_vs_{r}" for r in REFERENCES] + [f"requests_ratio_vs_{r}" for r in REFERENCES]
+    fields += [f"req_{e}" for e in ENDPOINT_NAMES]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for phase in ("issue", "nightly"):
+            for row in data[phase]:
+                flat = dict(row, phase=phase)
+                for e in ENDPOINT_NAMES:
+                    flat[f"req_{e}"] = row["requests"][e]
+                writer.writerow(flat)
+
+
+def machine_info() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": model,
+        "ram_gib": ram_gib,
+        "loadavg_start": " ".join(f"{v:.2f}" for v in os.getloadavg()),
+    }
+
+
+def collection_version(env: dict[str, str], name: str) -> str:
+    """The version ansible-playbook resolves for a collection (the first one on the search path)."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "list", name, "--format", "json"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    try:
+        found = json.loads(proc.stdout)
+    except ValueError:
+        return "unknown"
+    for _path, collections in found.items():
+        if name in collections:
+            return str(collections[name].get("version", "unknown"))
+    return "unknown"
+
+
+def versions(env: dict[str, str]) -> dict[str, str]:
+    from ansible.release import __version__ as ansible_core
+
+    pebble = os.path.basename(os.path.realpath(ROOT / ".cache" / "pebble" / "current"))
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "ansible_core": ansible_core,
+        "community_crypto": collection_version(env, "community.crypto"),
+        "certfleet_acme": collection_version(env, "certfleet.acme"),
+        "certfleet_commit": commit or "unknown",
+        "pebble": pebble,
+        "python": sys.version.split()[0],
+    }
+
+
+def build_row(tool: str, n: int, run: dict[str, Any]) -> dict[str, Any]:
+    row = {"tool": tool, "label": TOOLS[tool]["label"], "n": n}
+    row.update(run)
+    row["seconds_per_cert"] = round(per_cert(run["wall_seconds"], n), 3)
+    row["requests_per_cert"] = round(per_cert(run["requests_total"], n), 2)
+    row["requests_per_cert_by_endpoint"] = {e: round(per_cert(c, n), 2) for e, c in run["requests"].items()}
+    row["steps_per_cert"] = step_profile(row)
+    return row
+
+
+def run(args: argparse.Namespace) -> int:
+    testbed = yaml.safe_load(Path(args.testbed_vars).read_text(encoding="utf-8"))
+    run_id = datetime.datetime.now(datetime.timezone.utc).strftime("r%Y%m%d%H%M%S").lower()
+    results = Path(args.results).resolve() / run_id
+    work = Path(args.work).resolve() / run_id
+    for path in (results / "logs", results / "timing", work):
+        path.mkdir(parents=True, exist_ok=True)
+    runner = Runner(args, testbed, results, work)
+    data: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "run_id": run_id,
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "ns": args.n,
+        "tools": args.tools,
+        "pebble_environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("PEBBLE_")},
+        "testbed_net": testbed.get("testbed_net"),
+        "acme_directory": testbed["acme_directory"],
+        "machine": machine_info(),
+        "versions": versions(runner.env),
+        "endpoints": dict(ENDPOINTS),
+    }
+    print(f"bench: run {run_id}; results in {results}", flush=True)
+
+    account = runner.playbook("account", "account.yml", {}, timeout=120)
+    runner.common_vars["bench_account_uri"] = (work / "account.json.uri").read_text(encoding="utf-8").strip()
+    print(f"bench: account registered ({account['requests_total']} requests), not timed", flush=True)
+
+    empty = work / "empty"
+    empty.mkdir()
+    baseline = runner.playbook("baseline", "issue.yml", {"bench_tool": "certfleet", "bench_names": [], "bench_dir": str(empty)}, timeout=120)
+    data["baseline"] = {"wall_seconds": baseline["wall_seconds"], "requests_total": baseline["requests_total"]}
+    print(f"bench: ansible-playbook start-up with no certificate: {baseline['wall_seconds']:.1f} s", flush=True)
+
+    data["task_cost"] = []
+    if args.task_cost_runs:
+        cost = runner.playbook(
+            "task-cost", "task_cost.yml", {"bench_task_cost_runs": args.task_cost_runs, "bench_dir": str(empty)}, timeout=60 + 30 * args.task_cost_runs
+        )
+        if cost["requests"]["new-order"] or cost["requests"]["renewal-info"]:
+            raise BenchError("task-cost: a module that should not talk to the CA did")
+        for task in cost["timing"].get("tasks", []):
+            if task["action"] == "ansible.builtin.include_tasks":
+                continue
+            data["task_cost"].append(
+                {
+                    "action": task["action"],
+                    "runs": task["runs"],
+                    "seconds_per_run": round(per_cert(task["seconds"], task["runs"]), 3),
+                    "requests": sum(task["requests"].values()),
+                }
+            )
+        order = ["ansible.builtin.ping", "ansible.builtin.uri", "community.crypto.acme_certificate_renewal_info", "certfleet.acme.acme_certificate_info"]
+        data["task_cost"].sort(key=lambda t: order.index(t["action"]) if t["action"] in order else len(order))
+        summary = ", ".join(f"{t['action']} {t['seconds_per_run']:.2f} s" for t in data["task_cost"])
+        print(f"bench: one task costs: {summary}", flush=True)
+
+    data["issue"], data["nightly"] = [], []
+    for n in args.n:
+        for tool in args.tools:
+            names = names_for(tool, n, run_id)
+            tool_work = work / tool / f"n{n}"
+            tool_work.mkdir(parents=True)
+            if tool != "certfleet_role":
+                # The folders the files go to; the role makes its own.
+                for name in names:
+                    (tool_work / name).mkdir()
+            extra = {"bench_tool": tool, "bench_names": names, "bench_dir": str(tool_work)}
+            timeout = 120 + 60 * n
+            prep = None
+            if TOOLS[tool]["needs_csr"]:
+                prep = runner.playbook(f"prep-{tool}-n{n}", "prepare.yml", extra, timeout)
+            print(f"bench: {tool} N={n}: issuing ...", flush=True)
+            issue = runner.playbook(f"issue-{tool}-n{n}", "issue.yml", extra, timeout)
+            digests = verify_certificates(tool, names, tool_work)
+            row = build_row(tool, n, issue)
+            row["prep_seconds"] = prep["wall_seconds"] if prep else None
+            row["prep_requests_total"] = prep["requests_total"] if prep else None
+            data["issue"].append(row)
+            print(
+                f"bench: {tool} N={n}: {n} certificates checked, {issue['wall_seconds']:.1f} s, {row['requests_per_cert']:.1f} requests each; nightly ...",
+                flush=True,
+            )
+            nightly = runner.playbook(f"nightly-{tool}-n{n}", "nightly.yml", extra, timeout)
+            changed = [name for name in names if sha256_of(tool_work / name / "cert.pem") != digests[name]]
+            if changed:
+                raise BenchError(f"{tool}: the nightly run replaced {len(changed)} certificates that were not due, e.g. {changed[0]}")
+            if nightly["requests"]["new-order"]:
+                raise BenchError(f"{tool}: the nightly run created {nightly['requests']['new-order']} orders with nothing due")
+            data["nightly"].append(build_row(tool, n, nightly))
+    add_ratios(data["issue"])
+    add_ratios(data["nightly"])
+    data["machine"]["loadavg_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+    table = render_tables(data)
+    (results / "results.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    write_csv(results / "results.csv", data)
+    (results / "table.txt").write_text(table, encoding="utf-8")
+    latest = results.parent / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(run_id)
+    print(table)
+    print(f"bench: wrote {results / 'results.json'}, results.csv and table.txt (also {latest})")
+    if not args.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value}: N must be at least 1")
+    return number
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("n", nargs="*", type=positive_int, default=[10, 30, 100], help="certificates per tool and run (default: 10 30 100)")
+    parser.add_argument("--testbed-vars", required=True, help="YAML from `testbed/testbed.sh vars` of the running bed")
+    parser.add_argument("--results", default=str(BENCH / "results"), help="where results/<run id>/ goes")
+    parser.add_argument("--work", default=str(ROOT / "build" / "bench"), help="where the certificates go while the bench runs")
+    parser.add_argument("--tools", nargs="+", choices=list(TOOLS), default=list(TOOLS), help="which tools to run (default: all, in this order)")
+    parser.add_argument("--task-cost-runs", type=int, default=10, help="rounds of the per-task cost measurement (0: skip it)")
+    parser.add_argument("--keep-work", action="store_true", help="keep the certificates, keys and state files after the run")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except BenchError as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
