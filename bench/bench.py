@@ -318,7 +318,7 @@ def fmt_ratio(value: float | None) -> str:
 
 
 def fmt_count(value: float) -> str:
-    return f"{value:.1f}" if value != int(value) else f"{int(value)}"
+    return f"{value:.2f}" if value != int(value) else f"{int(value)}"
 
 
 def render_tables(data: dict[str, Any]) -> str:
