@@ -220,6 +220,9 @@ class Runner:
             "challtestsrv": testbed["challtestsrv"],
             "http01_node": testbed["http01_node"],
             "bench_creds_path": str(work / "account.json"),
+            # certfleet.acme's modules share the directory and spare nonces through it (option session_cache);
+            # empty when the timed run starts.
+            "bench_session_cache": str(work / "acme-session.json"),
             "bench_account_key_path": str(work / "account.key"),
             "bench_profile": "default",
         }

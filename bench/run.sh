@@ -72,4 +72,5 @@ if [[ -n ${BENCH_TOOLS:-} ]]; then
 fi
 [[ ${BENCH_KEEP_WORK:-0} == 1 ]] && args+=(--keep-work)
 
-"$VENV/bin/python" bench/bench.py "${args[@]}" "$@"
+# The sizes first: --tools takes every word after it.
+"$VENV/bin/python" bench/bench.py "$@" "${args[@]}"
