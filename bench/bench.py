@@ -326,8 +326,20 @@ def fmt_count(value: float) -> str:
 
 def render_tables(data: dict[str, Any]) -> str:
     out = io.StringIO()
-    short = {"dir": "dir", "nonce": "nonce", "new-account": "newAcct", "account": "acct", "new-order": "newOrd", "authz": "authz",
-             "challenge": "chal", "finalize": "final", "order": "order", "cert": "cert", "renewal-info": "ari", "other": "other"}
+    short = {
+        "dir": "dir",
+        "nonce": "nonce",
+        "new-account": "newAcct",
+        "account": "acct",
+        "new-order": "newOrd",
+        "authz": "authz",
+        "challenge": "chal",
+        "finalize": "final",
+        "order": "order",
+        "cert": "cert",
+        "renewal-info": "ari",
+        "other": "other",
+    }
 
     def section(title: str, rows: list[dict[str, Any]], with_prep: bool) -> None:
         out.write(f"\n{title}\n")
@@ -382,8 +394,10 @@ def render_tables(data: dict[str, Any]) -> str:
             requests = f"{fmt_count(step['requests_per_cert'])} ({by})" if by else "0"
             task = step["task"].replace("certfleet.acme.certificate : ", "role: ")
             out.write(f"  x{step['runs_per_cert']:<4g} {step['seconds_per_cert']:>6.3f} s  {task[:64]:<64}  {requests}\n")
-    out.write("\nRatios: this tool's wall time (or requests) divided by community.crypto's for the same N; cc2 = acme_certificate in two steps, "
-              "cco = the order_create/validate/finalize modules.\n")
+    out.write(
+        "\nRatios: this tool's wall time (or requests) divided by community.crypto's for the same N; cc2 = acme_certificate in two steps, "
+        "cco = the order_create/validate/finalize modules.\n"
+    )
     return out.getvalue()
 
 
@@ -430,7 +444,10 @@ def collection_version(env: dict[str, str], name: str) -> str:
     """The version ansible-playbook resolves for a collection (the first one on the search path)."""
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "list", name, "--format", "json"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     try:
         found = json.loads(proc.stdout)
