@@ -5,7 +5,10 @@ For the `main` entry point of each role under roles/:
   unless the option is required (a required variable has no default);
 - the default in argument_specs equals the one in defaults/main.yml (an option without one there
   must default to null);
-- every public variable starts with certfleet_<role>_.
+- every public variable starts with certfleet_<role>_;
+- no description holds Jinja (`{{`, `{%`): Ansible templates the whole spec when it validates
+  a role's variables, so a description naming `groups['web']` fails every play whose inventory
+  has no `web` group, before the role's first task.
 
 Usage: check-role-specs.py ROLES_DIR. Prints each mismatch; exits 1 when there is any.
 """
@@ -30,6 +33,10 @@ def check_role(role: Path) -> list[str]:
 
     for name in sorted(set(options) | set(defaults)):
         where = f"{role.name}: {name}"
+        descriptions = (options.get(name) or {}).get("description") or []
+        for text in [descriptions] if isinstance(descriptions, str) else descriptions:
+            if "{{" in str(text) or "{%" in str(text):
+                problems.append(f"{where}: the description holds Jinja, which Ansible templates when it validates the role's variables: {text!r}")
         if not name.startswith(prefix):
             problems.append(f"{where}: public variables must start with {prefix}")
         if name not in options:
