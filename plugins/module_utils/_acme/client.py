@@ -140,8 +140,9 @@ class AcmeResponse:
         return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
 
-def _is_directory(body: Any) -> bool:
-    return isinstance(body, dict) and all(isinstance(body.get(name), str) for name in REQUIRED_DIRECTORY_FIELDS)
+def missing_directory_fields(body: dict[str, Any]) -> list[str]:
+    """The fields every ACME directory has (RFC 8555 section 7.1.1) that ``body`` lacks."""
+    return [name for name in REQUIRED_DIRECTORY_FIELDS if not isinstance(body.get(name), str)]
 
 
 # Clients of this process that have a session cache, for keep_sessions().
@@ -214,7 +215,7 @@ class AcmeClient:
             return
         self._session_cache_read = True
         cached = self._session_cache.take()
-        if cached.directory is not None and self._directory is None and _is_directory(cached.directory):
+        if cached.directory is not None and self._directory is None and not missing_directory_fields(cached.directory):
             self._directory = cached.directory
         with self._nonce_lock:
             # The pool hands out its newest nonce first; what this run receives comes after these.
@@ -256,7 +257,7 @@ class AcmeClient:
                     f"{response.content_type or 'no content type'}); check the directory option",
                     self.directory_url,
                 )
-            missing = [name for name in REQUIRED_DIRECTORY_FIELDS if not isinstance(body.get(name), str)]
+            missing = missing_directory_fields(body)
             if missing:
                 raise AcmeNetworkError(
                     f"{self.directory_url} is not an ACME directory: it lacks {', '.join(missing)}; "

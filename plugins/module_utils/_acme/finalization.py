@@ -29,7 +29,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
     load_csr,
     split_pem_chain,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, same_names
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     PrivateKey,
@@ -41,17 +41,15 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     Poller,
     download_certificate,
     finalize,
-    get_order,
     poll_order,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import (
     OrderState,
     RecordedOrderRun,
-    StaleRecord,
     find_order,
     load_order_state,
     order_recorded,
-    refused_as_stale,
+    sent_from_record,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
@@ -272,11 +270,7 @@ class FinalizeRun(RecordedOrderRun):
             return self.would_finalize(None, None, destinations, before)
 
         account = self.connect()
-        try:
-            return self.complete(account, destinations, before, csr_der, csr_public, trust_record=True)
-        except StaleRecord:
-            # The CA refused to finalize the order acme_challenge_proof recorded as ready: ask the CA where it stands.
-            return self.complete(account, destinations, before, csr_der, csr_public, trust_record=False)
+        return self.from_record_or_ca(lambda trust_record: self.complete(account, destinations, before, csr_der, csr_public, trust_record=trust_record))
 
     def complete(
         self,
@@ -292,9 +286,7 @@ class FinalizeRun(RecordedOrderRun):
         params = self.params
         # A rotated key waiting in .next means an earlier run may have finalized already: ask the CA.
         trust_record = trust_record and not (params["private_key_path"] and os.path.exists(self.pending_key_path()))
-        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen_by="acme_challenge_proof" if trust_record else None)
-        if order.recorded and order.status != "ready":
-            order = get_order(account, order.uri)
+        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_challenge_proof", "ready") if trust_record else None)
         if csr_public is not None:
             self.check_csr(order, csr_der, csr_public, account)
 
@@ -342,12 +334,8 @@ class FinalizeRun(RecordedOrderRun):
             if key is not None and key_pem is not None:
                 self.save_new_key_early(key_pem)
                 csr_der = build_csr(key, order.identifiers)
-            try:
+            with sent_from_record(order.recorded):
                 order = finalize(account, order, csr_der or b"")
-            except AcmeProblem as problem:
-                if order.recorded and refused_as_stale(problem):
-                    raise StaleRecord() from None
-                raise
             self.finalized = True
         if order.status == "processing":
             order = poll_order(account, order, self.poller(float(params["wait_timeout"]), f"the CA to issue the certificate of {order.uri}"))

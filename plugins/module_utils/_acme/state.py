@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
@@ -50,10 +52,10 @@ class OrderState:
             seen["authorizations"] = {authz.uri: authz.raw for authz in authorizations}
         return replace(self, seen=seen)
 
-    def seen_order(self, by: str) -> Order | None:
-        """The order as module ``by`` last saw it, if that is what the file records."""
+    def seen_order(self, by: str, status: str) -> Order | None:
+        """The order as module ``by`` last saw it, if that is what the file records and it was ``status`` then."""
         order = self.seen.get("order")
-        if self.seen.get("by") != by or not isinstance(order, dict) or not order:
+        if self.seen.get("by") != by or not isinstance(order, dict) or order.get("status") != status:
             return None
         return Order.from_response(self.orderUri, order, recorded=True)
 
@@ -69,13 +71,20 @@ class StaleRecord(Exception):
     """The CA refused a request made from the ``seen`` record: the record is out of date."""
 
 
-def refused_as_stale(problem: AcmeProblem) -> bool:
-    """Whether a refusal of a request made from a record may mean the record is out of date.
+@contextmanager
+def sent_from_record(from_record: bool) -> Iterator[None]:
+    """Turns the CA's refusal of a request made from the ``seen`` record into ``StaleRecord``.
 
-    Rate limits and server errors say nothing about the order; asking again would only be
-    a second request the CA told us not to send yet.
+    Only refusals that may mean the record is out of date: rate limits and server errors
+    say nothing about the order, and asking again would only be a second request the CA
+    told us not to send yet.
     """
-    return problem.status != 429 and problem.status < 500 and not problem.has_type("rateLimited")
+    try:
+        yield
+    except AcmeProblem as problem:
+        if from_record and problem.status != 429 and problem.status < 500 and not problem.has_type("rateLimited"):
+            raise StaleRecord() from None
+        raise
 
 
 def load_order_state(path: str, option: str = "state_path") -> OrderState | None:
@@ -113,12 +122,12 @@ def order_recorded(order_uri: str | None, state_path: str | None) -> bool:
     return bool(state_path) and os.path.exists(os.path.expanduser(state_path))
 
 
-def find_order(account: Any, order_uri: str | None, state_path: str | None, *, seen_by: str | None = None) -> tuple[Order, OrderState | None]:
+def find_order(account: Any, order_uri: str | None, state_path: str | None, *, seen: tuple[str, str] | None = None) -> tuple[Order, OrderState | None]:
     """The order named by ``order_uri`` or recorded in ``state_path`` (for the modules after acme_order).
 
-    With ``seen_by``, an order that module recorded in ``state_path`` is returned as
-    recorded (``Order.recorded``), without asking the CA. Fails naming the option when
-    neither leads to an order of this account.
+    With ``seen=(module, status)``, an order that module recorded in ``state_path`` with that
+    status is returned as recorded (``Order.recorded``), without asking the CA. Fails naming
+    the option when neither leads to an order of this account.
     """
     if not order_uri and not state_path:
         raise AcmeOptionError("order_uri", "give order_uri (returned by acme_order) or the state_path acme_order used")
@@ -129,9 +138,9 @@ def find_order(account: Any, order_uri: str | None, state_path: str | None, *, s
         if order_state.accountUri != account.uri:
             raise AcmeOptionError("state_path", f"state_path {state_path} records an order of the account {order_state.accountUri}, not {account.uri}")
         order_uri = order_state.orderUri
-        seen = order_state.seen_order(seen_by) if seen_by else None
-        if seen is not None:
-            return seen, order_state
+        recorded = order_state.seen_order(*seen) if seen else None
+        if recorded is not None:
+            return recorded, order_state
     return get_order(account, order_uri), order_state
 
 
@@ -158,3 +167,12 @@ class RecordedOrderRun:
         self.warn = warn
         self.check_mode = check_mode
         self.diff = diff
+
+    @staticmethod
+    def from_record_or_ca(attempt: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:
+        """``attempt(True)`` starts from the state file's record; when the CA refuses what it sent
+        from it (``StaleRecord``), ``attempt(False)`` starts again from what the CA says."""
+        try:
+            return attempt(True)
+        except StaleRecord:
+            return attempt(False)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem, format_problem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Authorization,
     Challenge,
@@ -39,11 +39,10 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import (
     OrderState,
     RecordedOrderRun,
-    StaleRecord,
     find_order,
     order_recorded,
-    refused_as_stale,
     save_order_state,
+    sent_from_record,
 )
 
 NEW_ORDER_ADVICE = (
@@ -132,18 +131,14 @@ class ValidationRun(RecordedOrderRun):
             result["msg"] = "No order yet (acme_order ran in check mode): the real run would self-test and validate its proofs"
             return result
         account = self.connect()
-        try:
-            return self.run(account, trust_record=True)
-        except StaleRecord:
-            # The CA refused the first answer made from acme_order's record: start again from what the CA says.
-            return self.run(account, trust_record=False)
+        return self.from_record_or_ca(lambda trust_record: self.run(account, trust_record=trust_record))
 
     def run(self, account: Account, *, trust_record: bool) -> dict[str, Any]:
         params = self.params
-        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen_by="acme_order" if trust_record else None)
+        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_order", "pending") if trust_record else None)
         recorded = order_state.seen_authorizations(order) if order.recorded and order_state else None
-        if order.recorded and (recorded is None or order.status != "pending"):
-            order, recorded = get_order(account, order.uri), None
+        if order.recorded and recorded is None:
+            order = get_order(account, order.uri)
         self.order = order
         if order_state is not None and order_state.orderUri != order.uri:
             self.warn(f"state_path {params['state_path']} records another order ({order_state.orderUri}); its choices are ignored for {order.uri}")
@@ -263,12 +258,10 @@ class ValidationRun(RecordedOrderRun):
         try:
             for entry in to_answer:
                 if entry.challenge is not None:
-                    try:
+                    # Only the first answer can show acme_order's record to be out of date.
+                    from_record = self.order is not None and self.order.recorded and not any(e.answered for e in self.entries)
+                    with sent_from_record(from_record):
                         entry.challenge = respond(account, entry.challenge)
-                    except AcmeProblem as problem:
-                        if self.order is not None and self.order.recorded and not any(e.answered for e in self.entries) and refused_as_stale(problem):
-                            raise StaleRecord() from None
-                        raise
                     entry.answered = True
             waiting = [entry for entry in self.entries if entry.authz.status == "pending"]
             if waiting and self.order is not None:
