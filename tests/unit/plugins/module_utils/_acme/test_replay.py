@@ -349,6 +349,15 @@ def splice_before_registration(recorded, clock, responses, retry_timeout=60.0):
     return fixture, session, acme, directory
 
 
+def refused_registration(acme) -> AcmeProblem:
+    """The problem a new account's registration ends with, after the lookup that finds no account."""
+    account = Account(acme, generate_private_key("ec256"))
+    account.find()
+    with pytest.raises(AcmeProblem) as info:
+        account.create([], terms_agreed=True)
+    return info.value
+
+
 def test_503_with_retry_after_seconds_is_slept_and_retried(recorded, clock, problem, jws_verify):
     unavailable = problem(503, "urn:ietf:params:acme:error:serverInternal", "maintenance", nonce="nonce-503", retry_after="7")
     fixture, session, acme, directory = splice_before_registration(recorded, clock, [unavailable])
@@ -403,25 +412,19 @@ def test_retry_after_http_date_beyond_retry_timeout_names_that_time(recorded, cl
     when = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
     unavailable = problem(503, "urn:ietf:params:acme:error:serverInternal", "down", nonce="n", retry_after=format_datetime(when, usegmt=True))
     fixture, session, acme, directory = splice_before_registration(recorded, clock, [unavailable], retry_timeout=60)
-    account = Account(acme, generate_private_key("ec256"))
-    account.find()
-    with pytest.raises(AcmeProblem) as info:
-        account.create([], terms_agreed=True)
+    refused = refused_registration(acme)
     assert clock.waits == []
     named = {(when - timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in (0, 1)}
-    assert info.value.fields["retry_at"] in named
-    assert info.value.fields["retry_at"] in info.value.msg
+    assert refused.fields["retry_at"] in named
+    assert refused.fields["retry_at"] in refused.msg
 
 
 def test_retries_of_one_request_share_the_retry_time(recorded, clock, problem):
     busy = [problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce=f"n{i}", retry_after="4") for i in range(3)]
     fixture, session, acme, directory = splice_before_registration(recorded, clock, busy, retry_timeout=10)
-    account = Account(acme, generate_private_key("ec256"))
-    account.find()
-    with pytest.raises(AcmeProblem) as info:
-        account.create([], terms_agreed=True)
+    refused = refused_registration(acme)
     assert clock.waits == [4.0, 4.0]  # 8 s slept; a third 4 s wait would make 12 s, more than retry_timeout
-    assert info.value.status == 503 and "retry_timeout of 10 s" in info.value.msg
+    assert refused.status == 503 and "retry_timeout of 10 s" in refused.msg
 
 
 def test_time_before_the_refusal_is_not_retry_time(recorded, clock, problem):
@@ -472,25 +475,19 @@ def test_resent_requests_count_as_retry_time(recorded, clock, problem):
     busy = [problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce=f"n{i}", retry_after="2") for i in range(4)]
     fixture, session, acme, directory = splice_before_registration(recorded, clock, busy, retry_timeout=10)
     acme._session = SlowSession(session, clock, 3.0)
-    account = Account(acme, generate_private_key("ec256"))
-    account.find()
-    with pytest.raises(AcmeProblem) as info:
-        account.create([], terms_agreed=True)
+    refused = refused_registration(acme)
     # 2 s waited + 3 s resending + 2 s + 3 s = 10 s: a third wait would pass retry_timeout.
     assert clock.waits == [2.0, 2.0]
-    assert info.value.status == 503 and "10 s of it already spent" in info.value.msg
+    assert refused.status == 503 and "10 s of it already spent" in refused.msg
 
 
 def test_no_retry_after_beyond_retry_timeout_says_the_ca_named_no_time(recorded, clock, problem):
     busy = problem(503, "urn:ietf:params:acme:error:serverInternal", "busy", nonce="n")
     fixture, session, acme, directory = splice_before_registration(recorded, clock, [busy], retry_timeout=0)
-    account = Account(acme, generate_private_key("ec256"))
-    account.find()
-    with pytest.raises(AcmeProblem) as info:
-        account.create([], terms_agreed=True)
+    refused = refused_registration(acme)
     assert clock.waits == []
-    assert "without Retry-After" in info.value.msg and "retry_timeout of 0 s" in info.value.msg
-    assert "retry_at" not in info.value.fields and info.value.retry_after is None
+    assert "without Retry-After" in refused.msg and "retry_timeout of 0 s" in refused.msg
+    assert "retry_at" not in refused.fields and refused.retry_after is None
 
 
 # -- key rollover and EAB, replayed ---------------------------------------------------------
