@@ -23,12 +23,13 @@ something else, is ignored (and replaced when writable).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import lock_within
 
 CACHE_FORMAT = "certfleet.acme session cache 1"
 DEFAULT_MAX_AGE = 86400
@@ -36,7 +37,6 @@ DEFAULT_MAX_AGE = 86400
 # server forgets old nonces anyway.
 MAX_SPARE_NONCES = 8
 LOCK_WAIT = 5.0
-LOCK_POLL_INTERVAL = 0.05
 
 
 @dataclass
@@ -112,7 +112,7 @@ class SessionCache:
         except OSError:
             return
         try:
-            if not self._lock(fd):
+            if not lock_within(fd, LOCK_WAIT):
                 return
             servers = self._read(fd)
             if update(servers):
@@ -126,18 +126,6 @@ class SessionCache:
             return
         finally:
             os.close(fd)
-
-    @staticmethod
-    def _lock(fd: int) -> bool:
-        deadline = time.monotonic() + LOCK_WAIT
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(LOCK_POLL_INTERVAL)
 
     @staticmethod
     def _read(fd: int) -> dict[str, Any]:

@@ -245,30 +245,46 @@ def state_lock(
         return
     try:
         start = clock()
-        deadline = start + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                now = clock()
-                if now >= deadline:
-                    waited = now - start
-                    raise AcmeError(
-                        f"Another run is working on the same certificate: the lock file {path} of state_path {state_path} "
-                        f"was still locked after waiting {waited:.1f} seconds (lock_timeout {timeout:g}). "
-                        "Let the other run finish, or raise lock_timeout; do not remove the lock file",
-                        state_path=state_path,
-                        lock_path=path,
-                        waited=round(waited, 1),
-                    ) from None
-                remaining = deadline - now
-                sleep(min(LOCK_POLL_INTERVAL, remaining))
-            except OSError as exc:
-                raise AcmeOptionError(option, f"{option} {state_path}: cannot lock {path}: {exc.strerror or exc}") from None
+        try:
+            taken = lock_within(fd, timeout, clock=clock, sleep=sleep)
+        except OSError as exc:
+            raise AcmeOptionError(option, f"{option} {state_path}: cannot lock {path}: {exc.strerror or exc}") from None
+        if not taken:
+            waited = clock() - start
+            raise AcmeError(
+                f"Another run is working on the same certificate: the lock file {path} of state_path {state_path} "
+                f"was still locked after waiting {waited:.1f} seconds (lock_timeout {timeout:g}). "
+                "Let the other run finish, or raise lock_timeout; do not remove the lock file",
+                state_path=state_path,
+                lock_path=path,
+                waited=round(waited, 1),
+            )
         yield path
     finally:
         os.close(fd)  # releases the lock, if held
+
+
+def lock_within(
+    fd: int,
+    timeout: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` within ``timeout`` seconds (``0``: try once); False when it stayed taken.
+
+    Polls with ``LOCK_NB`` so the wait is bounded; other ``OSError`` s are the caller's to report.
+    """
+    deadline = clock() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            now = clock()
+            if now >= deadline:
+                return False
+            sleep(min(LOCK_POLL_INTERVAL, deadline - now))
 
 
 def _open_lock_file(path: str, create: bool, option: str) -> int | None:
