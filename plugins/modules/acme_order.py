@@ -86,9 +86,10 @@ options:
     description:
       - The certificate file this order renews (the O(certfleet.acme.acme_finalize#module:cert_path) of the same
         certificate), given together with O(cert_serial) to close the gap between a renewal decision and the order.
-      - When the file no longer holds the certificate with serial O(cert_serial), or holds one while O(cert_serial) is
-        not given (the certificate was missing when the renewal was decided), another run renewed it meanwhile and the
-        module creates no order, returns RV(superseded=true) and warns.
+      - When the file holds another certificate than the one with serial O(cert_serial), or holds one while
+        O(cert_serial) is not given (the certificate was missing when the renewal was decided), another run renewed it
+        meanwhile and the module creates no order, returns RV(superseded=true) and warns. A file that is gone stops
+        nothing: a certificate is still needed.
       - Checked while holding the lock of O(state_path) and before anything is sent to the CA. A run that finishes
         the certificate writes its files and removes O(state_path) under that lock, so two jobs that both decided to
         renew the same certificate end up with one order between them.
@@ -480,22 +481,22 @@ class OrderRun:
         return self.result(order, authorizations, identifiers, created=created, before=before, account=account)
 
     def renewed_meanwhile(self) -> str | None:
-        """The serial now in ``cert_path`` when it is no longer the ``cert_serial`` the renewal was decided on.
+        """The serial now in ``cert_path`` when it is another certificate than the ``cert_serial`` the renewal was decided on.
 
         Run under the lock of ``state_path``: a run that finished this certificate since the
-        decision wrote its files and removed the state file while holding that lock.
+        decision wrote its files and removed the state file while holding that lock. A file
+        that is gone now is no renewal by anyone: the order goes ahead.
         """
         params = self.params
         if not params["cert_path"]:
             if params["cert_serial"]:
                 raise AcmeOptionError("cert_serial", "cert_serial needs cert_path, the file whose serial it is")
             return None
-        loaded = load_certificate(params["cert_path"])
-        now = loaded[0].serial if loaded else None
         expected = normalise_serial(params["cert_serial"]) if params["cert_serial"] else None
-        if now == expected:
+        loaded = load_certificate(params["cert_path"])
+        if loaded is None or loaded[0].serial == expected:
             return None
-        return now or "none"
+        return loaded[0].serial
 
     def superseded(self, identifiers: list[Identifier], serial: str) -> dict[str, Any]:
         """The result when another run renewed the certificate after this one decided to: no order."""
@@ -504,22 +505,11 @@ class OrderRun:
             f"cert_path {params['cert_path']} holds serial {serial}, not {params['cert_serial'] or 'nothing'} as when the renewal was "
             "decided: another run renewed it meanwhile, so no order was created"
         )
-        result: dict[str, Any] = {
-            "changed": False,
-            "created": False,
-            "resumed": False,
-            "superseded": True,
-            "order_uri": None,
-            "status": None,
-            "identifiers": [i.value for i in identifiers],
-            "challenge": params["challenge"],
-            "authorizations": [],
-            "http_proofs": [],
-            "dns_records": [],
-            "bind": [],
-        }
-        if self.module._diff:
-            result["diff"] = {"before": {"order_uri": None, "status": "absent"}, "after": {"order_uri": None, "status": "absent"}}
+        absent = {"order_uri": None, "status": "absent"}
+        result = self.result(None, [], identifiers, created=False, before=absent)
+        result.update(superseded=True, status=None)
+        if "diff" in result:
+            result["diff"]["after"] = dict(absent)
         return result
 
     def resumable_order(self, account: Account, identifiers: list[Identifier], directory_url: str) -> Order | None:
