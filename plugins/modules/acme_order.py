@@ -89,7 +89,7 @@ options:
       - When the file holds another certificate than the one with serial O(cert_serial), or holds one while
         O(cert_serial) is not given (the certificate was missing when the renewal was decided), another run renewed it
         meanwhile and the module creates no order, returns RV(superseded=true) and warns. A file that is gone stops
-        nothing: a certificate is still needed.
+        nothing, since a certificate is still needed.
       - Checked while holding the lock of O(state_path) and before anything is sent to the CA. A run that finishes
         the certificate writes its files and removes O(state_path) under that lock, so two jobs that both decided to
         renew the same certificate end up with one order between them.
