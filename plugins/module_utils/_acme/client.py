@@ -207,6 +207,16 @@ class AcmeClient:
         if session_cache is not None:
             _OPEN_SESSIONS.append(self)
 
+    def allow_concurrency(self, connections: int) -> None:
+        """Keep up to ``connections`` keep-alive connections to the CA, for that many threads sending at once.
+
+        Without this, requests keeps 10 and drops (with a logged warning) what more threads open.
+        """
+        if REQUESTS_IMPORT_ERROR is None and isinstance(self._session, requests.Session):
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(connections, 10))
+            self._session.mount("https://", adapter)
+            self._session.mount("http://", adapter)
+
     # -- the session cache (session_cache.py) ----------------------------------
 
     def _read_session_cache(self) -> None:

@@ -1,0 +1,256 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""Many certificates in one module run (``acme_certificates``).
+
+Each certificate goes through the same runs as the single-certificate modules (renewal
+decision, ``OrderRun``, ``ValidationRun``, ``FinalizeRun``) under the lock of its own state
+file, so idempotency, check mode, resumable state and atomic writes are the same. What the
+batch adds: one client and account for all of them (one keep-alive session, one nonce pool,
+one directory), a bounded number of certificates in flight at once, and isolation: a
+certificate that fails is reported with its error and never stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import bind_lines, merge_dns_records
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import load_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
+
+STEPS = ("order", "validate", "finalize")
+# For new orders; later steps use the type recorded with the order.
+DEFAULT_CHALLENGE = "http-01"
+# A certificate's name becomes a file name in state_dir.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# Options of a certificate entry, each falling back to the module option of the same name.
+PER_CERTIFICATE_DEFAULTS = ("challenge", "profile", "issuer_domain_name", "persist_policy_wildcard", "persist_until")
+
+
+def check_steps(steps: list[str]) -> list[str]:
+    """``steps`` must be a run of consecutive steps: order, validate, finalize."""
+    if not steps:
+        raise AcmeOptionError("steps", "steps is empty; give one or more of order, validate, finalize (in that order)")
+    first = STEPS.index(steps[0])
+    if list(steps) != list(STEPS[first : first + len(steps)]):
+        raise AcmeOptionError(
+            "steps",
+            f"steps {', '.join(steps)} is not a run of consecutive steps; use for example [order], [validate, finalize] or [order, validate, finalize]",
+        )
+    return list(steps)
+
+
+def certificate_params(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """One option set per certificate: the entry's own options over the module's, with the state file in ``state_dir``.
+
+    Refuses what would make two certificates share a file or a name before anything is read.
+    """
+    entries = params["certificates"]
+    if not entries:
+        raise AcmeOptionError("certificates", "certificates is empty; give at least one certificate (name, identifiers, cert_path, private_key_path)")
+    merged: list[dict[str, Any]] = []
+    owners: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        name = entry["name"]
+        if not NAME_PATTERN.fullmatch(name):
+            raise AcmeOptionError(
+                "certificates",
+                f"certificates[{index}].name {name!r} is not usable as a file name in state_dir; use letters, digits, '.', '_' and '-' (up to 128)",
+            )
+        cert = dict(params)
+        cert.pop("certificates")
+        for option in PER_CERTIFICATE_DEFAULTS:
+            if entry.get(option) is not None:
+                cert[option] = entry[option]
+        for option in ("name", "identifiers", "cert_path", "chain_path", "fullchain_path", "private_key_path"):
+            cert[option] = entry.get(option)
+        # What the single-certificate modules take as options and a batch does not offer.
+        cert.update(order_uri=None, replaces=None, cert_serial=None, csr_path=None, validate=True)
+        cert["state_path"] = os.path.join(params["state_dir"], f"{name}.order.json")
+        for option in ("name", "cert_path", "chain_path", "fullchain_path", "private_key_path", "state_path"):
+            value = cert[option]
+            if value is None:
+                continue
+            key = value if option == "name" else os.path.abspath(value)
+            if key in owners:
+                raise AcmeOptionError(
+                    "certificates",
+                    f"certificates[{index}] ({name}) uses {value} as {option}, which {owners[key]} uses already; "
+                    "every certificate needs its own name and files",
+                )
+            owners[key] = f"certificates[{index}] ({name})"
+        merged.append(cert)
+    return merged
+
+
+class CertificateRun:
+    """The steps of one certificate of the batch, in one worker thread."""
+
+    def __init__(self, params: dict[str, Any], *, account: Callable[[], Account], steps: list[str], check_mode: bool) -> None:
+        self.params = params
+        self.account = account
+        self.steps = steps
+        self.check_mode = check_mode
+        self.warnings: list[str] = []
+        self.result: dict[str, Any] = {
+            "name": params["name"],
+            "status": None,
+            "changed": False,
+            "failed": False,
+            "msg": None,
+            "reason": None,
+            "order_uri": None,
+            "serial": None,
+            "not_after": None,
+            "http_proofs": [],
+            "dns_proofs": [],
+        }
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(f"{self.params['name']}: {text}")
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            with state_lock(self.params["state_path"], self.params["lock_timeout"], create=not self.check_mode):
+                self.run()
+        except AcmeError as error:
+            fields = error.to_result()
+            self.result.update(status="failed", failed=True, msg=fields.pop("msg"))
+            fields.pop("changed", None)
+            self.result["error"] = fields
+        return self.result
+
+    def run(self) -> None:
+        result = self.result
+        if self.steps[0] == "order":
+            if not self.order():
+                return
+        elif load_order_state(self.params["state_path"]) is None:
+            # Nothing in flight: the order step found it not due, or never ran for it.
+            result["status"] = "no_order"
+            return
+        if "validate" in self.steps:
+            validated = ValidationRun(self.params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
+            result["changed"] = result["changed"] or validated["changed"]
+            result.update(status="valid", order_uri=validated.get("order_uri") or result["order_uri"])
+        if "finalize" in self.steps:
+            finalized = FinalizeRun(self.params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
+            result["changed"] = result["changed"] or finalized["changed"]
+            result.update(
+                status="issued",
+                order_uri=finalized.get("order_uri") or result["order_uri"],
+                serial=finalized.get("serial"),
+                not_after=finalized.get("not_after"),
+            )
+
+    def order(self) -> bool:
+        """The renewal decision, then the order when due; True when the next steps have an order to work on."""
+        params = self.params
+        result = self.result
+        decision = check_certificate(params, client_factory=lambda: self.account().client, warn=self.warn)
+        result.update(reason=decision["reason"], serial=decision["serial"], not_after=decision["not_after"])
+        in_flight = load_order_state(params["state_path"]) is not None
+        if not decision["renewal_due"] and not in_flight:
+            result["status"] = "not_due"
+            return False
+        order_params = dict(params)
+        # An ARI renewal names the certificate it replaces (RFC 9773 section 5).
+        replaces = decision["cert_id"] if decision["exists"] and params["ari"] else None
+        order_params.update(cert_serial=decision["serial"], order_uri=None, replaces=replaces, challenge=params["challenge"] or DEFAULT_CHALLENGE)
+        if self.check_mode and not os.path.isdir(os.path.dirname(params["state_path"])):
+            # state_dir is created by the real run; with nothing recorded yet the prediction is a new order.
+            order_params["state_path"] = None
+        ordered = OrderRun(order_params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
+        result["changed"] = ordered["changed"]
+        if ordered["superseded"]:
+            result["status"] = "superseded"
+            return False
+        result.update(order_uri=ordered["order_uri"], status=ordered["status"])
+        name = params["name"]
+        proofs = [dict(entry["proof"], certificate=name) for entry in ordered["authorizations"] if entry["proof"]]
+        result["http_proofs"] = [proof for proof in proofs if "content" in proof]
+        result["dns_proofs"] = [proof for proof in proofs if "name" in proof]
+        if self.check_mode and ordered["created"]:
+            result["status"] = "would_order"
+            return False
+        return len(self.steps) > 1
+
+
+def run_batch(
+    params: dict[str, Any],
+    *,
+    connect: Callable[[], Account],
+    warn: Callable[[str], None],
+    check_mode: bool,
+) -> dict[str, Any]:
+    """The whole ``acme_certificates`` run: every certificate's steps, ``workers`` at a time."""
+    steps = check_steps(params["steps"])
+    if params["workers"] < 1:
+        raise AcmeOptionError("workers", "workers must be 1 or more")
+    certificates = certificate_params(params)
+    if not check_mode:
+        try:
+            os.makedirs(params["state_dir"], mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise AcmeOptionError("state_dir", f"state_dir {params['state_dir']} cannot be created ({exc.strerror}); give a writable directory") from None
+
+    account_lock = threading.Lock()
+    shared: list[Account] = []
+    refused: list[AcmeError] = []
+
+    def account() -> Account:
+        # Made once, by the first certificate that needs the CA; not at all when none does. When
+        # it cannot be made (unknown account, unreachable CA), no certificate tries again.
+        with account_lock:
+            if refused:
+                raise refused[0]
+            if not shared:
+                try:
+                    made = connect()
+                except AcmeError as error:
+                    refused.append(error)
+                    raise
+                made.client.allow_concurrency(params["workers"])
+                shared.append(made)
+            return shared[0]
+
+    runs = [CertificateRun(cert, account=account, steps=steps, check_mode=check_mode) for cert in certificates]
+    with ThreadPoolExecutor(max_workers=min(params["workers"], len(runs))) as pool:
+        results = list(pool.map(lambda run: run(), runs))
+    for run in runs:
+        for text in run.warnings:
+            warn(text)
+    if refused:
+        # Not one certificate's failure: the whole batch could not reach the CA with its account.
+        raise refused[0]
+    return summarize(results, params["dns_ttl"])
+
+
+def summarize(results: list[dict[str, Any]], dns_ttl: int) -> dict[str, Any]:
+    """The task result: every certificate's, what to publish for all of them, and counts by status."""
+    http_proofs = [proof for result in results for proof in result.pop("http_proofs")]
+    # Merged over the whole batch: an apex in one certificate and its wildcard in another share a record.
+    dns_records = merge_dns_records([proof for result in results for proof in result.pop("dns_proofs")], dns_ttl)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    failed = [result for result in results if result["failed"]]
+    return {
+        "changed": any(result["changed"] for result in results),
+        "certificates": results,
+        "failed_certificates": [{"name": result["name"], "msg": result["msg"]} for result in failed],
+        "counts": counts,
+        "http_proofs": http_proofs,
+        "dns_records": dns_records,
+        "bind": bind_lines(dns_records),
+    }

@@ -1,0 +1,462 @@
+#!/usr/bin/python
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: acme_certificates
+short_description: Decide, order, validate and finalize many certificates in one task
+version_added: 0.2.0
+description:
+  - The batch path for fleets with many certificates. One task takes a list of O(certificates) and runs, for each,
+    what M(certfleet.acme.acme_certificate_info), M(certfleet.acme.acme_order), M(certfleet.acme.acme_challenge_proof)
+    and M(certfleet.acme.acme_finalize) would run for it, with the same renewal decision, the same resumable state
+    file, the same lock and the same atomic writes.
+  - All certificates share one account, one keep-alive connection pool and one nonce pool, and up to O(workers)
+    of them are in flight at once, so their waits for the CA overlap.
+  - A certificate that fails is reported in RV(certificates) and RV(failed_certificates) with the CA's or the
+    self-test's message; it never stops or fails the others, and its existing files stay as they are.
+    The task itself fails only for errors that concern the whole batch (options, the account, the CA's directory).
+  - Run it in two tasks when proofs must be published in between (V(http-01), V(dns-01)). O(steps=[order]) returns
+    every proof of the batch in RV(http_proofs) and RV(dns_records); publish them, then run
+    O(steps=[validate, finalize]). When the proofs are in place already (V(dns-persist-01) records, published once),
+    one task with the default O(steps) does everything.
+extends_documentation_fragment:
+  - certfleet.acme.acme.server
+  - certfleet.acme.acme.account
+  - certfleet.acme.acme.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Decides and reports, for each certificate, whether an order would be created (status V(would_order));
+        creates no order, answers no challenge and writes no file.
+  diff_mode:
+    support: none
+    details:
+      - RV(certificates) shows, per certificate, what changed; there is no before/after diff.
+  idempotent:
+    support: full
+    details:
+      - A rerun after a complete run finds every certificate not due and makes no order.
+      - A rerun after a run with failures orders only the certificates that are still due.
+options:
+  certificates:
+    description:
+      - The certificates of the batch, each a dictionary.
+      - The options marked as falling back take the module option of the same name when left out.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - A name for the certificate, unique in the batch. Its order state file is C(<state_dir>/<name>.order.json).
+          - Letters, digits, C(.), C(_) and C(-).
+        type: str
+        required: true
+      identifiers:
+        description:
+          - The names the certificate is for (DNS names, C(*.) wildcards, IP addresses), as in M(certfleet.acme.acme_order).
+        type: list
+        elements: str
+        required: true
+      cert_path:
+        description:
+          - Where the certificate is read from for the renewal decision, and written to (leaf only).
+        type: path
+        required: true
+      private_key_path:
+        description:
+          - The certificate's private key, generated with mode V(0600) (type O(key_type)) when missing,
+            as in M(certfleet.acme.acme_finalize).
+        type: path
+        required: true
+      chain_path:
+        description:
+          - Where to write the chain without the leaf.
+        type: path
+      fullchain_path:
+        description:
+          - Where to write the certificate followed by its chain.
+        type: path
+      challenge:
+        description:
+          - Falls back to O(challenge), then to V(http-01).
+        type: str
+        choices: [http-01, dns-01, dns-persist-01]
+      profile:
+        description:
+          - Falls back to O(profile).
+        type: str
+      issuer_domain_name:
+        description:
+          - Falls back to O(issuer_domain_name).
+        type: str
+      persist_policy_wildcard:
+        description:
+          - Falls back to O(persist_policy_wildcard).
+        type: bool
+      persist_until:
+        description:
+          - Falls back to O(persist_until).
+        type: int
+  state_dir:
+    description:
+      - Directory for the order state files, one per certificate (C(<name>.order.json)), created (mode V(0700)) when missing.
+      - Keep it on a persistent path; an AWX job's container is thrown away after each job.
+    type: path
+    required: true
+  steps:
+    description:
+      - Which steps to run, consecutive and in this order.
+      - V(order) decides for each certificate whether it is due (expiry, ARI window, changed names or key) and creates
+        or resumes its order when it is; certificates not due get status V(not_due) and no request beyond the ARI lookup.
+      - V(validate) self-tests and answers the challenges of every certificate with an order in flight.
+      - V(finalize) finalizes, downloads and writes the certificate files, and removes the state file.
+      - A run without V(order) works on the certificates whose state file records an order; the others get
+        status V(no_order).
+    type: list
+    elements: str
+    choices: [order, validate, finalize]
+    default: [order, validate, finalize]
+  lock_timeout:
+    description:
+      - Longest time in seconds a certificate waits for another run working on it (a single-certificate module or another
+        batch with the same O(state_dir)).
+      - Each certificate is worked on while holding the lock C(<state_dir>/<name>.order.json.lock), the same lock
+        M(certfleet.acme.acme_order), M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize) take
+        for that state file, so runs on one certificate take turns.
+      - A certificate whose lock is still held after O(lock_timeout) seconds fails alone; the others go on.
+    type: int
+    default: 600
+  workers:
+    description:
+      - How many certificates are worked on at once. Each waits for the CA on its own, so more workers overlap more waits;
+        the CA's rate limits and the connection count grow with it.
+    type: int
+    default: 10
+  challenge:
+    description:
+      - The challenge type for the new orders of certificates that do not name one; V(http-01) when left out.
+      - The V(validate) step answers the type recorded with each order, so a run without V(order) needs no O(challenge).
+    type: str
+    choices: [http-01, dns-01, dns-persist-01]
+  profile:
+    description:
+      - The certificate profile to ask for, for certificates that do not name one (see M(certfleet.acme.acme_order)).
+    type: str
+  issuer_domain_name:
+    description:
+      - For V(dns-persist-01), the issuer domain name to put in the records (see M(certfleet.acme.acme_order)).
+    type: str
+  persist_policy_wildcard:
+    description:
+      - For V(dns-persist-01), add C(policy=wildcard) to every record.
+    type: bool
+    default: false
+  persist_until:
+    description:
+      - For V(dns-persist-01), the C(persistUntil) time (Unix seconds) for every record.
+    type: int
+  dns_ttl:
+    description:
+      - TTL of the records in RV(dns_records).
+    type: int
+    default: 60
+  renew_before_days:
+    description:
+      - A certificate is due when it expires within this many days (see M(certfleet.acme.acme_certificate_info)).
+    type: int
+    default: 30
+  renew_before_fraction:
+    description:
+      - A certificate is due when less than this fraction of its lifetime is left (see M(certfleet.acme.acme_certificate_info)).
+    type: float
+  ari:
+    description:
+      - Ask the CA's renewal information (RFC 9773) for each existing certificate, and send C(replaces) with its renewal.
+    type: bool
+    default: true
+  self_test:
+    description:
+      - Check each proof before answering its challenge, as in M(certfleet.acme.acme_challenge_proof).
+    type: bool
+    default: true
+  self_test_attempts:
+    description:
+      - How many times to look for each proof.
+    type: int
+    default: 10
+  self_test_delay:
+    description:
+      - Seconds between two attempts of a self-test.
+    type: float
+    default: 2
+  http_nodes:
+    description:
+      - Web nodes to fetch each V(http-01) proof from (see M(certfleet.acme.acme_challenge_proof)).
+    type: list
+    elements: str
+  dns_resolvers:
+    description:
+      - DNS servers to ask for V(dns-01) and V(dns-persist-01) records (see M(certfleet.acme.acme_challenge_proof)).
+    type: list
+    elements: str
+  wait_timeout:
+    description:
+      - Longest time in seconds each certificate waits for its validation, and again for its finalization.
+    type: int
+    default: 120
+  key_type:
+    description:
+      - Type of the keys generated for missing O(certificates[].private_key_path) files.
+    type: str
+    choices: [ec256, ec384, rsa2048, rsa3072, rsa4096]
+    default: ec256
+  rotate_key:
+    description:
+      - Generate a new key for every certificate issued in this run, as in M(certfleet.acme.acme_finalize).
+    type: bool
+    default: false
+  mode:
+    description:
+      - Mode of the certificate files (the keys are always V(0600)).
+    type: raw
+    default: '0644'
+  owner:
+    description:
+      - Owner of the certificate and key files.
+    type: str
+  group:
+    description:
+      - Group of the certificate and key files.
+    type: str
+  preferred_chain:
+    description:
+      - Pick the alternate chain whose root or intermediate has this common name, as in M(certfleet.acme.acme_finalize).
+    type: str
+notes:
+  - Retry time (O(retry_timeout)) is shared by the whole batch.
+  - Certificates of one batch must not share a name or a file; the module refuses such a list before anything is read.
+seealso:
+  - module: certfleet.acme.acme_certificate_info
+  - module: certfleet.acme.acme_order
+  - module: certfleet.acme.acme_challenge_proof
+  - module: certfleet.acme.acme_finalize
+author:
+  - certfleet.acme developers (@certfleet)
+"""
+
+EXAMPLES = r"""
+- name: Renew every certificate whose dns-persist-01 record is in place (one task for the whole batch)
+  certfleet.acme.acme_certificates:
+    directory: letsencrypt
+    credentials_path: /var/lib/certfleet/account.json
+    state_dir: /var/lib/certfleet/orders
+    challenge: dns-persist-01
+    certificates: "{{ fleet_certificates }}"
+  register: batch
+
+- name: Order what is due, for http-01
+  certfleet.acme.acme_certificates:
+    directory: letsencrypt
+    credentials_path: /var/lib/certfleet/account.json
+    state_dir: /var/lib/certfleet/orders
+    steps: [order]
+    certificates:
+      - name: shop
+        identifiers: [shop.example.com, www.shop.example.com]
+        cert_path: /etc/ssl/certfleet/shop.crt
+        fullchain_path: /etc/ssl/certfleet/shop.fullchain.crt
+        private_key_path: /etc/ssl/certfleet/shop.key
+  register: ordered
+
+- name: Publish the batch's tokens on every web node
+  ansible.builtin.copy:
+    dest: "/var/www/acme{{ item.1.path }}"
+    content: "{{ item.1.content }}"
+    mode: "0644"
+  delegate_to: "{{ item.0 }}"
+  loop: "{{ groups['web'] | product(ordered.http_proofs) | list }}"
+
+- name: Validate and finalize the batch
+  certfleet.acme.acme_certificates:
+    directory: letsencrypt
+    credentials_path: /var/lib/certfleet/account.json
+    state_dir: /var/lib/certfleet/orders
+    steps: [validate, finalize]
+    certificates:
+      - name: shop
+        identifiers: [shop.example.com, www.shop.example.com]
+        cert_path: /etc/ssl/certfleet/shop.crt
+        fullchain_path: /etc/ssl/certfleet/shop.fullchain.crt
+        private_key_path: /etc/ssl/certfleet/shop.key
+  register: finished
+
+- name: Fail the job at the end when a certificate failed
+  ansible.builtin.fail:
+    msg: "{{ finished.failed_certificates }}"
+  when: finished.failed_certificates | length > 0
+"""
+
+RETURN = r"""
+certificates:
+  description: One entry per certificate, in the order of O(certificates).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: O(certificates[].name).
+      type: str
+    status:
+      description:
+        - V(not_due) (no order needed), V(would_order) (check mode), V(pending) or V(ready) (ordered; the next
+          steps remain), V(valid) (validated; finalization remains), V(issued) (files written or already
+          up to date), V(superseded) (another run renewed it meanwhile), V(no_order) (no order in flight for a run
+          without the order step) or V(failed).
+      type: str
+    changed:
+      description: Whether anything changed for this certificate (an order created, a challenge answered, a file written).
+      type: bool
+    failed:
+      description: Whether this certificate failed; RV(certificates[].msg) says why.
+      type: bool
+    msg:
+      description: Why the certificate failed, with the CA's or the self-test's message; V(null) otherwise.
+      type: str
+    error:
+      description: The structured fields of the failure (problem type, detail, status, URL, per-identifier results); only when it failed.
+      type: dict
+      returned: when failed
+    reason:
+      description: Why renewal is due or not, as RV(certfleet.acme.acme_certificate_info#module:reason); with the order step.
+      type: str
+    order_uri:
+      description: The certificate's order.
+      type: str
+    serial:
+      description: Serial number of the certificate now in O(certificates[].cert_path) (the new one once issued).
+      type: str
+    not_after:
+      description: Expiry of that certificate (RFC 3339).
+      type: str
+failed_certificates:
+  description: The certificates that failed, each with RV(certificates[].name) and RV(certificates[].msg).
+  returned: always
+  type: list
+  elements: dict
+counts:
+  description: How many certificates ended in each RV(certificates[].status).
+  returned: always
+  type: dict
+  sample: {issued: 19, failed: 1}
+http_proofs:
+  description:
+    - Every V(http-01) proof to publish, of the whole batch, each as in RV(certfleet.acme.acme_order#module:http_proofs)
+      plus C(certificate), the name of its certificate.
+  returned: always
+  type: list
+  elements: dict
+dns_records:
+  description:
+    - Every TXT record to publish, of the whole batch, merged by name (an apex and its wildcard share one, even in
+      two certificates), each as in RV(certfleet.acme.acme_order#module:dns_records).
+  returned: always
+  type: list
+  elements: dict
+bind:
+  description: The records of RV(dns_records) as zone-file lines.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from typing import Any
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
+    account_from_params,
+    account_module_argument_spec,
+    account_module_kwargs,
+    client_from_params,
+    state_lock_argument_spec,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import STEPS, run_batch
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import DEFAULT_RENEW_BEFORE_DAYS
+
+CERT_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
+
+
+def argument_spec() -> dict[str, Any]:
+    challenge = {"type": "str", "choices": list(CHALLENGE_TYPES)}
+    return account_module_argument_spec(
+        **state_lock_argument_spec(),
+        certificates={
+            "type": "list",
+            "elements": "dict",
+            "required": True,
+            "options": {
+                "name": {"type": "str", "required": True},
+                "identifiers": {"type": "list", "elements": "str", "required": True},
+                "cert_path": {"type": "path", "required": True},
+                "private_key_path": {"type": "path", "required": True},
+                "chain_path": {"type": "path"},
+                "fullchain_path": {"type": "path"},
+                "challenge": dict(challenge),
+                "profile": {"type": "str"},
+                "issuer_domain_name": {"type": "str"},
+                "persist_policy_wildcard": {"type": "bool"},
+                "persist_until": {"type": "int"},
+            },
+        },
+        state_dir={"type": "path", "required": True},
+        steps={"type": "list", "elements": "str", "choices": list(STEPS), "default": list(STEPS)},
+        workers={"type": "int", "default": 10},
+        challenge=dict(challenge),
+        profile={"type": "str"},
+        issuer_domain_name={"type": "str"},
+        persist_policy_wildcard={"type": "bool", "default": False},
+        persist_until={"type": "int"},
+        dns_ttl={"type": "int", "default": 60},
+        renew_before_days={"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
+        renew_before_fraction={"type": "float"},
+        ari={"type": "bool", "default": True},
+        self_test={"type": "bool", "default": True},
+        self_test_attempts={"type": "int", "default": 10},
+        self_test_delay={"type": "float", "default": 2},
+        http_nodes={"type": "list", "elements": "str"},
+        dns_resolvers={"type": "list", "elements": "str"},
+        wait_timeout={"type": "int", "default": 120},
+        key_type={"type": "str", "choices": CERT_KEY_TYPES, "default": DEFAULT_KEY_TYPE},
+        rotate_key={"type": "bool", "default": False},
+        mode={"type": "raw", "default": "0644"},
+        owner={"type": "str"},
+        group={"type": "str"},
+        preferred_chain={"type": "str"},
+    )
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
+    params = module.params
+    run_module(
+        module,
+        lambda: run_batch(
+            params,
+            connect=lambda: account_from_params(params, client_from_params(params, ANSIBLE_VERSION), module.warn),
+            warn=module.warn,
+            check_mode=module.check_mode,
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The batch path's own logic: steps, per-certificate options, isolation, the merged result."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import (
+    certificate_params,
+    check_steps,
+    run_batch,
+    summarize,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeOptionError
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.test_renewal import key_pem, make_cert
+
+
+def batch_params(tmp_path, certificates, **options):
+    params = {
+        "certificates": certificates,
+        "state_dir": str(tmp_path / "orders"),
+        "steps": ["order", "validate", "finalize"],
+        "workers": 4,
+        "challenge": None,
+        "profile": None,
+        "issuer_domain_name": None,
+        "persist_policy_wildcard": False,
+        "persist_until": None,
+        "dns_ttl": 60,
+        "renew_before_days": 30,
+        "renew_before_fraction": None,
+        "ari": True,
+        "lock_timeout": 5,
+    }
+    params.update(options)
+    return params
+
+
+def entry(tmp_path, name, names=None, **extra):
+    base = {
+        "name": name,
+        "identifiers": names or [f"{name}.example.test"],
+        "cert_path": str(tmp_path / f"{name}.crt"),
+        "private_key_path": str(tmp_path / f"{name}.key"),
+        "chain_path": None,
+        "fullchain_path": None,
+        "challenge": None,
+        "profile": None,
+        "issuer_domain_name": None,
+        "persist_policy_wildcard": None,
+        "persist_until": None,
+    }
+    base.update(extra)
+    return base
+
+
+@pytest.mark.parametrize("steps", [["order"], ["validate", "finalize"], ["order", "validate", "finalize"], ["finalize"]])
+def test_consecutive_steps_are_accepted(steps):
+    assert check_steps(steps) == steps
+
+
+@pytest.mark.parametrize("steps", [["order", "finalize"], ["validate", "order"], []])
+def test_steps_with_a_gap_or_out_of_order_are_refused(steps):
+    with pytest.raises(AcmeOptionError) as caught:
+        check_steps(steps)
+    assert caught.value.option == "steps"
+
+
+def test_an_entry_falls_back_to_the_module_options_and_gets_its_state_file(tmp_path):
+    entries = [entry(tmp_path, "a"), entry(tmp_path, "b", challenge="dns-01", profile="shortlived")]
+    params = batch_params(tmp_path, entries, challenge="dns-persist-01", profile="default")
+    first, second = certificate_params(params)
+    assert (first["challenge"], first["profile"]) == ("dns-persist-01", "default")
+    assert (second["challenge"], second["profile"]) == ("dns-01", "shortlived")
+    assert first["state_path"] == str(tmp_path / "orders" / "a.order.json")
+    assert "certificates" not in first
+    # What the single-certificate modules take and a batch decides itself.
+    assert (first["order_uri"], first["replaces"], first["csr_path"], first["validate"]) == (None, None, None, True)
+
+
+def test_two_certificates_writing_one_file_are_refused(tmp_path):
+    shared = str(tmp_path / "same.crt")
+    params = batch_params(tmp_path, [entry(tmp_path, "a", cert_path=shared), entry(tmp_path, "b", fullchain_path=str(tmp_path / "x" / ".." / "same.crt"))])
+    with pytest.raises(AcmeOptionError) as caught:
+        certificate_params(params)
+    assert caught.value.option == "certificates"
+    assert "certificates[1] (b) uses" in caught.value.msg and "which certificates[0] (a) uses already" in caught.value.msg
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "", ".hidden"])
+def test_a_name_that_is_no_file_name_is_refused(tmp_path, name):
+    with pytest.raises(AcmeOptionError) as caught:
+        certificate_params(batch_params(tmp_path, [entry(tmp_path, name)]))
+    assert "not usable as a file name in state_dir" in caught.value.msg
+
+
+def test_an_apex_and_its_wildcard_in_two_certificates_share_one_record():
+    results = [
+        {
+            "name": "apex",
+            "status": "pending",
+            "changed": True,
+            "failed": False,
+            "msg": None,
+            "http_proofs": [],
+            "dns_proofs": [{"identifier": "example.test", "name": "_acme-challenge.example.test", "value": "one", "certificate": "apex"}],
+        },
+        {
+            "name": "wild",
+            "status": "pending",
+            "changed": True,
+            "failed": False,
+            "msg": None,
+            "http_proofs": [],
+            "dns_proofs": [{"identifier": "*.example.test", "name": "_acme-challenge.example.test", "value": "two", "certificate": "wild"}],
+        },
+        {"name": "broken", "status": "failed", "changed": False, "failed": True, "msg": "why", "http_proofs": [], "dns_proofs": []},
+    ]
+    summary = summarize(results, 120)
+    assert summary["dns_records"] == [
+        {
+            "name": "_acme-challenge.example.test",
+            "type": "TXT",
+            "values": ["one", "two"],
+            "ttl": 120,
+            "identifiers": ["example.test", "*.example.test"],
+            "rdata": ['"one"', '"two"'],
+        }
+    ]
+    assert summary["bind"] == ['_acme-challenge.example.test. 120 IN TXT "one"', '_acme-challenge.example.test. 120 IN TXT "two"']
+    assert summary["counts"] == {"pending": 2, "failed": 1}
+    assert summary["failed_certificates"] == [{"name": "broken", "msg": "why"}]
+    assert summary["changed"] is True
+
+
+def test_a_broken_certificate_fails_alone_and_one_not_due_needs_no_ca(tmp_path):
+    now = datetime.now(timezone.utc)
+    pem, key = make_cert(now - timedelta(days=1), timedelta(days=90), ["good.example.test"])
+    (tmp_path / "good.crt").write_text(pem)
+    (tmp_path / "good.key").write_bytes(key_pem(key))
+    (tmp_path / "broken.crt").write_text("not a certificate\n")
+    connected = []
+
+    def connect():
+        connected.append(True)
+        raise AssertionError("no certificate here needs the CA")
+
+    params = batch_params(tmp_path, [entry(tmp_path, "broken"), entry(tmp_path, "good")], ari=False)
+    warnings = []
+    result = run_batch(params, connect=connect, warn=warnings.append, check_mode=False)
+    broken, good = result["certificates"]
+    assert broken["status"] == "failed" and broken["failed"]
+    assert "cert_path" in broken["msg"] and "does not hold a readable X.509 certificate" in broken["msg"]
+    assert broken["error"] == {"option": "cert_path"}
+    assert (good["status"], good["failed"], good["msg"]) == ("not_due", False, None)
+    assert good["serial"] is not None and good["not_after"] is not None
+    assert result["counts"] == {"failed": 1, "not_due": 1}
+    assert result["changed"] is False
+    assert connected == []
+    assert (tmp_path / "broken.crt").read_text() == "not a certificate\n"
+
+
+def test_an_account_that_cannot_be_made_fails_the_batch_once(tmp_path):
+    calls = []
+
+    def connect():
+        calls.append(True)
+        raise AcmeNetworkError("Fetching the ACME directory: cannot reach https://ca.invalid/dir", "https://ca.invalid/dir")
+
+    params = batch_params(tmp_path, [entry(tmp_path, f"c{index}") for index in range(6)], workers=3)
+    with pytest.raises(AcmeNetworkError) as caught:
+        run_batch(params, connect=connect, warn=lambda text: None, check_mode=False)
+    assert "cannot reach https://ca.invalid/dir" in caught.value.msg
+    assert calls == [True]
