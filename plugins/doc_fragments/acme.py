@@ -40,6 +40,10 @@ options:
       - Longest time in seconds one module run spends on answers 429 (rate limited) and 503 (busy) of the CA
         to any of its requests, that is waiting as their C(Retry-After) asks (seconds or an HTTP date; without one,
         1, 2, 4, ... seconds) and sending the request again.
+      - A request that only reads (the directory, C(newNonce), ARI, fetching an order, authorization or certificate)
+        and timed out or lost its connection is sent again the same way (1, 2, 4, ... seconds later), within the same
+        time. A request that changes something at the CA (a new order, an answered challenge, a finalization) is never
+        sent again after a timeout, since the CA may have acted on it.
       - Time spent on anything else, such as polling a validation or waiting for the lock, does not count.
       - When the CA asks for a wait that would go beyond it, the module fails at once, without sending the request
         again, naming the refused request and when to retry, also as C(retry_at) (UTC) in the failed result.

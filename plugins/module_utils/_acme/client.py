@@ -259,6 +259,7 @@ class AcmeClient:
                 context,
                 nonce_retry=False,
                 raise_other=False,
+                read_only=True,
             )
             body = response.json()
             if response.status != 200 or not isinstance(body, dict):
@@ -305,7 +306,7 @@ class AcmeClient:
                 return self._nonces.pop()
         url = self.endpoint("newNonce")
         context = "Asking for a fresh nonce"
-        response = self._with_retries(lambda: self._send("HEAD", url, context=context), url, context, nonce_retry=False)
+        response = self._with_retries(lambda: self._send("HEAD", url, context=context), url, context, nonce_retry=False, read_only=True)
         if response.status not in (200, 204):
             raise self._problem(response, context)
         with self._nonce_lock:
@@ -346,12 +347,17 @@ class AcmeClient:
                 url,
             )
         if "Timeout" in name:
-            return AcmeNetworkError(f"{context}: {url} did not answer within request_timeout ({self.request_timeout:g} s)", url)
-        return AcmeNetworkError(f"{context}: cannot reach {url} ({reason}); check the directory option and the network", url)
+            return AcmeNetworkError(f"{context}: {url} did not answer within request_timeout ({self.request_timeout:g} s)", url, transient=True)
+        return AcmeNetworkError(
+            f"{context}: cannot reach {url} ({reason}); check the directory option and the network",
+            url,
+            # A connection the CA dropped may work again; one it refused or a name that does not resolve will not.
+            transient="Connection" in name and any(word in reason for word in ("reset", "aborted", "RemoteDisconnected", "Broken pipe")),
+        )
 
     def get(self, url: str, *, context: str = "Fetching") -> AcmeResponse:
         """An unauthenticated GET (directory, ``renewalInfo``), retried like signed requests on 429/503."""
-        return self._with_retries(lambda: self._send("GET", url, context=context), url, context, nonce_retry=False)
+        return self._with_retries(lambda: self._send("GET", url, context=context), url, context, nonce_retry=False, read_only=True)
 
     def post(
         self,
@@ -372,7 +378,7 @@ class AcmeClient:
             jws = sign_request(key, url, payload, nonce=self._take_nonce(), kid=kid)
             return self._send("POST", url, body=json.dumps(jws).encode("utf-8"), context=context)
 
-        response = self._with_retries(attempt, url, context, nonce_retry=True)
+        response = self._with_retries(attempt, url, context, nonce_retry=True, read_only=payload is None)
         if response.status not in accept_statuses:
             raise self._problem(response, context)
         return response
@@ -385,13 +391,16 @@ class AcmeClient:
         *,
         nonce_retry: bool,
         raise_other: bool = True,
+        read_only: bool = False,
     ) -> AcmeResponse:
         """``attempt()`` until it is not refused with badNonce, 429 or 503 (RFC 8555 sections 6.5 and 6.6).
 
         Other statuses from 400 raise their problem, or with ``raise_other`` false are
-        returned for the caller to judge. Each wait and each request sent again after one
-        is added to ``retry_spent``; a wait that would take it past ``retry_timeout``
-        raises at once, saying when to come back.
+        returned for the caller to judge. A ``read_only`` request (GET, HEAD, POST-as-GET)
+        that timed out or lost its connection is sent again too, after the same doubling
+        backoff: fetching a resource twice changes nothing at the CA. Each wait and each
+        request sent again after one is added to ``retry_spent``; a wait that would take it
+        past ``retry_timeout`` raises at once, saying when to come back.
         """
         bad_nonces = 0
         backoff = DEFAULT_BACKOFF
@@ -399,7 +408,16 @@ class AcmeClient:
         while True:
             spent_before = self.retry_spent
             started = self._clock()
-            response = attempt()
+            try:
+                response = attempt()
+            except AcmeNetworkError as error:
+                if not (read_only and error.transient) or self.retry_spent + backoff > self.retry_timeout:
+                    raise
+                self._sleep(backoff)
+                self.retry_spent += backoff
+                backoff *= 2
+                resending = True
+                continue
             if resending:
                 # Only what nested retries (a refused newNonce inside this attempt) did not count already.
                 own = (self._clock() - started) - (self.retry_spent - spent_before)

@@ -37,11 +37,16 @@ class AcmeOptionError(AcmeError):
 
 
 class AcmeNetworkError(AcmeError):
-    """The CA could not be reached, or its TLS certificate was not trusted."""
+    """The CA could not be reached, or its TLS certificate was not trusted.
 
-    def __init__(self, msg: str, url: str) -> None:
+    ``transient`` marks a timeout or a dropped connection, which a read-only request may
+    simply send again; a refused certificate or a wrong URL stays wrong.
+    """
+
+    def __init__(self, msg: str, url: str, *, transient: bool = False) -> None:
         super().__init__(msg, url=url)
         self.url = url
+        self.transient = transient
 
 
 class AcmeProblem(AcmeError):

@@ -116,6 +116,11 @@ class ScriptedSession:
         self.steps.append((method, url, FakeHTTPResponse(status, headers, body)))
         return self
 
+    def add_error(self, method: str, url: str, exc: Exception) -> ScriptedSession:
+        """The request fails in transport (a timeout, a dropped connection) with ``exc``."""
+        self.steps.append((method, url, exc))  # type: ignore[arg-type]
+        return self
+
     def insert(self, index: int, method: str, url: str, response: FakeHTTPResponse) -> None:
         """Put ``response`` before the step now at ``index`` (e.g. a synthetic error before a recorded success)."""
         self.steps.insert(index, (method, url, response))
@@ -161,6 +166,8 @@ class ScriptedSession:
         if (method, url) != (want_method, want_url):
             raise UnexpectedRequest(f"request {len(self.sent)}: got {method} {url}, script expected {want_method} {want_url}")
         self.sent.append(SentRequest(method, url, data, dict(headers or {}), timeout, verify, allow_redirects, response))
+        if isinstance(response, Exception):
+            raise response
         return response
 
     # -- reading what happened -------------------------------------------------

@@ -349,7 +349,8 @@ class RaisingSession:
     ],
 )
 def test_transport_errors_become_network_errors(exc, words):
-    acme = AcmeClient(DIR, session=RaisingSession(exc), request_timeout=4)
+    # retry_timeout=0: a timeout of the directory request is not sent again.
+    acme = AcmeClient(DIR, session=RaisingSession(exc), request_timeout=4, retry_timeout=0)
     with pytest.raises(AcmeNetworkError) as info:
         acme.endpoint("newNonce")
     assert info.value.url == DIR
@@ -430,3 +431,57 @@ def test_bad_nonce_retry_uses_the_nonce_of_the_error_even_with_a_spare_nonce(ses
     assert posts[0].nonce == "nonce-from-head"
     assert len(posts) == 3 and posts[1].nonce in ("nonce-after-post", "nonce-from-get")
     assert posts[2].nonce == "nonce-from-bad-nonce"
+
+
+# -- read-only requests that time out are sent again ------------------------------------
+
+
+def test_post_as_get_that_times_out_is_sent_again_with_a_fresh_nonce(session, clock):
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "n1"})
+    session.add_error("POST", ORDER, requests.exceptions.ReadTimeout("read timed out"))
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "n2"})
+    session.add("POST", ORDER, 200, {"Replay-Nonce": "n3", "Content-Type": "application/json"}, {"status": "pending"})
+    acme = make_client(session, clock)
+    got = acme.post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Fetching the order")
+    assert got.json() == {"status": "pending"}
+    posts = session.sent_to("POST")
+    assert [post.nonce for post in posts] == ["n1", "n2"]
+    assert [post.payload for post in posts] == ["", ""]
+    assert clock.waits == [1.0]
+    assert acme.retry_spent >= 1.0
+
+
+def test_post_with_a_payload_that_times_out_is_not_sent_again(session, clock):
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "n1"})
+    session.add_error("POST", DIRECTORY["newOrder"], requests.exceptions.ReadTimeout("read timed out"))
+    acme = make_client(session, clock, request_timeout=4)
+    with pytest.raises(AcmeNetworkError) as info:
+        acme.post(DIRECTORY["newOrder"], {"identifiers": []}, key=key, kid="https://ca.example/acct/1", context="Creating the order")
+    # The CA may have created the order: sending it again could create a second one.
+    assert "did not answer within request_timeout (4 s)" in info.value.msg
+    assert len(session.sent_to("POST")) == 1 and clock.waits == []
+
+
+def test_get_that_keeps_timing_out_stops_within_retry_timeout(session, clock):
+    url = "https://ca.example/renewalInfo/abc"
+    for _ in range(4):
+        session.add_error("GET", url, requests.exceptions.ConnectionError("Connection reset by peer"))
+    acme = make_client(session, clock, retry_timeout=5)
+    with pytest.raises(AcmeNetworkError) as info:
+        acme.get(url, context="Asking ARI")
+    assert "Connection reset by peer" in info.value.msg
+    # 1 + 2 s of waiting fit in 5 s; the next wait (4 s) would not.
+    assert clock.waits == [1.0, 2.0]
+    assert len(session.sent) == 3
+
+
+def test_tls_verification_failure_is_not_sent_again(session, clock):
+    session.add_error("GET", DIR, requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
+    with pytest.raises(AcmeNetworkError) as info:
+        make_client(session, clock).endpoint("newNonce")
+    assert "TLS verification" in info.value.msg
+    assert clock.waits == [] and len(session.sent) == 1
