@@ -306,17 +306,18 @@ class AcmeClient:
                 return self._nonces.pop()
         url = self.endpoint("newNonce")
         context = "Asking for a fresh nonce"
-        response = self._with_retries(lambda: self._send("HEAD", url, context=context), url, context, nonce_retry=False, read_only=True)
+        # This nonce goes straight to the caller, not through the pool, where another thread could take it first.
+        response = self._with_retries(lambda: self._send("HEAD", url, context=context, pool_nonce=False), url, context, nonce_retry=False, read_only=True)
         if response.status not in (200, 204):
             raise self._problem(response, context)
-        with self._nonce_lock:
-            if not self._nonces:
-                raise AcmeNetworkError(f"{url} returned no Replay-Nonce header", url)
-            return self._nonces.pop()
+        nonce = response.headers.get("Replay-Nonce")
+        if not nonce:
+            raise AcmeNetworkError(f"{url} returned no Replay-Nonce header", url)
+        return str(nonce)
 
     # -- requests --------------------------------------------------------------
 
-    def _send(self, method: str, url: str, *, body: bytes | None = None, context: str) -> AcmeResponse:
+    def _send(self, method: str, url: str, *, body: bytes | None = None, context: str, pool_nonce: bool = True) -> AcmeResponse:
         headers = {"User-Agent": self.user_agent, "Accept-Language": "en"}
         if body is not None:
             headers["Content-Type"] = JOSE_CONTENT_TYPE
@@ -334,7 +335,8 @@ class AcmeClient:
             raise self._network_error(exc, url, context) from None
         response = AcmeResponse(url, raw.status_code, raw.headers, raw.content or b"", _header_lists(raw.raw))
         self.request_log.append((method, url, response.status))
-        self._remember_nonce(response)
+        if pool_nonce:
+            self._remember_nonce(response)
         return response
 
     def _network_error(self, exc: Exception, url: str, context: str) -> AcmeNetworkError:

@@ -8,6 +8,8 @@ The multi-request behaviour on recorded Pebble exchanges is in test_replay.py.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -24,6 +26,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import FakeHTTPResponse, b64url_decode
 
 DIR = "https://ca.example/dir"
 DIRECTORY = {
@@ -485,3 +488,72 @@ def test_tls_verification_failure_is_not_sent_again(session, clock):
         make_client(session, clock).endpoint("newNonce")
     assert "TLS verification" in info.value.msg
     assert clock.waits == [] and len(session.sent) == 1
+
+
+# -- nonces for threads sending at once (the batch path) ----------------------------------
+
+
+class CountingNonceSession:
+    """Answers every HEAD newNonce with a new nonce and every signed POST with another, from many threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.issued = 0
+        self.spent: list[str] = []
+
+    def _next(self) -> str:
+        with self.lock:
+            self.issued += 1
+            return f"nonce-{self.issued}"
+
+    def request(self, method, url, data=None, **kwargs):
+        if method == "GET":
+            return FakeHTTPResponse(200, {"Content-Type": "application/json"}, json.dumps(DIRECTORY))
+        if method == "POST":
+            protected = json.loads(b64url_decode(json.loads(data)["protected"]))
+            with self.lock:
+                self.spent.append(protected["nonce"])
+        time.sleep(0.001)  # let the other threads run while this one waits for its answer
+        return FakeHTTPResponse(200, {"Replay-Nonce": self._next(), "Content-Type": "application/json"}, "{}")
+
+
+def test_threads_sending_at_once_never_share_a_nonce():
+    key = generate_private_key("ec256")
+    session = CountingNonceSession()
+    acme = AcmeClient(DIR, session=session)
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            for _ in range(5):
+                acme.post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Fetching the order")
+        except BaseException as exc:  # noqa: BLE001 - reported below, with the thread's failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(session.spent) == 200
+    assert len(set(session.spent)) == 200
+
+
+def test_the_nonce_asked_for_goes_to_the_thread_that_asked(session):
+    """Another thread taking from the pool while a newNonce answer arrives cannot take that nonce."""
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "asked-for"})
+    acme = make_client(session)
+    taken_by_others: list[str] = []
+    remember = acme._remember_nonce
+
+    def remember_while_another_thread_takes(response):
+        remember(response)
+        with acme._nonce_lock:
+            if acme._nonces:
+                taken_by_others.append(acme._nonces.pop())
+
+    acme._remember_nonce = remember_while_another_thread_takes
+    assert acme._take_nonce() == "asked-for"
+    assert taken_by_others == []
