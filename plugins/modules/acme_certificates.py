@@ -133,8 +133,11 @@ options:
     default: 600
   workers:
     description:
-      - How many certificates are worked on at once. Each waits for the CA on its own, so more workers overlap more waits;
-        the CA's rate limits and the connection count grow with it.
+      - How many certificates are worked on at once. Most of a certificate's time is spent waiting as the CA's
+        C(Retry-After) asks, so more workers overlap more waits. Against a local Pebble, 1,000 certificates took about
+        40 seconds with 200 workers, and about a minute with 100.
+      - However many workers there are, at most 20 connections to the CA are open at once; a worker that needs one waits.
+      - Mind the CA's rate limits on requests per second before raising it against a public CA.
     type: int
     default: 10
   challenge:
