@@ -203,6 +203,8 @@ class AcmeClient:
         self._directory: dict[str, Any] | None = None
         self._nonces: collections.deque[str] = collections.deque()
         self._nonce_lock = threading.Lock()
+        # Reentrant: fetching the directory reads the session cache first, under the same lock.
+        self._directory_lock = threading.RLock()
         self.request_log: list[tuple[str, str, int]] = []
         self._session_cache = session_cache
         self._session_cache_read = session_cache is None
@@ -228,8 +230,14 @@ class AcmeClient:
         """Once per run, before the first directory or nonce is needed."""
         if self._session_cache_read or self._session_cache is None:
             return
-        self._session_cache_read = True
-        cached = self._session_cache.take()
+        with self._directory_lock:
+            if self._session_cache_read:
+                return
+            self._session_cache_read = True
+            self._take_session_cache(self._session_cache)
+
+    def _take_session_cache(self, session_cache: SessionCache) -> None:
+        cached = session_cache.take()
         if cached.directory is not None and self._directory is None and not missing_directory_fields(cached.directory):
             self._directory = cached.directory
         with self._nonce_lock:
@@ -253,7 +261,13 @@ class AcmeClient:
 
     @property
     def directory(self) -> dict[str, Any]:
-        """The directory object (RFC 8555 section 7.1.1), fetched once per run."""
+        """The directory object (RFC 8555 section 7.1.1), fetched once per run, also when threads ask at once."""
+        if self._directory is None:
+            with self._directory_lock:
+                return self._fetch_directory()
+        return self._directory
+
+    def _fetch_directory(self) -> dict[str, Any]:
         self._read_session_cache()
         if self._directory is None:
             context = "Fetching the ACME directory"

@@ -557,3 +557,26 @@ def test_the_nonce_asked_for_goes_to_the_thread_that_asked(session):
     acme._remember_nonce = remember_while_another_thread_takes
     assert acme._take_nonce() == "asked-for"
     assert taken_by_others == []
+
+
+def test_threads_asking_for_the_directory_at_once_fetch_it_once():
+    session = CountingNonceSession()
+    gets: list[str] = []
+    answer = session.request
+
+    def counting(method, url, data=None, **kwargs):
+        if method == "GET":
+            gets.append(url)
+            time.sleep(0.01)  # the other threads ask while this fetch is under way
+        return answer(method, url, data, **kwargs)
+
+    session.request = counting
+    acme = AcmeClient(DIR, session=session)
+    seen: list[dict] = []
+    threads = [threading.Thread(target=lambda: seen.append(acme.directory)) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert gets == [DIR]
+    assert seen == [DIRECTORY] * 20
