@@ -268,7 +268,7 @@ class Runner:
             killer.start()
             # wait4, not wait: its ru_maxrss is the peak resident memory of the largest process of the run
             # (ansible-playbook, a fork, or the module), the figure the memory target is about.
-            _, status, usage = os.wait4(proc.pid, 0)
+            _pid, status, usage = os.wait4(proc.pid, 0)
             killer.cancel()
             proc.returncode = os.waitstatus_to_exitcode(status)
             if proc.returncode == -9 and time.monotonic() - started >= timeout:

@@ -471,7 +471,7 @@ def test_post_with_a_payload_that_times_out_is_not_sent_again(session, clock):
 
 def test_get_that_keeps_timing_out_stops_within_retry_timeout(session, clock):
     url = "https://ca.example/renewalInfo/abc"
-    for _ in range(4):
+    for _attempt in range(4):
         session.add_error("GET", url, requests.exceptions.ConnectionError("Connection reset by peer"))
     acme = make_client(session, clock, retry_timeout=5)
     with pytest.raises(AcmeNetworkError) as info:
@@ -525,12 +525,12 @@ def test_threads_sending_at_once_never_share_a_nonce():
 
     def fetch() -> None:
         try:
-            for _ in range(5):
+            for _request in range(5):
                 acme.post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Fetching the order")
         except BaseException as exc:  # noqa: BLE001 - reported below, with the thread's failure
             errors.append(exc)
 
-    threads = [threading.Thread(target=fetch) for _ in range(40)]
+    threads = [threading.Thread(target=fetch) for _thread in range(40)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -573,7 +573,7 @@ def test_threads_asking_for_the_directory_at_once_fetch_it_once():
     session.request = counting
     acme = AcmeClient(DIR, session=session)
     seen: list[dict] = []
-    threads = [threading.Thread(target=lambda: seen.append(acme.directory)) for _ in range(20)]
+    threads = [threading.Thread(target=lambda: seen.append(acme.directory)) for _thread in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
