@@ -18,6 +18,7 @@ description:
   - A certificate that fails is reported in RV(certificates) and RV(failed_certificates) with the CA's or the
     self-test's message; it never stops or fails the others, and its existing files stay as they are.
     The task itself fails only for errors that concern the whole batch (options, the account, the CA's directory).
+  - Missing folders for a certificate's files are created (mode V(0700), as they hold its key) before its files are written.
   - Run it in two tasks when proofs must be published in between (V(http-01), V(dns-01)). O(steps=[order]) returns
     every proof of the batch in RV(http_proofs) and RV(dns_records); publish them, then run
     O(steps=[validate, finalize]). When the proofs are in place already (V(dns-persist-01) records, published once),

@@ -144,6 +144,8 @@ class CertificateRun:
             result["changed"] = result["changed"] or validated["changed"]
             result.update(status="valid", order_uri=validated.get("order_uri") or result["order_uri"])
         if "finalize" in self.steps:
+            if not self.check_mode:
+                self.make_folders()
             finalized = FinalizeRun(self.params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
             result["changed"] = result["changed"] or finalized["changed"]
             result.update(
@@ -152,6 +154,17 @@ class CertificateRun:
                 serial=finalized.get("serial"),
                 not_after=finalized.get("not_after"),
             )
+
+    def make_folders(self) -> None:
+        """The folders of the certificate's files, created (mode 0700, they hold its key) when missing."""
+        for option in ("cert_path", "chain_path", "fullchain_path", "private_key_path"):
+            path = self.params[option]
+            if not path:
+                continue
+            try:
+                os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+            except OSError as exc:
+                raise AcmeOptionError("certificates", f"{self.params['name']}: cannot create the folder of {option} {path} ({exc.strerror})") from None
 
     def order(self) -> bool:
         """The renewal decision, then the order when due; True when the next steps have an order to work on."""
