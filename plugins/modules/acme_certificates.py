@@ -390,8 +390,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     client_from_params,
     state_lock_argument_spec,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import STEPS, run_batch
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import OVERRIDABLE, STEPS, run_batch
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import DEFAULT_RENEW_BEFORE_DAYS
@@ -400,7 +399,9 @@ CERT_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
 
 
 def argument_spec() -> dict[str, Any]:
-    challenge = {"type": "str", "choices": list(CHALLENGE_TYPES)}
+    # The module's own values of what a certificate entry may override, with the module's defaults.
+    defaults = {name: dict(spec) for name, spec in OVERRIDABLE.items()}
+    defaults["persist_policy_wildcard"]["default"] = False
     return account_module_argument_spec(
         **state_lock_argument_spec(),
         certificates={
@@ -414,21 +415,13 @@ def argument_spec() -> dict[str, Any]:
                 "private_key_path": {"type": "path", "required": True},
                 "chain_path": {"type": "path"},
                 "fullchain_path": {"type": "path"},
-                "challenge": dict(challenge),
-                "profile": {"type": "str"},
-                "issuer_domain_name": {"type": "str"},
-                "persist_policy_wildcard": {"type": "bool"},
-                "persist_until": {"type": "int"},
+                **OVERRIDABLE,
             },
         },
         state_dir={"type": "path", "required": True},
         steps={"type": "list", "elements": "str", "choices": list(STEPS), "default": list(STEPS)},
         workers={"type": "int", "default": 10},
-        challenge=dict(challenge),
-        profile={"type": "str"},
-        issuer_domain_name={"type": "str"},
-        persist_policy_wildcard={"type": "bool", "default": False},
-        persist_until={"type": "int"},
+        **defaults,
         dns_ttl={"type": "int", "default": 60},
         renew_before_days={"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
         renew_before_fraction={"type": "float"},

@@ -162,7 +162,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.dnsupdate imp
     DnsUpdater,
     parse_records,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.outcome import exit_with
 
 
 def argument_spec() -> dict[str, Any]:
@@ -200,11 +201,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if DNSPYTHON_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
-    try:
-        result = run(module)
-    except AcmeError as error:
-        module.fail_json(**error.to_result())
-    module.exit_json(**result)
+    exit_with(module, lambda: run(module))
 
 
 if __name__ == "__main__":

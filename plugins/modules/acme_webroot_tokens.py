@@ -128,7 +128,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.outcome import exit_with
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import parse_mode, resolve_group, resolve_owner
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.webroot import challenge_dir, parse_proofs, publish, withdraw
 
@@ -167,11 +167,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module)
-    except AcmeError as error:
-        module.fail_json(**error.to_result())
-    module.exit_json(**result)
+    exit_with(module, lambda: run(module))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import bind_lines, merge_dns_records
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import load_order_state
@@ -33,8 +34,14 @@ STEPS = ("order", "validate", "finalize")
 DEFAULT_CHALLENGE = "http-01"
 # A certificate's name becomes a file name in state_dir.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-# Options of a certificate entry, each falling back to the module option of the same name.
-PER_CERTIFICATE_DEFAULTS = ("challenge", "profile", "issuer_domain_name", "persist_policy_wildcard", "persist_until")
+# Options a certificate entry may set for itself (their argument spec); left out, the module option of the same name applies.
+OVERRIDABLE: dict[str, dict[str, Any]] = {
+    "challenge": {"type": "str", "choices": list(CHALLENGE_TYPES)},
+    "profile": {"type": "str"},
+    "issuer_domain_name": {"type": "str"},
+    "persist_policy_wildcard": {"type": "bool"},
+    "persist_until": {"type": "int"},
+}
 
 
 def check_steps(steps: list[str]) -> list[str]:
@@ -69,7 +76,7 @@ def certificate_params(params: dict[str, Any]) -> list[dict[str, Any]]:
             )
         cert = dict(params)
         cert.pop("certificates")
-        for option in PER_CERTIFICATE_DEFAULTS:
+        for option in OVERRIDABLE:
             if entry.get(option) is not None:
                 cert[option] = entry[option]
         for option in ("name", "identifiers", "cert_path", "chain_path", "fullchain_path", "private_key_path"):

@@ -12,8 +12,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import account_from_params, client_from_params
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import REQUESTS_IMPORT_ERROR, keep_sessions
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.outcome import exit_with
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
 
 
@@ -31,13 +31,7 @@ def run_module(module: AnsibleModule, body: Callable[[], dict[str, Any]]) -> Non
     except in check mode, which writes no file.
     """
     require_libraries(module)
-    try:
-        result = body()
-    except AcmeError as error:
-        _keep_sessions(module)
-        module.fail_json(**error.to_result())
-    _keep_sessions(module)
-    module.exit_json(**result)
+    exit_with(module, body, lambda: _keep_sessions(module))
 
 
 def _keep_sessions(module: AnsibleModule) -> None:

@@ -7,7 +7,7 @@ The run behind ``acme_order``, and behind the order step of ``acme_certificates`
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import normalise_serial
@@ -33,32 +33,15 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     new_order,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import load_certificate
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, load_order_state, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import CoreRun, OrderState, load_order_state, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import check_writable_directory
 
 
-class OrderRun:
-    """One ``acme_order`` run: create or resume the order for ``params`` and report the proofs to publish.
+class OrderRun(CoreRun):
+    """One ``acme_order`` run: create or resume the order for ``params`` and report the proofs to publish."""
 
-    ``params`` are acme_order's options; ``connect`` returns the account, called only when
-    the CA is needed; ``warn`` receives warnings for the task. Calling the run returns the
-    task result or raises ``AcmeError``.
-    """
-
-    def __init__(
-        self,
-        params: dict[str, Any],
-        *,
-        connect: Callable[[], Account],
-        warn: Callable[[str], None],
-        check_mode: bool = False,
-        diff: bool = False,
-    ) -> None:
-        self.params = params
-        self.connect = connect
-        self.warn = warn
-        self.check_mode = check_mode
-        self.diff = diff
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.wildcard_bases: set[str] = set()
 
     def __call__(self) -> dict[str, Any]:

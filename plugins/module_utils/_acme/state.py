@@ -144,13 +144,12 @@ def find_order(account: Any, order_uri: str | None, state_path: str | None, *, s
     return get_order(account, order_uri), order_state
 
 
-class RecordedOrderRun:
-    """What a module run on an existing order starts from (acme_challenge_proof, acme_finalize).
+class CoreRun:
+    """One module run of the core (acme_order, acme_challenge_proof, acme_finalize, and each step of a batch).
 
-    ``params`` are the module's options (``order_uri`` / ``state_path`` name the order);
-    ``connect`` returns the account to use, called only when the CA is needed; ``warn``
-    receives warnings for the task. Calling the run returns the task result or raises
-    ``AcmeError``.
+    ``params`` are the module's options; ``connect`` returns the account to use, called
+    only when the CA is needed; ``warn`` receives warnings for the task. Calling the run
+    returns the task result or raises ``AcmeError``.
     """
 
     def __init__(
@@ -167,6 +166,10 @@ class RecordedOrderRun:
         self.warn = warn
         self.check_mode = check_mode
         self.diff = diff
+
+
+class RecordedOrderRun(CoreRun):
+    """A run on an existing order (acme_challenge_proof, acme_finalize), named by ``order_uri`` or ``state_path``."""
 
     @staticmethod
     def from_record_or_ca(attempt: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:

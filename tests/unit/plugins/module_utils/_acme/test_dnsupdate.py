@@ -58,17 +58,23 @@ def test_a_secret_that_is_not_base64_is_refused_without_showing_it():
     assert caught.value.option == "key_secret" and "not base64 !!" not in caught.value.msg
 
 
-def test_one_signed_message_per_zone_with_every_change(monkeypatch):
-    """What goes on the wire: one UPDATE for the zone, TSIG-signed, adds and deletes of exact TXT values."""
-    sent = []
+@pytest.fixture
+def sent(monkeypatch):
+    """The update messages the updater sends; each is answered NOERROR."""
+    messages = []
 
     def tcp(message, server, timeout, port):
-        sent.append(message)
+        messages.append(message)
         response = dns.update.UpdateMessage(message.origin)
         response.id = message.id
         return response
 
     monkeypatch.setattr(dnsupdate.dns.query, "tcp", tcp)
+    return messages
+
+
+def test_one_signed_message_per_zone_with_every_change(sent):
+    """What goes on the wire: one UPDATE for the zone, TSIG-signed, adds and deletes of exact TXT values."""
     updater = DnsUpdater("127.0.0.1", 8053, "certfleet-key", SECRET, "hmac-sha256", 5)
     changes = ZoneChanges("example.test")
     changes.add = {"_acme-challenge.example.test": ["one", "two"], "_acme-challenge.www.example.test": ["three"]}
@@ -94,16 +100,7 @@ def test_one_signed_message_per_zone_with_every_change(monkeypatch):
     assert all(rrset.rdtype == dns.rdatatype.TXT for rrset in wire.update)
 
 
-def test_more_changes_than_one_message_holds_go_in_several(monkeypatch):
-    sent = []
-
-    def tcp(message, server, timeout, port):
-        sent.append(message)
-        response = dns.update.UpdateMessage(message.origin)
-        response.id = message.id
-        return response
-
-    monkeypatch.setattr(dnsupdate.dns.query, "tcp", tcp)
+def test_more_changes_than_one_message_holds_go_in_several(sent):
     updater = DnsUpdater("127.0.0.1", 8053, "certfleet-key", SECRET, "hmac-sha256", 5)
     changes = ZoneChanges("example.test")
     names = [f"_acme-challenge.n{i}.example.test" for i in range(dnsupdate.MAX_CHANGES_PER_MESSAGE + 1)]

@@ -1,0 +1,26 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""How a module run ends: its result, or the structured error it raised, as the task's result.
+
+Imports nothing beyond the standard library and ``errors``, so modules that run on managed
+nodes (acme_webroot_tokens) stay light.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
+
+
+def exit_with(module: Any, body: Callable[[], dict[str, Any]], before_exit: Callable[[], None] | None = None) -> None:
+    """Run ``body``; exit with its result or fail with the ``AcmeError`` it raised, calling ``before_exit`` first either way."""
+    try:
+        result = body()
+    except AcmeError as error:
+        if before_exit is not None:
+            before_exit()
+        module.fail_json(**error.to_result())
+    if before_exit is not None:
+        before_exit()
+    module.exit_json(**result)
