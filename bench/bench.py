@@ -71,9 +71,16 @@ TOOLS: dict[str, dict[str, Any]] = {
     # beforehand (not timed, like the key and CSR of community.crypto): a renewal night needs no DNS write.
     "certfleet_batch": {
         "short": "cfb",
-        "label": "certfleet.acme.acme_certificates (batch)",
+        "label": "acme_certificates batch, dns-persist-01",
         "needs_csr": False,
         "needs_records": True,
+    },
+    # The batch with the same proof publishing as every other tool: http-01 tokens added to and
+    # removed from challtestsrv with one uri call each, between the batch's two acme_certificates tasks.
+    "certfleet_batch_http01": {
+        "short": "cfh",
+        "label": "acme_certificates batch, http-01",
+        "needs_csr": False,
     },
 }
 # The tools every other one is compared with: community.crypto's two ways, and our one-call-per-step path.
