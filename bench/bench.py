@@ -82,6 +82,15 @@ TOOLS: dict[str, dict[str, Any]] = {
         "label": "acme_certificates batch, http-01",
         "needs_csr": False,
     },
+    # The batch role with its webroot provider: every token onto the three nginx nodes of the fleet
+    # (one acme_webroot_tokens task per node), where Pebble fetches them: while it runs, challtestsrv
+    # answers the bench names with the first node's address.
+    "certfleet_batch_role": {
+        "short": "cfw",
+        "label": "certificates role, http-01 webroot",
+        "needs_csr": False,
+        "fleet_webroot": True,
+    },
 }
 # The tools every other one is compared with: community.crypto's two ways, and our one-call-per-step path.
 REFERENCES = ("cc_two_step", "cc_order", "certfleet")
@@ -245,6 +254,8 @@ class Runner:
             "bench_account_key_path": str(work / "account.key"),
             "bench_profile": "default",
             "bench_dns_resolver": testbed["dns_resolver"],
+            "bench_fleet_hosts": testbed["fleet_hosts"],
+            "bench_fleet_http_port": testbed["fleet_http_port"],
             "bench_workers": BATCH_WORKERS,
         }
 
@@ -315,6 +326,14 @@ def publish_persist_records(testbed: dict[str, Any], names: list[str], account_u
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test bed's own loopback URL
             answer.read()
     return {"wall_seconds": round(time.monotonic() - started, 3), "requests_total": 0}
+
+
+def answer_names_with(testbed: dict[str, Any], address: str) -> None:
+    """The address challtestsrv's DNS gives every name it has no record for (the bench names)."""
+    body = json.dumps({"ip": address}).encode("utf-8")
+    request = urllib.request.Request(f"{testbed['challtestsrv']}/set-default-ipv4", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test bed's own loopback URL
+        answer.read()
 
 
 def per_cert(value: float, n: int) -> float:
@@ -592,8 +611,8 @@ def run(args: argparse.Namespace) -> int:
             names = names_for(tool, n, run_id)
             tool_work = work / tool / f"n{n}"
             tool_work.mkdir(parents=True)
-            if tool != "certfleet_role":
-                # The folders the files go to; the role makes its own.
+            if tool not in ("certfleet_role", "certfleet_batch_role"):
+                # The folders the files go to; the roles make their own.
                 for name in names:
                     (tool_work / name).mkdir()
             extra = {"bench_tool": tool, "bench_names": names, "bench_dir": str(tool_work)}
@@ -604,7 +623,13 @@ def run(args: argparse.Namespace) -> int:
             if TOOLS[tool].get("needs_records"):
                 prep = publish_persist_records(testbed, names, runner.common_vars["bench_account_uri"])
             print(f"bench: {tool} N={n}: issuing ...", flush=True)
-            issue = runner.playbook(f"issue-{tool}-n{n}", "issue.yml", extra, timeout)
+            if TOOLS[tool].get("fleet_webroot"):
+                answer_names_with(testbed, testbed["fleet_hosts"][0]["address"])
+            try:
+                issue = runner.playbook(f"issue-{tool}-n{n}", "issue.yml", extra, timeout)
+            finally:
+                if TOOLS[tool].get("fleet_webroot"):
+                    answer_names_with(testbed, testbed["http01_node"].rsplit(":", 1)[0])
             digests = verify_certificates(tool, names, tool_work)
             row = build_row(tool, n, issue)
             row["prep_seconds"] = prep["wall_seconds"] if prep else None
