@@ -35,7 +35,9 @@ scripts/build-collection.sh
 
 # The test bed keeps its state in .testbed/ of this checkout, whatever its addresses: a bed that
 # already runs here (make demo, make testbed-start) would be stopped by ours. Leave it alone.
-if "$TESTBED" status 2>/dev/null | grep -q 'running (pid'; then
+# Read first, matched after: under pipefail, grep -q ending the pipe early could hide a match.
+bed_status=$("$TESTBED" status 2>/dev/null || true)
+if grep -q 'running (pid' <<<"$bed_status"; then
     die "a test bed of this checkout is running; stop it first (make testbed-stop), the benchmark starts its own"
 fi
 

@@ -81,7 +81,11 @@ CHALLTESTSRV_HTTP01=$IP:$HTTP01_PORT
 # named (BIND 9) listens only on addresses an interface carries; the other services bind any
 # 127.x address. Usually only 127.0.0.1 is on an interface, so for another $NET named listens on
 # 127.0.0.1 instead, on a port of that $NET's own (127.X.Y: 20000 + (256X + Y) mod 40000).
-if ip -4 -o addr show 2>/dev/null | grep -q " inet ${IP//./\\.}/"; then
+# The addresses are read first and matched after: in a pipe under pipefail, `grep -q` stops
+# reading at its match, `ip` may then die of SIGPIPE, and the pipe would count as no match. That
+# once made a second `testbed.sh start` look for named on another port than the first had used.
+interface_addresses=$(ip -4 -o addr show 2>/dev/null || true)
+if grep -q " inet ${IP//./\\.}/" <<<"$interface_addresses"; then
     BIND_IP=$IP
     BIND_PORT=8054
 else
