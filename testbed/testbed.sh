@@ -18,10 +18,9 @@
 # Usage (from anywhere; paths are relative to the repository root):
 #   testbed/testbed.sh start     start everything and wait until it answers. When all services
 #                                already run and answer, this is a no-op (so several make targets
-#                                and a second `make demo` share one test bed). named or nginx
-#                                running but not answering for 20 s is restarted alone (their
-#                                data is on disk) and its state is printed; anything else
-#                                half-running is stopped, and a fresh start begins a fresh world:
+#                                and a second `make demo` share one test bed); anything
+#                                half-running is stopped (a service that runs but does not
+#                                answer gets its state printed), and a fresh start begins a fresh world:
 #                                new CA, new zone, placeholder certificates on the fleet hosts.
 #   testbed/testbed.sh restart   stop + start, e.g. to apply changed PEBBLE_* variables
 #   testbed/testbed.sh stop      stop everything; logs stay in .testbed/logs/
@@ -284,9 +283,7 @@ ns       IN A   $IP
 $records
 ZONE
     # Forwarded answers are not cached (max-cache-ttl 0): tests change challtestsrv's mock
-    # records between validations and Pebble must see each change at once. named listens on a
-    # loopback address only, so it has no reason to rescan interfaces when the host's network
-    # changes (automatic-interface-scan no).
+    # records between validations and Pebble must see each change at once.
     cat >"$BIND_DIR/named.conf" <<CONF
 include "$BIND_DIR/tsig.key";
 options {
@@ -304,7 +301,6 @@ options {
     max-cache-ttl 0;
     max-ncache-ttl 0;
     notify no;
-    automatic-interface-scan no;
 };
 controls { };
 zone "$FLEET_ZONE" {
@@ -403,34 +399,6 @@ CONF
     } >"$INVENTORY"
 }
 
-# Only loopback listeners: the test bed must not be reachable from the network. DoH and HTTPS
-# http-01 are off because nothing uses them (DoH would also need its own certificate).
-launch() {
-    case $1 in
-        challtestsrv)
-            spawn challtestsrv "$PEBBLE_BIN/pebble-challtestsrv" \
-                -dnsserver "$CHALLTESTSRV_DNS" \
-                -management "$IP:8055" \
-                -http01 "$CHALLTESTSRV_HTTP01" \
-                -tlsalpn01 "$IP:5001" \
-                -https01 "" \
-                -doh "" \
-                -defaultIPv4 "$IP" \
-                -defaultIPv6 ""
-            ;;
-        named) spawn named "$(command -v named)" -g -c "$BIND_DIR/named.conf" ;;
-        pebble)
-            spawn pebble "$PEBBLE_BIN/pebble" -config "$STATE/pebble-config.json" \
-                -dnsserver "$DNS_SERVER" -strict="${TESTBED_PEBBLE_STRICT:-true}"
-            ;;
-        pebble-eab)
-            spawn pebble-eab "$PEBBLE_BIN/pebble" -config "$STATE/pebble-eab-config.json" \
-                -dnsserver "$DNS_SERVER" -strict="${TESTBED_PEBBLE_STRICT:-true}"
-            ;;
-        nginx) spawn nginx "$(command -v nginx)" -p "$NGINX_DIR/" -c "$NGINX_CONF" -e "$LOGS/nginx-error.log" ;;
-    esac
-}
-
 # What a service that runs but does not answer is doing, for the log of the run that found it so.
 diagnose() {
     local s=$1 pid stat
@@ -446,45 +414,11 @@ diagnose() {
     tail -n 15 "$LOGS/$s.log" 2>/dev/null || true
 }
 
-# named and nginx keep all their data in files (zone and journal; configuration and the fleet's
-# certificates), so one of them that runs but does not answer can be restarted by itself without
-# losing the test bed's world. Pebble and challtestsrv keep theirs in memory.
-restartable_alone() { [[ $1 == named || $1 == nginx ]]; }
-
-restart_alone() {
-    local s=$1 pid n
-    if pid=$(pid_of "$s"); then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((n = 0; n < 50; n++)); do
-            pid_alive "$pid" || break
-            sleep 0.2
-        done
-        if pid_alive "$pid"; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    launch "$s"
-    for ((n = 0; n < START_TIMEOUT * 5; n++)); do
-        alive "$s" || return 1
-        probe "$s" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 cmd_start() {
-    local why s
+    local why
     why=$(why_not_reusable)
-    s=${why%% *}
-    if [[ $why == *" runs but has not answered "* ]] && restartable_alone "$s"; then
-        log "$why: restarting $s alone, which keeps the test bed's data"
-        diagnose "$s" >&2
-        if restart_alone "$s"; then
-            why=$(why_not_reusable)
-            [[ -z $why ]] && log "$s restarted and answers"
-        else
-            why="$s did not answer after a restart of its own"
-        fi
+    if [[ $why == *" runs but has not answered "* ]]; then
+        diagnose "${why%% *}" >&2
     fi
     if [[ -z $why ]]; then
         log "already running (use restart to start afresh)"
@@ -535,11 +469,25 @@ cmd_start() {
     passed=${passed% }
     log "pebble $(readlink "$PEBBLE_CACHE/current"); environment passed to Pebble: ${passed:-(none, Pebble defaults)}"
 
-    for s in "${SERVICES[@]}"; do
-        launch "$s"
-    done
+    # Only loopback listeners: the test bed must not be reachable from the network. DoH and
+    # HTTPS http-01 are off because nothing uses them (DoH would also need its own certificate).
+    spawn challtestsrv "$PEBBLE_BIN/pebble-challtestsrv" \
+        -dnsserver "$CHALLTESTSRV_DNS" \
+        -management "$IP:8055" \
+        -http01 "$CHALLTESTSRV_HTTP01" \
+        -tlsalpn01 "$IP:5001" \
+        -https01 "" \
+        -doh "" \
+        -defaultIPv4 "$IP" \
+        -defaultIPv6 ""
+    spawn named "$(command -v named)" -g -c "$BIND_DIR/named.conf"
+    spawn pebble "$PEBBLE_BIN/pebble" -config "$STATE/pebble-config.json" \
+        -dnsserver "$DNS_SERVER" -strict="${TESTBED_PEBBLE_STRICT:-true}"
+    spawn pebble-eab "$PEBBLE_BIN/pebble" -config "$STATE/pebble-eab-config.json" \
+        -dnsserver "$DNS_SERVER" -strict="${TESTBED_PEBBLE_STRICT:-true}"
+    spawn nginx "$(command -v nginx)" -p "$NGINX_DIR/" -c "$NGINX_CONF" -e "$LOGS/nginx-error.log"
 
-    local deadline=$((SECONDS + START_TIMEOUT)) pending=("${SERVICES[@]}") still
+    local deadline=$((SECONDS + START_TIMEOUT)) pending=("${SERVICES[@]}") still s
     while ((${#pending[@]} > 0)); do
         still=()
         for s in "${pending[@]}"; do
