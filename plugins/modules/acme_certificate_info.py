@@ -277,9 +277,13 @@ from typing import Any
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import client_from_params, server_argument_spec
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
+    client_from_params,
+    renewal_decision_argument_spec,
+    server_argument_spec,
+)
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import DEFAULT_RENEW_BEFORE_DAYS, check_certificate
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 
 
 def argument_spec() -> dict[str, Any]:
@@ -289,9 +293,7 @@ def argument_spec() -> dict[str, Any]:
         identifiers={"type": "list", "elements": "str"},
         private_key_path={"type": "path"},
         private_key_passphrase={"type": "str", "no_log": True},
-        renew_before_days={"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
-        renew_before_fraction={"type": "float"},
-        ari={"type": "bool", "default": True},
+        **renewal_decision_argument_spec(),
     )
     return spec
 

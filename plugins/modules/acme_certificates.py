@@ -387,15 +387,15 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     account_from_params,
     account_module_argument_spec,
     account_module_kwargs,
+    certificate_files_argument_spec,
     client_from_params,
+    renewal_decision_argument_spec,
     state_lock_argument_spec,
+    validation_argument_spec,
+    wait_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import OVERRIDABLE, STEPS, run_batch
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import DEFAULT_RENEW_BEFORE_DAYS
-
-CERT_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
 
 
 def argument_spec() -> dict[str, Any]:
@@ -423,21 +423,10 @@ def argument_spec() -> dict[str, Any]:
         workers={"type": "int", "default": 10},
         **defaults,
         dns_ttl={"type": "int", "default": 60},
-        renew_before_days={"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
-        renew_before_fraction={"type": "float"},
-        ari={"type": "bool", "default": True},
-        self_test={"type": "bool", "default": True},
-        self_test_attempts={"type": "int", "default": 10},
-        self_test_delay={"type": "float", "default": 2},
-        http_nodes={"type": "list", "elements": "str"},
-        dns_resolvers={"type": "list", "elements": "str"},
-        wait_timeout={"type": "int", "default": 120},
-        key_type={"type": "str", "choices": CERT_KEY_TYPES, "default": DEFAULT_KEY_TYPE},
-        rotate_key={"type": "bool", "default": False},
-        mode={"type": "raw", "default": "0644"},
-        owner={"type": "str"},
-        group={"type": "str"},
-        preferred_chain={"type": "str"},
+        **renewal_decision_argument_spec(),
+        **validation_argument_spec(),
+        **certificate_files_argument_spec(),
+        **wait_argument_spec(),
     )
 
 

@@ -313,6 +313,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     account_module_argument_spec,
     account_module_kwargs,
     state_lock_argument_spec,
+    validation_argument_spec,
+    wait_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
@@ -325,13 +327,9 @@ def argument_spec() -> dict[str, Any]:
         order_uri={"type": "str"},
         state_path={"type": "path"},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES)},
-        self_test={"type": "bool", "default": True},
-        self_test_attempts={"type": "int", "default": 10},
-        self_test_delay={"type": "float", "default": 2},
-        http_nodes={"type": "list", "elements": "str"},
-        dns_resolvers={"type": "list", "elements": "str"},
+        **validation_argument_spec(),
+        **wait_argument_spec(),
         validate={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 120},
     )
 
 

@@ -318,14 +318,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_module_argument_spec,
     account_module_kwargs,
+    certificate_files_argument_spec,
     state_lock_argument_spec,
+    wait_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
-
-CERT_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
-DEFAULT_MODE = "0644"
 
 
 def argument_spec() -> dict[str, Any]:
@@ -334,17 +332,12 @@ def argument_spec() -> dict[str, Any]:
         order_uri={"type": "str"},
         state_path={"type": "path"},
         private_key_path={"type": "path"},
-        key_type={"type": "str", "choices": CERT_KEY_TYPES, "default": DEFAULT_KEY_TYPE},
-        rotate_key={"type": "bool", "default": False},
         csr_path={"type": "path"},
         cert_path={"type": "path", "required": True},
         chain_path={"type": "path"},
         fullchain_path={"type": "path"},
-        mode={"type": "raw", "default": DEFAULT_MODE},
-        owner={"type": "str"},
-        group={"type": "str"},
-        preferred_chain={"type": "str"},
-        wait_timeout={"type": "int", "default": 120},
+        **certificate_files_argument_spec(),
+        **wait_argument_spec(),
     )
 
 

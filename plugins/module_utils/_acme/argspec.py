@@ -14,11 +14,14 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
     resolve_directory,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE, PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import DEFAULT_RENEW_BEFORE_DAYS
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import DEFAULT_MAX_AGE, SessionCache
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import DEFAULT_LOCK_TIMEOUT, open_to_others_warning, read_state
 
 ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
+# Certificate keys an ACME CA certifies; Let's Encrypt refuses P-521, so it is not offered.
+CERTIFICATE_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
 
 
 def server_argument_spec() -> dict[str, dict[str, Any]]:
@@ -50,6 +53,43 @@ def state_lock_argument_spec() -> dict[str, dict[str, Any]]:
     return {
         "lock_timeout": {"type": "int", "default": DEFAULT_LOCK_TIMEOUT},
     }
+
+
+def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:
+    """When a certificate is due (acme_certificate_info, acme_certificates)."""
+    return {
+        "renew_before_days": {"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
+        "renew_before_fraction": {"type": "float"},
+        "ari": {"type": "bool", "default": True},
+    }
+
+
+def validation_argument_spec() -> dict[str, dict[str, Any]]:
+    """How proofs are self-tested and validated (acme_challenge_proof, acme_certificates)."""
+    return {
+        "self_test": {"type": "bool", "default": True},
+        "self_test_attempts": {"type": "int", "default": 10},
+        "self_test_delay": {"type": "float", "default": 2},
+        "http_nodes": {"type": "list", "elements": "str"},
+        "dns_resolvers": {"type": "list", "elements": "str"},
+    }
+
+
+def certificate_files_argument_spec() -> dict[str, dict[str, Any]]:
+    """The certificate's key and how its files are written (acme_finalize, acme_certificates)."""
+    return {
+        "key_type": {"type": "str", "choices": list(CERTIFICATE_KEY_TYPES), "default": DEFAULT_KEY_TYPE},
+        "rotate_key": {"type": "bool", "default": False},
+        "mode": {"type": "raw", "default": "0644"},
+        "owner": {"type": "str"},
+        "group": {"type": "str"},
+        "preferred_chain": {"type": "str"},
+    }
+
+
+def wait_argument_spec() -> dict[str, dict[str, Any]]:
+    """How long a run waits for the CA to validate, and again to issue (acme_challenge_proof, acme_finalize, acme_certificates)."""
+    return {"wait_timeout": {"type": "int", "default": 120}}
 
 
 def account_module_argument_spec(**options: dict[str, Any]) -> dict[str, dict[str, Any]]:
