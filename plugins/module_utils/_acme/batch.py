@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -25,7 +26,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import load_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import order_recorded
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
 
@@ -142,7 +143,7 @@ class CertificateRun:
         if self.steps[0] == "order":
             if not self.order():
                 return
-        elif load_order_state(self.params["state_path"]) is None:
+        elif not order_recorded(None, self.params["state_path"]):
             # Nothing in flight: the order step found it not due, or never ran for it.
             result["status"] = "no_order"
             return
@@ -179,8 +180,9 @@ class CertificateRun:
         result = self.result
         decision = check_certificate(params, client_factory=lambda: self.account().client, warn=self.warn)
         result.update(reason=decision["reason"], serial=decision["serial"], not_after=decision["not_after"])
-        in_flight = load_order_state(params["state_path"]) is not None
-        if not decision["renewal_due"] and not in_flight:
+        # An order in flight is resumed even when the certificate is not due (any more); the
+        # runs below read the state file themselves.
+        if not decision["renewal_due"] and not order_recorded(None, params["state_path"]):
             result["status"] = "not_due"
             return False
         order_params = dict(params)
@@ -261,9 +263,7 @@ def summarize(results: list[dict[str, Any]], dns_ttl: int) -> dict[str, Any]:
     http_proofs = [proof for result in results for proof in result.pop("http_proofs")]
     # Merged over the whole batch: an apex in one certificate and its wildcard in another share a record.
     dns_records = merge_dns_records([proof for result in results for proof in result.pop("dns_proofs")], dns_ttl)
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    counts = dict(Counter(result["status"] for result in results))
     failed = [result for result in results if result["failed"]]
     return {
         "changed": any(result["changed"] for result in results),
