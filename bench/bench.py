@@ -313,6 +313,13 @@ def names_for(tool: str, n: int, run_id: str) -> list[str]:
     return [f"{TOOLS[tool]['short']}-n{n}-{i:03d}.{run_id}.bench.test" for i in range(1, n + 1)]
 
 
+def challtestsrv_post(testbed: dict[str, Any], path: str, body: dict[str, Any]) -> None:
+    """One call of challtestsrv's management API (the test bed's own loopback URL)."""
+    request = urllib.request.Request(f"{testbed['challtestsrv']}{path}", data=json.dumps(body).encode("utf-8"), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test bed's own loopback URL
+        answer.read()
+
+
 def publish_persist_records(testbed: dict[str, Any], names: list[str], account_uri: str) -> dict[str, Any]:
     """The dns-persist-01 record of every name, in challtestsrv's DNS (which BIND forwards bench.test to).
 
@@ -321,19 +328,13 @@ def publish_persist_records(testbed: dict[str, Any], names: list[str], account_u
     """
     started = time.monotonic()
     for name in names:
-        body = json.dumps({"host": f"_validation-persist.{name}.", "value": f"pebble.letsencrypt.org; accounturi={account_uri}"}).encode("utf-8")
-        request = urllib.request.Request(f"{testbed['challtestsrv']}/set-txt", data=body, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test bed's own loopback URL
-            answer.read()
+        challtestsrv_post(testbed, "/set-txt", {"host": f"_validation-persist.{name}.", "value": f"pebble.letsencrypt.org; accounturi={account_uri}"})
     return {"wall_seconds": round(time.monotonic() - started, 3), "requests_total": 0}
 
 
 def answer_names_with(testbed: dict[str, Any], address: str) -> None:
     """The address challtestsrv's DNS gives every name it has no record for (the bench names)."""
-    body = json.dumps({"ip": address}).encode("utf-8")
-    request = urllib.request.Request(f"{testbed['challtestsrv']}/set-default-ipv4", data=body, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test bed's own loopback URL
-        answer.read()
+    challtestsrv_post(testbed, "/set-default-ipv4", {"ip": address})
 
 
 def per_cert(value: float, n: int) -> float:
