@@ -181,6 +181,9 @@ options:
   ari:
     description:
       - Ask the CA's renewal information (RFC 9773) for each existing certificate, and send C(replaces) with its renewal.
+      - A certificate that is due anyway (its names or key changed, or it expires within O(renew_before_days)) is renewed
+        without asking, because the window could only add a reason and C(replaces) needs no request. So a renewal costs
+        no request more than a first issuance, and a certificate not due costs one ARI request.
     type: bool
     default: true
   self_test:

@@ -178,7 +178,7 @@ class CertificateRun:
         """The renewal decision, then the order when due; True when the next steps have an order to work on."""
         params = self.params
         result = self.result
-        decision = check_certificate(params, client_factory=lambda: self.account().client, warn=self.warn)
+        decision = check_certificate(params, client_factory=lambda: self.account().client, warn=self.warn, ari_when_due=False)
         result.update(reason=decision["reason"], serial=decision["serial"], not_after=decision["not_after"])
         # An order in flight is resumed even when the certificate is not due (any more); the
         # runs below read the state file themselves.

@@ -21,6 +21,7 @@ windows it hands out, and to the job's own schedule.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -371,9 +372,13 @@ def check_certificate(
     client_factory: Callable[[], AcmeClient],
     warn: Callable[[str], None],
     now: datetime | None = None,
+    ari_when_due: bool = True,
 ) -> dict[str, Any]:
     """The whole ``acme_certificate_info`` run: read, ask ARI (at most the directory and one GET), decide, report.
 
+    With ``ari_when_due`` false, ARI is not asked for a certificate that is due anyway
+    (names, key or expiry): its window could only add the reason ``ari_window``, and a
+    renewal about to be ordered needs the certificate ID only, which is computed here.
     Changes nothing anywhere, so check mode needs no special case.
     """
     wanted = check_options(params)
@@ -402,6 +407,19 @@ def check_certificate(
 
     cert_id = ari_cert_id(pem)
     window: RenewalWindow | None = None
+    decide_for_cert = functools.partial(
+        decide,
+        cert,
+        now,
+        renew_before_days=renew_before_days,
+        renew_before_fraction=fraction,
+        wanted_identifiers=wanted,
+        wanted_public_key=wanted_key,
+        wanted_key_missing=key_missing,
+    )
+    decision = decide_for_cert()
+    if not ari_when_due and decision.renewal_due:
+        client = None
     if client is not None:
         if cert_id is None:
             warn(
@@ -414,17 +432,7 @@ def check_certificate(
             window, warnings = fetch_renewal_info(client, cert_id, now)
             for warning in warnings:
                 warn(warning)
-
-    decision = decide(
-        cert,
-        now,
-        renew_before_days=renew_before_days,
-        renew_before_fraction=fraction,
-        wanted_identifiers=wanted,
-        wanted_public_key=wanted_key,
-        wanted_key_missing=key_missing,
-        window=window,
-    )
+            decision = decide_for_cert(window=window)
     return _result(cert, cert_id, window, decision, now)
 
 

@@ -515,10 +515,10 @@ def params(cert_path, **overrides):
     return base
 
 
-def run(p, session=None, now=NOW):
+def run(p, session=None, now=NOW, **options):
     warnings: list[str] = []
     factory = (lambda: AcmeClient(DIR, session=session)) if session is not None else (lambda: pytest.fail("no client expected"))
-    return check_certificate(p, client_factory=factory, warn=warnings.append, now=now), warnings
+    return check_certificate(p, client_factory=factory, warn=warnings.append, now=now, **options), warnings
 
 
 def test_run_not_due_with_ari(session, write):
@@ -586,6 +586,38 @@ def test_run_ari_window_due(session, write):
     assert result["renewal_due"] and result["reason"] == "ari_window"
     assert result["ari"]["explanation_url"] == "https://ca.example/incident"
     assert result["next_check_at"] == format_time(NOW)
+
+
+def test_run_due_anyway_skips_ari_when_asked(session, write):
+    # The batch renews a certificate that expires within renew_before_days without the ARI
+    # request: the window could only add a reason, and `replaces` needs only the local cert ID.
+    pem = make_pem(NOW - timedelta(days=70), timedelta(days=90))
+    result, warnings = run(params(write("c.pem", pem)), session, ari_when_due=False)
+    assert session.sent == [] and warnings == []
+    assert result["renewal_due"] and result["reasons"] == ["expiring"] and result["ari"] is None
+    assert result["cert_id"] == expected_cert_id(pem)
+
+
+def test_run_due_anyway_still_asks_ari_by_default(session, write):
+    # acme_certificate_info reports the CA's window even for a certificate that is due anyway.
+    pem = make_pem(NOW - timedelta(days=70), timedelta(days=90))
+    start = NOW - timedelta(days=1)
+    session.add("GET", DIR, 200, {}, DIRECTORY)
+    session.add("GET", f"{ARI_BASE}/{expected_cert_id(pem)}", 200, {}, window_json(start, start + timedelta(days=2)))
+    result, warnings = run(params(write("c.pem", pem)), session)
+    assert [sent.url for sent in session.sent] == [DIR, f"{ARI_BASE}/{expected_cert_id(pem)}"] and warnings == []
+    assert result["reasons"] == ["ari_window", "expiring"]
+    assert result["ari"]["suggested_window"]["start"] == format_time(start)
+
+
+def test_run_not_due_by_dates_asks_ari_even_when_told_to_skip_for_due(session, write):
+    pem = make_pem(NOW - timedelta(days=10), timedelta(days=90))
+    start = NOW - timedelta(hours=1)
+    session.add("GET", DIR, 200, {}, DIRECTORY)
+    session.add("GET", f"{ARI_BASE}/{expected_cert_id(pem)}", 200, {}, window_json(start, start + timedelta(days=1)))
+    result, _warnings = run(params(write("c.pem", pem)), session, ari_when_due=False)
+    assert len(session.sent) == 2
+    assert result["renewal_due"] and result["reasons"] == ["ari_window"]
 
 
 def test_run_unknown_to_ca_decides_by_expiry(session, write):
