@@ -63,6 +63,12 @@ REQUIRED_DIRECTORY_FIELDS = ("newNonce", "newAccount", "newOrder")
 # Connections to the CA a batch run keeps open at most, however many certificates are in flight:
 # 1,000 certificates with 200 in flight ran as fast over 20 connections as over 200.
 MAX_CONNECTIONS = 20
+# Requests a batch keeps in flight before a thread waits for the nonce of one of their answers
+# instead of asking newNonce: every answer brings a nonce (RFC 8555 section 6.5), so about this
+# many newNonce requests are needed however many certificates start at once. As many as there are
+# connections: with 4, ordering 1,000 certificates took 9.5 s instead of 6.3 s against Pebble, and a
+# CA behind a real network's round trip would suffer more.
+NONCES_IN_FLIGHT = MAX_CONNECTIONS
 
 
 def resolve_directory(value: str | None) -> str:
@@ -203,6 +209,15 @@ class AcmeClient:
         self._directory: dict[str, Any] | None = None
         self._nonces: collections.deque[str] = collections.deque()
         self._nonce_lock = threading.Lock()
+        # Notified when an answer brought a nonce or a request ended.
+        self._nonce_returned = threading.Condition(self._nonce_lock)
+        # Requests under way, and from how many of them on a thread waits for the nonce of their
+        # answers instead of asking newNonce (allow_concurrency); one thread alone never waits.
+        # A newNonce request counts too: its thread signs a request with its nonce next.
+        self._requests_in_flight = 0
+        self._nonce_waits_from = 1
+        # counted_ahead: this thread's next request is counted already, since its newNonce request.
+        self._thread = threading.local()
         # Reentrant: fetching the directory reads the session cache first, under the same lock.
         self._directory_lock = threading.RLock()
         self.request_log: list[tuple[str, str, int]] = []
@@ -219,6 +234,7 @@ class AcmeClient:
         waiting as the CA's ``Retry-After`` asks, not on the wire, so a few connections
         serve many certificates, and the CA sees a bounded number of them.
         """
+        self._nonce_waits_from = max(1, min(threads, NONCES_IN_FLIGHT))
         if REQUESTS_IMPORT_ERROR is None and isinstance(self._session, requests.Session):
             adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(1, min(threads, MAX_CONNECTIONS)), pool_block=True)
             self._session.mount("https://", adapter)
@@ -316,17 +332,35 @@ class AcmeClient:
         if nonce:
             with self._nonce_lock:
                 self._nonces.append(nonce)
+                self._nonce_returned.notify()
 
     def _take_nonce(self) -> str:
+        """A nonce from the pool; else, with enough requests under way, the first one their answers bring; else newNonce."""
         self._read_session_cache()
         with self._nonce_lock:
+            # An answer comes within request_timeout or the request fails; both notify. The
+            # deadline only guards against an answer that never notifies.
+            deadline = time.monotonic() + self.request_timeout
+            while not self._nonces and self._requests_in_flight >= self._nonce_waits_from:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._nonce_returned.wait(remaining)
             if self._nonces:
                 # Newest first: after a badNonce it is the nonce the error carried (RFC 8555 6.5).
                 return self._nonces.pop()
-        url = self.endpoint("newNonce")
-        context = "Asking for a fresh nonce"
-        # This nonce goes straight to the caller, not through the pool, where another thread could take it first.
-        response = self._with_retries(lambda: self._send("HEAD", url, context=context, pool_nonce=False), url, context, nonce_retry=False, read_only=True)
+            # Counted from here until the signed request this nonce is for is under way (_send takes
+            # the count over), so that threads deciding meanwhile see it.
+            self._requests_in_flight += 1
+        try:
+            url = self.endpoint("newNonce")
+            context = "Asking for a fresh nonce"
+            # This nonce goes straight to the caller, not through the pool, where another thread could take it first.
+            response = self._with_retries(lambda: self._send("HEAD", url, context=context, pool_nonce=False), url, context, nonce_retry=False, read_only=True)
+        except BaseException:
+            self._request_ended()
+            raise
+        self._thread.counted_ahead = True
         if response.status not in (200, 204):
             raise self._problem(response, context)
         nonce = response.headers.get("Replay-Nonce")
@@ -340,23 +374,39 @@ class AcmeClient:
         headers = {"User-Agent": self.user_agent, "Accept-Language": "en"}
         if body is not None:
             headers["Content-Type"] = JOSE_CONTENT_TYPE
-        try:
-            raw = self._session.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                timeout=self.request_timeout,
-                verify=self.verify,
-                allow_redirects=False,
-            )
-        except Exception as exc:  # requests raises many types; all end the run with one clear message
-            raise self._network_error(exc, url, context) from None
-        response = AcmeResponse(url, raw.status_code, raw.headers, raw.content or b"", _header_lists(raw.raw))
-        self.request_log.append((method, url, response.status))
         if pool_nonce:
-            self._remember_nonce(response)
-        return response
+            if getattr(self._thread, "counted_ahead", False):
+                self._thread.counted_ahead = False
+            else:
+                with self._nonce_lock:
+                    self._requests_in_flight += 1
+        try:
+            try:
+                raw = self._session.request(
+                    method,
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=self.request_timeout,
+                    verify=self.verify,
+                    allow_redirects=False,
+                )
+            except Exception as exc:  # requests raises many types; all end the run with one clear message
+                raise self._network_error(exc, url, context) from None
+            response = AcmeResponse(url, raw.status_code, raw.headers, raw.content or b"", _header_lists(raw.raw))
+            self.request_log.append((method, url, response.status))
+            if pool_nonce:
+                self._remember_nonce(response)
+            return response
+        finally:
+            if pool_nonce:
+                self._request_ended()
+
+    def _request_ended(self) -> None:
+        with self._nonce_lock:
+            self._requests_in_flight -= 1
+            # A waiter counted on this request; without a nonce from it, it decides again.
+            self._nonce_returned.notify()
 
     def _network_error(self, exc: Exception, url: str, context: str) -> AcmeNetworkError:
         name = type(exc).__name__

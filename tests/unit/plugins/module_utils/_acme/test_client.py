@@ -18,6 +18,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
+    NONCES_IN_FLIGHT,
     AcmeClient,
     AcmeResponse,
     parse_link_header,
@@ -496,10 +497,12 @@ def test_tls_verification_failure_is_not_sent_again(session, clock):
 class CountingNonceSession:
     """Answers every HEAD newNonce with a new nonce and every signed POST with another, from many threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer_after: float = 0.001) -> None:
+        self.answer_after = answer_after
         self.lock = threading.Lock()
         self.issued = 0
         self.spent: list[str] = []
+        self.new_nonce_requests = 0
 
     def _next(self) -> str:
         with self.lock:
@@ -513,31 +516,51 @@ class CountingNonceSession:
             protected = json.loads(b64url_decode(json.loads(data)["protected"]))
             with self.lock:
                 self.spent.append(protected["nonce"])
-        time.sleep(0.001)  # let the other threads run while this one waits for its answer
+        if method == "HEAD":
+            with self.lock:
+                self.new_nonce_requests += 1
+        time.sleep(self.answer_after)  # let the other threads run while this one waits for its answer
         return FakeHTTPResponse(200, {"Replay-Nonce": self._next(), "Content-Type": "application/json"}, "{}")
 
 
-def test_threads_sending_at_once_never_share_a_nonce():
+def post_from_threads(acme: AcmeClient, threads: int, requests_each: int) -> list[BaseException]:
+    """``threads`` threads each sending ``requests_each`` signed POST-as-GET requests at once; their errors."""
     key = generate_private_key("ec256")
-    session = CountingNonceSession()
-    acme = AcmeClient(DIR, session=session)
     errors: list[BaseException] = []
 
     def fetch() -> None:
         try:
-            for _request in range(5):
+            for _request in range(requests_each):
                 acme.post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Fetching the order")
-        except BaseException as exc:  # noqa: BLE001 - reported below, with the thread's failure
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, with the thread's failure
             errors.append(exc)
 
-    threads = [threading.Thread(target=fetch) for _thread in range(40)]
-    for thread in threads:
+    started = [threading.Thread(target=fetch) for _thread in range(threads)]
+    for thread in started:
         thread.start()
-    for thread in threads:
+    for thread in started:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_threads_sending_at_once_never_share_a_nonce():
+    session = CountingNonceSession()
+    assert post_from_threads(AcmeClient(DIR, session=session), 40, 5) == []
     assert len(session.spent) == 200
     assert len(set(session.spent)) == 200
+
+
+def test_a_batch_asks_newnonce_about_as_often_as_it_keeps_requests_in_flight():
+    """200 certificates starting at once need about as many newNonce requests as requests in flight, not one each."""
+    # Slow answers: every thread starts while the first requests are still under way.
+    session = CountingNonceSession(answer_after=0.02)
+    acme = AcmeClient(DIR, session=session)
+    acme.allow_concurrency(200)
+    assert post_from_threads(acme, 200, 3) == []
+    assert len(session.spent) == 600 and len(set(session.spent)) == 600
+    # NONCES_IN_FLIGHT, and a few more when fewer were in flight for a moment (one answer
+    # came back and its thread took the nonce itself); 200 without the waiting.
+    assert NONCES_IN_FLIGHT <= session.new_nonce_requests <= 3 * NONCES_IN_FLIGHT
 
 
 def test_the_nonce_asked_for_goes_to_the_thread_that_asked(session):
