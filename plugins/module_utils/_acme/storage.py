@@ -139,8 +139,13 @@ def atomic_write(
     mode: int = PRIVATE_MODE,
     uid: int | None = None,
     gid: int | None = None,
+    durable: bool = True,
 ) -> bool:
-    """Replace ``path`` with ``content`` atomically; returns False when it already matched."""
+    """Replace ``path`` with ``content`` atomically; returns False when it already matched.
+
+    ``durable=False`` leaves out the two fsyncs, for files that are worthless after a crash
+    (an http-01 token lives for one validation): the rename still makes the change atomic.
+    """
     if not needs_write(path, content, mode, uid, gid, option):
         return False
     directory = os.path.dirname(os.path.abspath(path))
@@ -165,7 +170,8 @@ def atomic_write(
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp_path, path)
@@ -175,7 +181,8 @@ def atomic_write(
     except BaseException:
         _remove_quietly(temp_path)
         raise
-    _fsync_directory(directory)
+    if durable:
+        _fsync_directory(directory)
     return True
 
 

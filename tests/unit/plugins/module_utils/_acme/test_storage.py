@@ -153,6 +153,23 @@ def test_missing_directory(tmp_path):
     assert not (tmp_path / "does-not-exist").exists()
 
 
+@pytest.mark.parametrize("durable, fsyncs", [(True, 2), (False, 0)])
+def test_fsync_of_the_file_and_its_directory_unless_not_durable(durable, fsyncs, monkeypatch, tmp_path):
+    real = os.fsync
+    calls = []
+
+    def counting(fd):
+        calls.append(fd)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    path = tmp_path / "token"
+    assert atomic_write(str(path), b"token.thumbprint", option="webroot", mode=0o644, durable=durable) is True
+    assert len(calls) == fsyncs
+    assert path.read_bytes() == b"token.thumbprint" and stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sorted(os.listdir(tmp_path)) == ["token"]
+
+
 def make_failing(monkeypatch, name: str, error: OSError):
     real = getattr(os, name)
     calls = []
