@@ -43,7 +43,7 @@ BENCH = ROOT / "bench"
 PLAYBOOKS = BENCH / "playbooks"
 INVENTORY = BENCH / "inventory.yml"
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # The tools, in the order they run and are shown. "short" prefixes the certificate names.
 TOOLS: dict[str, dict[str, Any]] = {
@@ -73,6 +73,7 @@ TOOLS: dict[str, dict[str, Any]] = {
         "short": "cfb",
         "label": "acme_certificates batch, dns-persist-01",
         "needs_csr": False,
+        "renews": True,
         "needs_records": True,
     },
     # The batch with the same proof publishing as every other tool: http-01 tokens added to and
@@ -81,6 +82,7 @@ TOOLS: dict[str, dict[str, Any]] = {
         "short": "cfh",
         "label": "acme_certificates batch, http-01",
         "needs_csr": False,
+        "renews": True,
     },
     # The batch role with its webroot provider: every token onto the three nginx nodes of the fleet
     # (one acme_webroot_tokens task per node), where Pebble fetches them: while it runs, challtestsrv
@@ -89,6 +91,7 @@ TOOLS: dict[str, dict[str, Any]] = {
         "short": "cfw",
         "label": "certificates role, http-01 webroot",
         "needs_csr": False,
+        "renews": True,
         "fleet_webroot": True,
     },
 }
@@ -96,6 +99,18 @@ TOOLS: dict[str, dict[str, Any]] = {
 REFERENCES = ("cc_two_step", "cc_order", "certfleet")
 # Certificates the batch works on at once (acme_certificates' workers option).
 BATCH_WORKERS = 200
+# Pebble keeps everything in memory, and on every new order it looks through all the authorizations
+# it holds, under its store lock. Past a few thousand orders each newOrder gets slower, so later
+# tools would pay more than earlier ones, and one run hung with 3,200 authorizations held (a lock
+# cycle between that scan and the creation of challenges). A run that would take the CA past this
+# many orders gets a fresh test bed and account first.
+FRESH_CA_ORDERS = 2500
+TESTBED = ROOT / "testbed" / "testbed.sh"
+# The renewal phase makes every certificate due by its dates: 365 days before the end of a 90-day
+# certificate is before its start.
+RENEW_ALL_BEFORE_DAYS = 365
+# Pebble logs this once for each order whose `replaces` it accepted (RFC 9773 section 5), after issuing.
+REPLACED_LINE = re.compile(r"^Pebble \S+ \S+ Order \S+ has been marked as replaced in the DB$")
 
 # Pebble's request paths, by the first part of the path, and the column each is counted in.
 ENDPOINTS: list[tuple[str, str]] = [
@@ -154,6 +169,9 @@ def count_requests(log_path: Path, start: int, end: int) -> tuple[dict[str, int]
     by_endpoint = dict.fromkeys(ENDPOINT_NAMES, 0)
     by_method: dict[str, int] = {}
     for line in chunk.splitlines():
+        if REPLACED_LINE.match(line):
+            by_method["replaced orders"] = by_method.get("replaced orders", 0) + 1
+            continue
         match = REQUEST_LINE.match(line)
         if not match:
             continue
@@ -259,6 +277,16 @@ class Runner:
             "bench_workers": BATCH_WORKERS,
         }
 
+    def ca_cpu_seconds(self) -> float:
+        """User + system CPU time Pebble has used so far (/proc/<pid>/stat), 0.0 when it cannot be read."""
+        try:
+            pid = (Path(self.testbed["fleet_log_dir"]).parent / "run" / "pebble.pid").read_text(encoding="utf-8").strip()
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rpartition(")")[2].split()
+        except (OSError, ValueError):
+            return 0.0
+        # Fields 14 and 15 of the man page (utime, stime); the split starts at field 3.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def write_vars(self, extra: dict[str, Any]) -> Path:
         data = dict(self.common_vars, **extra)
         self.vars_file.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -279,6 +307,7 @@ class Runner:
         ]
         env = dict(self.env, BENCH_TIMING_FILE=str(timing_path))
         start_offset = self.pebble_log.stat().st_size
+        ca_cpu_start = self.ca_cpu_seconds()
         started = time.monotonic()
         with log_path.open("wb") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -292,6 +321,7 @@ class Runner:
             if proc.returncode == -9 and time.monotonic() - started >= timeout:
                 raise BenchError(f"{label}: ansible-playbook ran longer than {timeout:.0f} s; see {log_path}")
         wall = time.monotonic() - started
+        ca_cpu = self.ca_cpu_seconds() - ca_cpu_start
         end_offset = self.pebble_log.stat().st_size
         if proc.returncode != 0:
             tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
@@ -301,12 +331,42 @@ class Runner:
         return {
             "wall_seconds": round(wall, 3),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            # CPU time of ansible-playbook and everything it waited for (forks, modules), and of Pebble.
+            "tool_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "ca_cpu_seconds": round(ca_cpu, 2),
             "requests": by_endpoint,
             "requests_by_method": by_method,
             "requests_total": sum(by_endpoint.values()),
             "timing": timing,
             "log": str(log_path.relative_to(ROOT)) if log_path.is_relative_to(ROOT) else str(log_path),
         }
+
+
+def batch_lists(names: list[str], work: Path) -> dict[str, Any]:
+    """The batch tools' certificates, made here: a playbook has its list in the inventory, and
+    building 1,000 entries with Jinja took 0.9 s of the timed run.
+
+    ``bench_batch_certificates`` for acme_certificates, with the files in work/<name>/ where
+    verify_certificates looks; ``bench_batch_role_list`` for the certificates role, which puts each
+    certificate's files into <its dir>/<name>/ itself.
+    """
+    certificates = []
+    for name in names:
+        folder = work / name
+        certificates.append(
+            {
+                "name": name,
+                "identifiers": [name],
+                "cert_path": str(folder / "cert.pem"),
+                "chain_path": str(folder / "chain.pem"),
+                "fullchain_path": str(folder / "fullchain.pem"),
+                "private_key_path": str(folder / "privkey.pem"),
+            }
+        )
+    return {
+        "bench_batch_certificates": certificates,
+        "bench_batch_role_list": [{"name": name, "identifiers": [name]} for name in names],
+    }
 
 
 def names_for(tool: str, n: int, run_id: str) -> list[str]:
@@ -409,7 +469,8 @@ def render_tables(data: dict[str, Any]) -> str:
         head = f"{'tool':<48} {'N':>4} {'wall s':>8} {'s/cert':>7}"
         if with_prep:
             head += f" {'prep s':>7}"
-        head += f" {'req/cert':>8} {'peak MB':>7}  {'time vs cc2':>11} {'time vs cco':>11} {'time vs cf':>10} {'req vs cc2':>10} {'req vs cco':>10}"
+        head += f" {'req/cert':>8} {'peak MB':>7} {'cpu s':>6} {'CA cpu':>6}"
+        head += f"  {'time vs cc2':>11} {'time vs cco':>11} {'time vs cf':>10} {'req vs cc2':>10} {'req vs cco':>10}"
         out.write(head + "\n" + "-" * len(head) + "\n")
         for row in rows:
             line = f"{row['label']:<48} {row['n']:>4} {row['wall_seconds']:>8.1f} {row['seconds_per_cert']:>7.2f}"
@@ -418,6 +479,7 @@ def render_tables(data: dict[str, Any]) -> str:
                 line += f" {prep:>7.1f}" if prep is not None else f" {'-':>7}"
             line += (
                 f" {row['requests_per_cert']:>8.1f} {row.get('peak_rss_mb') or 0:>7.0f}"
+                f" {row.get('tool_cpu_seconds') or 0:>6.1f} {row.get('ca_cpu_seconds') or 0:>6.1f}"
                 f"  {fmt_ratio(row['time_ratio_vs_cc_two_step']):>11} {fmt_ratio(row['time_ratio_vs_cc_order']):>11}"
                 f" {fmt_ratio(row['time_ratio_vs_certfleet']):>10}"
                 f" {fmt_ratio(row['requests_ratio_vs_cc_two_step']):>10} {fmt_ratio(row['requests_ratio_vs_cc_order']):>10}"
@@ -447,6 +509,13 @@ def render_tables(data: dict[str, Any]) -> str:
             out.write(f"  {task['seconds_per_run']:>6.3f} s  {task['action']}  ({task['runs']} runs; {task['requests']} requests to the CA)\n")
     section("Issuance (one ansible-playbook run per tool and N; prep = key + CSR beforehand, not in wall s)", data["issue"], True)
     section("Nightly run with nothing due (one ansible-playbook run per tool and N)", data["nightly"], False)
+    if data.get("renew"):
+        section(
+            "Renewal with every certificate due (the issuance run again, renew_before_days "
+            f"{RENEW_ALL_BEFORE_DAYS}; each order replaces the certificate before it)",
+            data["renew"],
+            False,
+        )
     largest = max((row["n"] for row in data["issue"]), default=0)
     for row in data["issue"]:
         if row["n"] != largest:
@@ -462,20 +531,22 @@ def render_tables(data: dict[str, Any]) -> str:
     out.write(
         "\nRatios: this tool's wall time (or requests) divided by community.crypto's for the same N; cc2 = acme_certificate in two steps, "
         "cco = the order_create/validate/finalize modules, cf = certfleet.acme's modules one certificate per call. "
-        "peak MB = the peak resident memory of the largest process of the run.\n"
+        "peak MB = the peak resident memory of the largest process of the run. cpu s = CPU seconds of ansible-playbook, its forks "
+        "and modules; CA cpu = CPU seconds of Pebble during the run (2 CPUs: their sum can reach twice the wall time).\n"
     )
     return out.getvalue()
 
 
 def write_csv(path: Path, data: dict[str, Any]) -> None:
     fields = ["phase", "tool", "label", "n", "wall_seconds", "seconds_per_cert", "prep_seconds", "requests_total", "requests_per_cert", "peak_rss_mb"]
+    fields += ["tool_cpu_seconds", "ca_cpu_seconds"]
     fields += [f"time_ratio_vs_{r}" for r in REFERENCES] + [f"requests_ratio_vs_{r}" for r in REFERENCES]
     fields += [f"req_{e}" for e in ENDPOINT_NAMES]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        for phase in ("issue", "nightly"):
-            for row in data[phase]:
+        for phase in ("issue", "nightly", "renew"):
+            for row in data.get(phase, []):
                 flat = dict(row, phase=phase)
                 for e in ENDPOINT_NAMES:
                     flat[f"req_{e}"] = row["requests"][e]
@@ -550,6 +621,81 @@ def build_row(tool: str, n: int, run: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def register_account(runner: Runner, label: str) -> None:
+    """The one account of the timed runs (not timed), and its URL for community.crypto."""
+    account = runner.playbook(label, "account.yml", {}, timeout=120)
+    runner.common_vars["bench_account_uri"] = (runner.work / "account.json.uri").read_text(encoding="utf-8").strip()
+    print(f"bench: account registered ({account['requests_total']} requests), not timed", flush=True)
+
+
+def fresh_ca(runner: Runner, label: str, orders: int) -> dict[str, Any]:
+    """A fresh test bed (see FRESH_CA_ORDERS) and a new account on it; returns the bed's variables."""
+    print(f"bench: the CA has seen {orders} orders; a fresh test bed and account for {label} (not timed)", flush=True)
+    with (runner.results / "logs" / f"fresh-ca-{label}.log").open("wb") as out:
+        subprocess.run([str(TESTBED), "restart"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=True)
+    testbed = yaml.safe_load(subprocess.run([str(TESTBED), "vars"], cwd=ROOT, capture_output=True, check=True).stdout)
+    runner.testbed = testbed
+    for stale in ("account.json", "account.json.uri", "account.key", "acme-session.json"):
+        (runner.work / stale).unlink(missing_ok=True)
+    register_account(runner, f"account-{label}")
+    return testbed
+
+
+def issue_run(runner: Runner, testbed: dict[str, Any], tool: str, label: str, extra: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """issue.yml for one tool; the webroot tool's names point at the fleet's first nginx meanwhile."""
+    if TOOLS[tool].get("fleet_webroot"):
+        answer_names_with(testbed, testbed["fleet_hosts"][0]["address"])
+    try:
+        return runner.playbook(label, "issue.yml", extra, timeout)
+    finally:
+        if TOOLS[tool].get("fleet_webroot"):
+            answer_names_with(testbed, testbed["http01_node"].rsplit(":", 1)[0])
+
+
+def renew_all(
+    runner: Runner,
+    testbed: dict[str, Any],
+    tool: str,
+    n: int,
+    names: list[str],
+    tool_work: Path,
+    extra: dict[str, Any],
+    timeout: float,
+    digests: dict[str, str],
+) -> dict[str, Any]:
+    """The renewal night: the same run as the issuance with every certificate due by its dates.
+
+    Every certificate must be replaced by a new, correct one, and Pebble must have accepted each
+    order as the ARI renewal of the certificate before (``replaces``).
+    """
+    print(f"bench: {tool} N={n}: renewing every certificate ...", flush=True)
+    renew = issue_run(runner, testbed, tool, f"renew-{tool}-n{n}", dict(extra, bench_renew_before_days=RENEW_ALL_BEFORE_DAYS), timeout)
+    renewed = verify_certificates(tool, names, tool_work)
+    unchanged = [name for name in names if renewed[name] == digests[name]]
+    if unchanged:
+        raise BenchError(f"{tool}: the renewal run left {len(unchanged)} certificates as they were, e.g. {unchanged[0]}")
+    replaced = renew["requests_by_method"].get("replaced orders", 0)
+    # Pebble issue #550: it looks a `replaces` serial whose first byte is 0x80 or more up without
+    # the 0x00 that DER (and RFC 9773 section 4.1) puts in front, and answers 500. The module then
+    # orders again without `replaces` and warns; those renewals are counted, not hidden.
+    log_text = (ROOT / renew["log"]).read_text(encoding="utf-8", errors="replace")
+    refused = len(re.findall(r"refused the order with replaces=.*could not find order resulting in the given certificate serial number", log_text))
+    if renew["requests"]["new-order"] != n + refused or replaced != n - refused:
+        raise BenchError(
+            f"{tool}: the renewal run made {renew['requests']['new-order']} orders, {replaced} marked by Pebble as replacing a certificate "
+            f"and {refused} refused by Pebble issue #550; expected {n} renewals"
+        )
+    row = build_row(tool, n, renew)
+    row["replaced_orders"] = replaced
+    row["replaces_refused_by_pebble_550"] = refused
+    print(
+        f"bench: {tool} N={n}: {n} certificates renewed ({replaced} as ARI replacements, {refused} without: Pebble #550), "
+        f"{renew['wall_seconds']:.1f} s, {row['requests_per_cert']:.1f} requests each",
+        flush=True,
+    )
+    return row
+
+
 def run(args: argparse.Namespace) -> int:
     testbed = yaml.safe_load(Path(args.testbed_vars).read_text(encoding="utf-8"))
     run_id = datetime.datetime.now(datetime.timezone.utc).strftime("r%Y%m%d%H%M%S").lower()
@@ -573,9 +719,7 @@ def run(args: argparse.Namespace) -> int:
     }
     print(f"bench: run {run_id}; results in {results}", flush=True)
 
-    account = runner.playbook("account", "account.yml", {}, timeout=120)
-    runner.common_vars["bench_account_uri"] = (work / "account.json.uri").read_text(encoding="utf-8").strip()
-    print(f"bench: account registered ({account['requests_total']} requests), not timed", flush=True)
+    register_account(runner, "account")
 
     empty = work / "empty"
     empty.mkdir()
@@ -606,9 +750,15 @@ def run(args: argparse.Namespace) -> int:
         summary = ", ".join(f"{t['action']} {t['seconds_per_run']:.2f} s" for t in data["task_cost"])
         print(f"bench: one task costs: {summary}", flush=True)
 
-    data["issue"], data["nightly"] = [], []
+    data["issue"], data["nightly"], data["renew"] = [], [], []
+    orders_since_start = 0
     for n in args.n:
         for tool in args.tools:
+            expected_orders = n * (2 if TOOLS[tool].get("renews") else 1)
+            fresh = orders_since_start > 0 and orders_since_start + expected_orders > FRESH_CA_ORDERS
+            if fresh:
+                testbed = fresh_ca(runner, f"{tool}-n{n}", orders_since_start)
+                orders_since_start = 0
             names = names_for(tool, n, run_id)
             tool_work = work / tool / f"n{n}"
             tool_work.mkdir(parents=True)
@@ -617,6 +767,8 @@ def run(args: argparse.Namespace) -> int:
                 for name in names:
                     (tool_work / name).mkdir()
             extra = {"bench_tool": tool, "bench_names": names, "bench_dir": str(tool_work)}
+            if tool.startswith("certfleet_batch"):
+                extra.update(batch_lists(names, tool_work))
             timeout = 120 + 60 * n
             prep = None
             if TOOLS[tool]["needs_csr"]:
@@ -624,15 +776,11 @@ def run(args: argparse.Namespace) -> int:
             if TOOLS[tool].get("needs_records"):
                 prep = publish_persist_records(testbed, names, runner.common_vars["bench_account_uri"])
             print(f"bench: {tool} N={n}: issuing ...", flush=True)
-            if TOOLS[tool].get("fleet_webroot"):
-                answer_names_with(testbed, testbed["fleet_hosts"][0]["address"])
-            try:
-                issue = runner.playbook(f"issue-{tool}-n{n}", "issue.yml", extra, timeout)
-            finally:
-                if TOOLS[tool].get("fleet_webroot"):
-                    answer_names_with(testbed, testbed["http01_node"].rsplit(":", 1)[0])
+            issue = issue_run(runner, testbed, tool, f"issue-{tool}-n{n}", extra, timeout)
             digests = verify_certificates(tool, names, tool_work)
             row = build_row(tool, n, issue)
+            row["fresh_ca"] = fresh
+            orders_since_start += issue["requests"]["new-order"]
             row["prep_seconds"] = prep["wall_seconds"] if prep else None
             row["prep_requests_total"] = prep["requests_total"] if prep else None
             data["issue"].append(row)
@@ -647,8 +795,13 @@ def run(args: argparse.Namespace) -> int:
             if nightly["requests"]["new-order"]:
                 raise BenchError(f"{tool}: the nightly run created {nightly['requests']['new-order']} orders with nothing due")
             data["nightly"].append(build_row(tool, n, nightly))
+            if TOOLS[tool].get("renews"):
+                renewed = renew_all(runner, testbed, tool, n, names, tool_work, extra, timeout, digests)
+                orders_since_start += renewed["requests"]["new-order"]
+                data["renew"].append(renewed)
     add_ratios(data["issue"])
     add_ratios(data["nightly"])
+    add_ratios(data["renew"])
     data["machine"]["loadavg_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
     data["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
