@@ -100,8 +100,8 @@ REFERENCES = ("cc_two_step", "cc_order", "certfleet")
 # Certificates the batch works on at once (acme_certificates' workers option).
 BATCH_WORKERS = 200
 # Pebble keeps everything in memory, and on every new order it looks through all the authorizations
-# it holds, under its store lock. Past a few thousand orders each newOrder gets slower, so later
-# tools would pay more than earlier ones, and one run hung with 3,200 authorizations held (a lock
+# it holds, under its store lock. The more orders it has seen, the more each newOrder scans, so later
+# tools would pay more than earlier ones, and one run hung after about 2,400 orders (a lock
 # cycle between that scan and the creation of challenges). A run that would take the CA past this
 # many orders gets a fresh test bed and account first.
 FRESH_CA_ORDERS = 2500
