@@ -18,7 +18,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
-    NONCES_IN_FLIGHT,
+    MAX_CONNECTIONS,
     AcmeClient,
     AcmeResponse,
     parse_link_header,
@@ -411,6 +411,19 @@ def test_new_nonce_without_replay_nonce(session):
     assert "Replay-Nonce" in info.value.msg
 
 
+def test_an_unusable_newnonce_answer_leaves_no_request_counted(session):
+    """Another thread of a batch would otherwise keep waiting for an answer that never comes."""
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    session.add("HEAD", DIRECTORY["newNonce"], 200, {})
+    acme = make_client(session)
+    acme.allow_concurrency(5)
+    with pytest.raises(AcmeNetworkError):
+        acme.post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Polling")
+    assert acme._requests_in_flight == 0
+    assert not getattr(acme._thread, "counted_ahead", False)
+
+
 def test_bad_nonce_retry_uses_the_nonce_of_the_error_even_with_a_spare_nonce(session, clock):
     """RFC 8555 section 6.5: after badNonce, retry with the nonce the error carried.
 
@@ -558,9 +571,9 @@ def test_a_batch_asks_newnonce_about_as_often_as_it_keeps_requests_in_flight():
     acme.allow_concurrency(200)
     assert post_from_threads(acme, 200, 3) == []
     assert len(session.spent) == 600 and len(set(session.spent)) == 600
-    # NONCES_IN_FLIGHT, and a few more when fewer were in flight for a moment (one answer
+    # One per connection, and a few more when fewer were in flight for a moment (one answer
     # came back and its thread took the nonce itself); 200 without the waiting.
-    assert NONCES_IN_FLIGHT <= session.new_nonce_requests <= 3 * NONCES_IN_FLIGHT
+    assert MAX_CONNECTIONS <= session.new_nonce_requests <= 3 * MAX_CONNECTIONS
 
 
 def test_the_nonce_asked_for_goes_to_the_thread_that_asked(session):
