@@ -418,9 +418,8 @@ def check_certificate(
         wanted_key_missing=key_missing,
     )
     decision = decide_for_cert()
-    if not ari_when_due and decision.renewal_due:
-        client = None
-    if client is not None:
+    # The window could only add a reason to a certificate that is due anyway.
+    if client is not None and (ari_when_due or not decision.renewal_due):
         if cert_id is None:
             warn(
                 f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
