@@ -73,7 +73,7 @@ TOOLS: dict[str, dict[str, Any]] = {
         "short": "cfb",
         "label": "acme_certificates batch, dns-persist-01",
         "needs_csr": False,
-        "renews": True,
+        "batch": True,
         "needs_records": True,
     },
     # The batch with the same proof publishing as every other tool: http-01 tokens added to and
@@ -82,7 +82,7 @@ TOOLS: dict[str, dict[str, Any]] = {
         "short": "cfh",
         "label": "acme_certificates batch, http-01",
         "needs_csr": False,
-        "renews": True,
+        "batch": True,
     },
     # The batch role with its webroot provider: every token onto the three nginx nodes of the fleet
     # (one acme_webroot_tokens task per node), where Pebble fetches them: while it runs, challtestsrv
@@ -91,7 +91,7 @@ TOOLS: dict[str, dict[str, Any]] = {
         "short": "cfw",
         "label": "certificates role, http-01 webroot",
         "needs_csr": False,
-        "renews": True,
+        "batch": True,
         "fleet_webroot": True,
     },
 }
@@ -161,16 +161,18 @@ def endpoint_of(path: str) -> str:
     return "other"
 
 
-def count_requests(log_path: Path, start: int, end: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Pebble's requests between two byte offsets of its log: by endpoint, and by method+path kind."""
+def count_requests(log_path: Path, start: int, end: int) -> tuple[dict[str, int], dict[str, int], int]:
+    """Pebble's requests between two byte offsets of its log: by endpoint, by method+path kind, and
+    the orders Pebble marked as replacing a certificate (``replaces``)."""
     with log_path.open("rb") as handle:
         handle.seek(start)
         chunk = handle.read(end - start).decode("utf-8", "replace")
     by_endpoint = dict.fromkeys(ENDPOINT_NAMES, 0)
     by_method: dict[str, int] = {}
+    replaced = 0
     for line in chunk.splitlines():
         if REPLACED_LINE.match(line):
-            by_method["replaced orders"] = by_method.get("replaced orders", 0) + 1
+            replaced += 1
             continue
         match = REQUEST_LINE.match(line)
         if not match:
@@ -180,7 +182,7 @@ def count_requests(log_path: Path, start: int, end: int) -> tuple[dict[str, int]
         by_endpoint[name] += 1
         key = f"{method} {name}"
         by_method[key] = by_method.get(key, 0) + 1
-    return by_endpoint, dict(sorted(by_method.items()))
+    return by_endpoint, dict(sorted(by_method.items())), replaced
 
 
 def sha256_of(path: Path) -> str:
@@ -326,7 +328,7 @@ class Runner:
         if proc.returncode != 0:
             tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
             raise BenchError(f"{label}: ansible-playbook failed (exit {proc.returncode}); last lines of {log_path}:\n" + "\n".join(tail))
-        by_endpoint, by_method = count_requests(self.pebble_log, start_offset, end_offset)
+        by_endpoint, by_method, replaced = count_requests(self.pebble_log, start_offset, end_offset)
         timing = json.loads(timing_path.read_text(encoding="utf-8")) if timing_path.is_file() else {}
         return {
             "wall_seconds": round(wall, 3),
@@ -337,6 +339,7 @@ class Runner:
             "requests": by_endpoint,
             "requests_by_method": by_method,
             "requests_total": sum(by_endpoint.values()),
+            "replaced_orders": replaced,
             "timing": timing,
             "log": str(log_path.relative_to(ROOT)) if log_path.is_relative_to(ROOT) else str(log_path),
         }
@@ -628,21 +631,24 @@ def register_account(runner: Runner, label: str) -> None:
     print(f"bench: account registered ({account['requests_total']} requests), not timed", flush=True)
 
 
-def fresh_ca(runner: Runner, label: str, orders: int) -> dict[str, Any]:
-    """A fresh test bed (see FRESH_CA_ORDERS) and a new account on it; returns the bed's variables."""
+def fresh_ca(runner: Runner, label: str, orders: int) -> None:
+    """A fresh test bed (see FRESH_CA_ORDERS) and a new account on it.
+
+    The bed keeps its addresses and file paths, so the runner's variables stay valid; its secrets
+    are new, and runner.testbed gets them.
+    """
     print(f"bench: the CA has seen {orders} orders; a fresh test bed and account for {label} (not timed)", flush=True)
     with (runner.results / "logs" / f"fresh-ca-{label}.log").open("wb") as out:
         subprocess.run([str(TESTBED), "restart"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=True)
-    testbed = yaml.safe_load(subprocess.run([str(TESTBED), "vars"], cwd=ROOT, capture_output=True, check=True).stdout)
-    runner.testbed = testbed
+    runner.testbed = yaml.safe_load(subprocess.run([str(TESTBED), "vars"], cwd=ROOT, capture_output=True, check=True).stdout)
     for stale in ("account.json", "account.json.uri", "account.key", "acme-session.json"):
         (runner.work / stale).unlink(missing_ok=True)
     register_account(runner, f"account-{label}")
-    return testbed
 
 
-def issue_run(runner: Runner, testbed: dict[str, Any], tool: str, label: str, extra: dict[str, Any], timeout: float) -> dict[str, Any]:
+def issue_run(runner: Runner, tool: str, label: str, extra: dict[str, Any], timeout: float) -> dict[str, Any]:
     """issue.yml for one tool; the webroot tool's names point at the fleet's first nginx meanwhile."""
+    testbed = runner.testbed
     if TOOLS[tool].get("fleet_webroot"):
         answer_names_with(testbed, testbed["fleet_hosts"][0]["address"])
     try:
@@ -652,29 +658,21 @@ def issue_run(runner: Runner, testbed: dict[str, Any], tool: str, label: str, ex
             answer_names_with(testbed, testbed["http01_node"].rsplit(":", 1)[0])
 
 
-def renew_all(
-    runner: Runner,
-    testbed: dict[str, Any],
-    tool: str,
-    n: int,
-    names: list[str],
-    tool_work: Path,
-    extra: dict[str, Any],
-    timeout: float,
-    digests: dict[str, str],
-) -> dict[str, Any]:
-    """The renewal night: the same run as the issuance with every certificate due by its dates.
+def renew_all(runner: Runner, tool: str, extra: dict[str, Any], timeout: float, digests: dict[str, str]) -> dict[str, Any]:
+    """The renewal night: the issuance run (``extra``) again with every certificate due by its dates.
 
     Every certificate must be replaced by a new, correct one, and Pebble must have accepted each
     order as the ARI renewal of the certificate before (``replaces``).
     """
+    names = extra["bench_names"]
+    n = len(names)
     print(f"bench: {tool} N={n}: renewing every certificate ...", flush=True)
-    renew = issue_run(runner, testbed, tool, f"renew-{tool}-n{n}", dict(extra, bench_renew_before_days=RENEW_ALL_BEFORE_DAYS), timeout)
-    renewed = verify_certificates(tool, names, tool_work)
+    renew = issue_run(runner, tool, f"renew-{tool}-n{n}", dict(extra, bench_renew_before_days=RENEW_ALL_BEFORE_DAYS), timeout)
+    renewed = verify_certificates(tool, names, Path(extra["bench_dir"]))
     unchanged = [name for name in names if renewed[name] == digests[name]]
     if unchanged:
         raise BenchError(f"{tool}: the renewal run left {len(unchanged)} certificates as they were, e.g. {unchanged[0]}")
-    replaced = renew["requests_by_method"].get("replaced orders", 0)
+    replaced = renew["replaced_orders"]
     # Pebble issue #550: it looks a `replaces` serial whose first byte is 0x80 or more up without
     # the 0x00 that DER (and RFC 9773 section 4.1) puts in front, and answers 500. The module then
     # orders again without `replaces` and warns; those renewals are counted, not hidden.
@@ -686,7 +684,6 @@ def renew_all(
             f"and {refused} refused by Pebble issue #550; expected {n} renewals"
         )
     row = build_row(tool, n, renew)
-    row["replaced_orders"] = replaced
     row["replaces_refused_by_pebble_550"] = refused
     print(
         f"bench: {tool} N={n}: {n} certificates renewed ({replaced} as ARI replacements, {refused} without: Pebble #550), "
@@ -754,10 +751,11 @@ def run(args: argparse.Namespace) -> int:
     orders_since_start = 0
     for n in args.n:
         for tool in args.tools:
-            expected_orders = n * (2 if TOOLS[tool].get("renews") else 1)
+            # The batch tools issue, then renew every certificate.
+            expected_orders = n * (2 if TOOLS[tool].get("batch") else 1)
             fresh = orders_since_start > 0 and orders_since_start + expected_orders > FRESH_CA_ORDERS
             if fresh:
-                testbed = fresh_ca(runner, f"{tool}-n{n}", orders_since_start)
+                fresh_ca(runner, f"{tool}-n{n}", orders_since_start)
                 orders_since_start = 0
             names = names_for(tool, n, run_id)
             tool_work = work / tool / f"n{n}"
@@ -767,16 +765,16 @@ def run(args: argparse.Namespace) -> int:
                 for name in names:
                     (tool_work / name).mkdir()
             extra = {"bench_tool": tool, "bench_names": names, "bench_dir": str(tool_work)}
-            if tool.startswith("certfleet_batch"):
+            if TOOLS[tool].get("batch"):
                 extra.update(batch_lists(names, tool_work))
             timeout = 120 + 60 * n
             prep = None
             if TOOLS[tool]["needs_csr"]:
                 prep = runner.playbook(f"prep-{tool}-n{n}", "prepare.yml", extra, timeout)
             if TOOLS[tool].get("needs_records"):
-                prep = publish_persist_records(testbed, names, runner.common_vars["bench_account_uri"])
+                prep = publish_persist_records(runner.testbed, names, runner.common_vars["bench_account_uri"])
             print(f"bench: {tool} N={n}: issuing ...", flush=True)
-            issue = issue_run(runner, testbed, tool, f"issue-{tool}-n{n}", extra, timeout)
+            issue = issue_run(runner, tool, f"issue-{tool}-n{n}", extra, timeout)
             digests = verify_certificates(tool, names, tool_work)
             row = build_row(tool, n, issue)
             row["fresh_ca"] = fresh
@@ -795,8 +793,8 @@ def run(args: argparse.Namespace) -> int:
             if nightly["requests"]["new-order"]:
                 raise BenchError(f"{tool}: the nightly run created {nightly['requests']['new-order']} orders with nothing due")
             data["nightly"].append(build_row(tool, n, nightly))
-            if TOOLS[tool].get("renews"):
-                renewed = renew_all(runner, testbed, tool, n, names, tool_work, extra, timeout, digests)
+            if TOOLS[tool].get("batch"):
+                renewed = renew_all(runner, tool, extra, timeout, digests)
                 orders_since_start += renewed["requests"]["new-order"]
                 data["renew"].append(renewed)
     add_ratios(data["issue"])
