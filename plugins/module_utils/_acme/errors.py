@@ -36,6 +36,19 @@ class AcmeOptionError(AcmeError):
         self.option = option
 
 
+class AcmeServerError(AcmeError):
+    """The CA (or a server standing in for it) answered with something this run must not use.
+
+    A token outside RFC 8555's alphabet, an order for other names than were asked, a URL on
+    another origin than the directory, a certificate for another key: refused where it
+    enters, before anything is published, written or deleted. ``url`` is where it came from.
+    """
+
+    def __init__(self, msg: str, *, url: str | None = None) -> None:
+        super().__init__(msg, url=url)
+        self.url = url
+
+
 class AcmeNetworkError(AcmeError):
     """The CA could not be reached, or its TLS certificate was not trusted.
 
