@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import ACME_TOKEN, b64url_encode
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
 
 HTTP01_PATH_PREFIX = "/.well-known/acme-challenge/"
@@ -28,6 +28,24 @@ DNS01_PREFIX = "_acme-challenge"
 DEFAULT_TTL = 60
 # Warn when a dns-persist-01 record's persistUntil is closer than this.
 PERSIST_UNTIL_WARNING_SECONDS = 30 * 24 * 3600
+
+
+def checked_token(challenge_type: str, identifier: Identifier, challenge: dict[str, Any]) -> str:
+    """The challenge's ``token`` when it is one (RFC 8555 section 8.1), else refused before anything is built.
+
+    The token becomes a file name in web roots and part of a DNS value: a CA that sends
+    ``../../etc`` or a space must not reach a file system or a zone.
+    """
+    token = challenge.get("token")
+    if isinstance(token, str) and ACME_TOKEN.fullmatch(token):
+        return token
+    shown = repr(token) if not isinstance(token, str) or len(token) <= 80 else repr(token[:80]) + "..."
+    raise AcmeServerError(
+        f"The CA's {challenge_type} challenge for {identifier.value} carries the token {shown}, which is not an ACME token "
+        "(RFC 8555 section 8.1: 22 to 255 base64url characters, no padding); nothing was published. "
+        "Check that the directory option names the CA you trust",
+        url=challenge.get("url") if isinstance(challenge.get("url"), str) else None,
+    )
 
 
 def key_authorization(token: str, thumbprint: str) -> str:
@@ -176,11 +194,10 @@ def build_proof(
     persist_until: int | None = None,
 ) -> dict[str, Any]:
     """The proof of ``challenge_type`` for one authorization; ``challenge`` is the CA's challenge object."""
-    token = str(challenge.get("token") or "")
     if challenge_type == "http-01":
-        return http01_proof(identifier, token, thumbprint)
+        return http01_proof(identifier, checked_token(challenge_type, identifier, challenge), thumbprint)
     if challenge_type == "dns-01":
-        return dns01_proof(identifier, token, thumbprint)
+        return dns01_proof(identifier, checked_token(challenge_type, identifier, challenge), thumbprint)
     return dns_persist01_proof(
         identifier,
         challenge,

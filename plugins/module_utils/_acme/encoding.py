@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 
 def b64url_encode(data: bytes | str) -> str:
@@ -29,6 +30,11 @@ def b64url_decode(text: str) -> bytes:
     except (binascii.Error, ValueError):
         raise ValueError("not base64url") from None
 
+
+# RFC 8555 section 8.1: a challenge token is base64url without padding and carries at least 128
+# bits of entropy (22 characters). It becomes a file name in web roots, whose file systems take
+# names of up to 255 bytes. Nothing else is a token: no dot, no slash, no way out of a directory.
+ACME_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,255}")
 
 _URLSAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 

@@ -33,7 +33,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
     persist_until_warning,
     txt_rdata,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
 
@@ -374,3 +374,37 @@ def test_bind_lines_split_values_longer_than_255_characters():
     strings = json.loads("[" + rdata.replace('" "', '","') + "]")
     assert all(len(s) <= 255 for s in strings)
     assert "".join(strings) == value
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "../../../../etc",  # climbs out of a web root
+        "..%2f..%2fetc%2fpasswd-padding-padding",  # percent-encoded slashes
+        "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ/PCt92wr-oA",  # a slash inside an otherwise good token
+        "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA=",  # base64 padding (section 8.1 forbids it)
+        "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ PCt92wr-oA",  # white space
+        "short-token",  # fewer than 128 bits
+        "A" * 256,  # longer than a file name may be
+        "",
+        None,
+        42,
+    ],
+)
+@pytest.mark.parametrize("challenge_type", ["http-01", "dns-01"])
+def test_a_token_outside_the_rfc_alphabet_is_refused_before_any_proof_is_built(challenge_type, token):
+    """RFC 8555 section 8.1: the CA's token is checked before it can become a file name or a DNS value."""
+    key = PrivateKey(ec.generate_private_key(ec.SECP256R1()))
+    challenge = {"type": challenge_type, "url": "https://ca.example/chall/1", "token": token}
+    with pytest.raises(AcmeServerError) as caught:
+        build_proof(challenge_type, parse_identifier("www.example.com"), challenge, key.thumbprint(), ACCOUNT_URI)
+    assert f"The CA's {challenge_type} challenge for www.example.com carries the token" in caught.value.msg
+    assert "nothing was published" in caught.value.msg
+    assert caught.value.to_result()["url"] == "https://ca.example/chall/1"
+
+
+@pytest.mark.parametrize("token", ["A" * 22, "A" * 255, "_-" * 20])
+def test_tokens_of_22_to_255_base64url_characters_are_accepted(token):
+    key = PrivateKey(ec.generate_private_key(ec.SECP256R1()))
+    proof = build_proof("http-01", parse_identifier("www.example.com"), {"type": "http-01", "token": token}, key.thumbprint(), ACCOUNT_URI)
+    assert proof["path"] == "/.well-known/acme-challenge/" + token

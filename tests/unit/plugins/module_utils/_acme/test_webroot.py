@@ -83,3 +83,56 @@ def test_one_token_twice_with_two_contents_is_refused():
         parse_proofs(twice)
     assert "proofs[1] gives token" in caught.value.msg
     assert len(parse_proofs(proofs([TOKENS[0]]) * 2)) == 1
+
+
+@pytest.mark.parametrize("planted", [".well-known", ".well-known/acme-challenge"])
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_symbolic_link_planted_in_the_web_root_is_refused_and_its_target_untouched(tmp_path, planted, state):
+    """A web root's owner links .well-known (or acme-challenge) elsewhere: nothing is written, removed or chmodded there."""
+    webroot, elsewhere = tmp_path / "www", tmp_path / "elsewhere"
+    webroot.mkdir()
+    elsewhere.mkdir(mode=0o700)
+    # The target already holds a file named like a token, which a removal through the link would delete.
+    (elsewhere / TOKENS[0]).write_text("not yours")
+    (elsewhere / "acme-challenge").mkdir(mode=0o700)
+    (elsewhere / "acme-challenge" / TOKENS[0]).write_text("not yours")
+    link = webroot / planted
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(elsewhere)
+    before = sorted((p.relative_to(elsewhere), p.stat().st_mode) for p in elsewhere.rglob("*"))
+    with pytest.raises(AcmeOptionError) as caught:
+        if state == "present":
+            publish(str(webroot), parse_proofs(proofs()), mode=0o644, uid=None, gid=None, check_mode=False)
+        else:
+            withdraw(str(webroot), parse_proofs(proofs()), check_mode=False)
+    assert caught.value.option == "webroot"
+    assert f"{webroot / planted} is a symbolic link" in caught.value.msg
+    assert sorted((p.relative_to(elsewhere), p.stat().st_mode) for p in elsewhere.rglob("*")) == before
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o700
+    assert (elsewhere / TOKENS[0]).read_text() == "not yours"
+
+
+def test_a_token_file_that_is_a_link_is_replaced_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.write_text("keep me")
+    directory = tmp_path / "www" / ".well-known" / "acme-challenge"
+    directory.mkdir(parents=True)
+    (directory / TOKENS[0]).symlink_to(outside)
+    assert publish(str(tmp_path / "www"), parse_proofs(proofs()), mode=0o644, uid=None, gid=None, check_mode=False) == TOKENS
+    assert not (directory / TOKENS[0]).is_symlink()
+    assert read(tmp_path / "www", TOKENS[0]) == (f"{TOKENS[0]}.{THUMBPRINT}", 0o644)
+    assert outside.read_text() == "keep me"
+    assert withdraw(str(tmp_path / "www"), parse_proofs(proofs()), check_mode=False) == TOKENS
+    assert outside.read_text() == "keep me"
+
+
+def test_a_regular_file_where_the_folder_belongs_is_refused(tmp_path):
+    (tmp_path / ".well-known").write_text("")
+    with pytest.raises(AcmeOptionError) as caught:
+        publish(str(tmp_path), parse_proofs(proofs()), mode=0o644, uid=None, gid=None, check_mode=False)
+    assert ".well-known is not a directory" in caught.value.msg
+
+
+def test_no_temporary_file_is_left_behind(tmp_path):
+    publish(str(tmp_path), parse_proofs(proofs()), mode=0o644, uid=None, gid=None, check_mode=False)
+    assert sorted(os.listdir(tmp_path / ".well-known" / "acme-challenge")) == sorted(TOKENS)
