@@ -43,6 +43,11 @@ def authz_json(name: str, status: str, challenges: list[dict[str, Any]], wildcar
     return data
 
 
+def tok(name: str) -> str:
+    """A token of the RFC 8555 alphabet and length (22 or more characters), told apart by ``name``."""
+    return f"tok-{name}-0123456789abcdefghij"
+
+
 def challenge(kind: str, url: str, token: str, status: str = "pending", error: dict[str, Any] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"type": kind, "url": url, "token": token, "status": status}
     if error:
@@ -90,8 +95,8 @@ def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch,
     account = account_with(
         {
             ORDER_URI: [order_json(["example.test", "*.example.test"], [f"{CA}/authz/w", f"{CA}/authz/a"])],
-            f"{CA}/authz/w": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/w", "tok-w-0123456789abcdefghij")], wildcard=True)],
-            f"{CA}/authz/a": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
+            f"{CA}/authz/w": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/w", tok("w"))], wildcard=True)],
+            f"{CA}/authz/a": [authz_json("example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
         }
     )
     lookups: list[tuple[str, list[str]]] = []
@@ -104,10 +109,10 @@ def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch,
     result = make_run(account, clock, params=params(self_test=True, validate=False))()
 
     thumbprint = account.key.thumbprint()
-    assert lookups == [("_acme-challenge.example.test", [dns01_value("tok-a-0123456789abcdefghij", thumbprint), dns01_value("tok-w-0123456789abcdefghij", thumbprint)])]
+    assert lookups == [("_acme-challenge.example.test", [dns01_value(tok("a"), thumbprint), dns01_value(tok("w"), thumbprint)])]
     # Reported in the order the names were asked for, not the CA's order.
     assert [a["identifier"] for a in result["authorizations"]] == ["example.test", "*.example.test"]
-    assert [a["proof"]["value"] for a in result["authorizations"]] == [dns01_value("tok-a-0123456789abcdefghij", thumbprint), dns01_value("tok-w-0123456789abcdefghij", thumbprint)]
+    assert [a["proof"]["value"] for a in result["authorizations"]] == [dns01_value(tok("a"), thumbprint), dns01_value(tok("w"), thumbprint)]
     assert result["authorizations"][0]["self_test"] == result["authorizations"][1]["self_test"]
     assert result["changed"] is False
     assert [url for url, payload in account.posts if payload is not None] == []
@@ -117,7 +122,7 @@ def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
         }
     )
 
@@ -137,7 +142,7 @@ def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, 
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", tok("a"))])],
         }
     )
     seen: list[dict[str, Any]] = []
@@ -149,7 +154,7 @@ def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(validation, "check_http01", fake_http)
     make_run(account, clock, params=params(challenge="http-01", self_test=True, validate=False))()
     assert len(seen) == 1
-    assert seen[0]["content"] == key_authorization("tok-a-0123456789abcdefghij", account.key.thumbprint())
+    assert seen[0]["content"] == key_authorization(tok("a"), account.key.thumbprint())
 
 
 # -- unusable authorizations ---------------------------------------------------------
@@ -159,8 +164,8 @@ def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test", "b.example.test"], [f"{CA}/authz/a", f"{CA}/authz/b"])],
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
-            f"{CA}/authz/b": [authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b-0123456789abcdefghij", "invalid", UNAUTHORIZED)])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
+            f"{CA}/authz/b": [authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", tok("b"), "invalid", UNAUTHORIZED)])],
         }
     )
     with pytest.raises(AcmeError) as caught:
@@ -179,7 +184,7 @@ def test_challenge_type_not_offered_names_the_option(clock: Any) -> None:
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("http-01", f"{CA}/chall/a", tok("a"))])],
         }
     )
     with pytest.raises(AcmeOptionError) as caught:
@@ -200,11 +205,11 @@ def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> N
                 order_json(names, [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"]),
                 order_json(names, [f"{CA}/authz/a", f"{CA}/authz/b", f"{CA}/authz/c"], status="ready"),
             ],
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
             # Already answered by an earlier run: waited for, never answered again.
-            f"{CA}/authz/b": [authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b-0123456789abcdefghij", "processing")])],
-            f"{CA}/authz/c": [authz_json("c.example.test", "valid", [challenge("dns-01", f"{CA}/chall/c", "tok-c-0123456789abcdefghij", "valid")])],
-            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "processing")],
+            f"{CA}/authz/b": [authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", tok("b"), "processing")])],
+            f"{CA}/authz/c": [authz_json("c.example.test", "valid", [challenge("dns-01", f"{CA}/chall/c", tok("c"), "valid")])],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
         }
     )
     result = make_run(account, clock, diff=True)()
@@ -241,15 +246,15 @@ def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None
                 order_json(["a.example.test", "b.example.test"], [], status="invalid"),
             ],
             f"{CA}/authz/a": [
-                authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")]),
-                authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "valid")]),
+                authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))]),
+                authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", tok("a"), "valid")]),
             ],
             f"{CA}/authz/b": [
-                authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", "tok-b-0123456789abcdefghij")]),
-                authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", "tok-b-0123456789abcdefghij", "invalid", UNAUTHORIZED)]),
+                authz_json("b.example.test", "pending", [challenge("dns-01", f"{CA}/chall/b", tok("b"))]),
+                authz_json("b.example.test", "invalid", [challenge("dns-01", f"{CA}/chall/b", tok("b"), "invalid", UNAUTHORIZED)]),
             ],
-            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "processing")],
-            f"{CA}/chall/b": [challenge("dns-01", f"{CA}/chall/b", "tok-b-0123456789abcdefghij", "processing")],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
+            f"{CA}/chall/b": [challenge("dns-01", f"{CA}/chall/b", tok("b"), "processing")],
         }
     )
     with pytest.raises(AcmeError) as caught:
@@ -270,8 +275,8 @@ def test_polling_timeout_keeps_the_result(clock: Any) -> None:
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])] * 50,
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
-            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "processing")],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
         }
     )
     with pytest.raises(AcmeError) as caught:
@@ -286,7 +291,7 @@ def test_check_mode_answers_nothing(clock: Any) -> None:
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])],
-            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
         }
     )
     result = make_run(account, clock, check_mode=True, diff=True)()
@@ -313,7 +318,7 @@ def test_state_file_of_another_order_is_ignored_with_a_warning(tmp_path: Any, cl
     account = account_with(
         {
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
-            f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "valid")])],
+            f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", tok("a"), "valid")])],
         }
     )
     warnings: list[str] = []
@@ -367,7 +372,7 @@ def record_from_acme_order(tmp_path: Any, authz_status: str = "pending") -> str:
 
     path = str(tmp_path / "order.json")
     order = Order.from_response(ORDER_URI, order_json(["a.example.test"], [f"{CA}/authz/a"]))
-    authz = Authorization.from_response(f"{CA}/authz/a", authz_json("a.example.test", authz_status, [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij")]))
+    authz = Authorization.from_response(f"{CA}/authz/a", authz_json("a.example.test", authz_status, [challenge("dns-01", f"{CA}/chall/a", tok("a"))]))
     state = OrderState(ORDER_URI, ["a.example.test"], "dns-01", CA, ACCOUNT_URI)
     save_order_state(path, state.with_seen("acme_order", order, [authz]))
     return path
@@ -379,7 +384,7 @@ def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: 
     state_path = record_from_acme_order(tmp_path)
     account = account_with(
         {
-            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "processing")],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
         }
     )
@@ -401,7 +406,7 @@ def test_refused_answer_from_a_record_starts_again_from_the_ca(tmp_path: Any, cl
     def not_pending(payload: Any) -> Any:
         raise AcmeProblem(url=f"{CA}/chall/a", status=400, problem_type="urn:ietf:params:acme:error:malformed", detail="authorization is not pending")
 
-    invalid = challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "invalid", UNAUTHORIZED)
+    invalid = challenge("dns-01", f"{CA}/chall/a", tok("a"), "invalid", UNAUTHORIZED)
     account = account_with(
         {
             f"{CA}/chall/a": [not_pending],
@@ -417,10 +422,10 @@ def test_refused_answer_from_a_record_starts_again_from_the_ca(tmp_path: Any, cl
 
 def test_after_a_failed_validation_the_next_run_asks_the_ca(tmp_path: Any, clock: Any) -> None:
     state_path = record_from_acme_order(tmp_path)
-    invalid = challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "invalid", UNAUTHORIZED)
+    invalid = challenge("dns-01", f"{CA}/chall/a", tok("a"), "invalid", UNAUTHORIZED)
     account = account_with(
         {
-            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", "tok-a-0123456789abcdefghij", "processing")],
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="invalid")] * 2,
             f"{CA}/authz/a": [authz_json("a.example.test", "invalid", [invalid])] * 2,
         }
