@@ -17,7 +17,6 @@ anything else (polling a validation, waiting for a lock) does not count.
 from __future__ import annotations
 
 import collections
-import email.utils
 import json
 import re
 import threading
@@ -34,6 +33,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import sign_request
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import RATE_LIMITED, parse_retry_after
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import SessionCache
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
 
@@ -58,7 +58,6 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 MAX_BAD_NONCE_RETRIES = 15
 # Without Retry-After a 503 is retried after this many seconds (doubling).
 DEFAULT_BACKOFF = 1.0
-MIN_RETRY_WAIT = 1.0
 REQUIRED_DIRECTORY_FIELDS = ("newNonce", "newAccount", "newOrder")
 # Connections to the CA a batch run keeps open at most, however many certificates are in flight:
 # 1,000 certificates with 200 in flight ran as fast over 20 connections as over 200.
@@ -77,25 +76,6 @@ def resolve_directory(value: str | None) -> str:
             f"directory {value!r} is neither a preset ({', '.join(DIRECTORY_PRESETS)}) nor an http(s) URL of an ACME directory",
         )
     return value
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait for a ``Retry-After`` value: delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
-    if value is None:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+", value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
 
 
 _LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
@@ -118,12 +98,19 @@ def parse_link_header(values: list[str]) -> list[tuple[str, dict[str, str]]]:
 class AcmeResponse:
     """A finished HTTP exchange: status, headers (case-insensitive), body."""
 
-    def __init__(self, url: str, status: int, headers: Any, body: bytes, header_lists: dict[str, list[str]]) -> None:
+    def __init__(self, url: str, status: int, headers: Any, body: bytes, header_lists: dict[str, list[str]], received_at: datetime | None = None) -> None:
         self.url = url
         self.status = status
         self.headers = headers
         self.body = body
         self._header_lists = header_lists
+        # An HTTP-date in Retry-After counts from when the answer arrived, not from when it is read.
+        self.received_at = received_at or datetime.now(timezone.utc)
+
+    @property
+    def retry_after(self) -> float | None:
+        """The answer's ``Retry-After`` in seconds, bounded (``retry_after.parse_retry_after``); None without a usable one."""
+        return parse_retry_after(self.headers.get("Retry-After"), self.received_at)
 
     def json(self) -> Any:
         try:
@@ -505,8 +492,7 @@ class AcmeClient:
                 if raise_other:
                     raise problem
                 return response
-            # A zero or past Retry-After must not become a busy loop against the CA.
-            wait = max(problem.retry_after, MIN_RETRY_WAIT) if problem.retry_after is not None else backoff
+            wait = RATE_LIMITED.wait(problem.retry_after, backoff)
             backoff *= 2
             if self.retry_spent + wait > self.retry_timeout:
                 raise self._too_late(problem, wait, context)
@@ -541,7 +527,7 @@ class AcmeClient:
     def _problem(self, response: AcmeResponse, context: str) -> AcmeProblem:
         """RFC 7807 problem document to ``AcmeProblem``; tolerant of missing fields and non-JSON bodies."""
         body = response.json()
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = response.retry_after
         if isinstance(body, dict) and (response.content_type == PROBLEM_CONTENT_TYPE or "type" in body):
             subproblems = body.get("subproblems")
             if isinstance(subproblems, list):

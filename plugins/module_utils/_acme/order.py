@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import parse_retry_after
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import POLLING
 
 # Without Retry-After, polls start quickly and back off to this many seconds.
 FIRST_POLL_DELAY = 0.5
 MAX_POLL_DELAY = 5.0
-# A Retry-After longer than this is shortened: the deadline still bounds the total wait.
-MAX_HONOURED_RETRY_AFTER = 10.0
 
 
 @dataclass
@@ -172,17 +170,17 @@ def _post_new_order(account: Account, identifiers: list[Identifier], profile: st
     response = account.post(account.client.endpoint("newOrder"), payload, context="Creating the order")
     if not response.location:
         raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no order URL (Location header)")
-    return Order.from_response(response.location, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+    return Order.from_response(response.location, response.json(), response.retry_after)
 
 
 def get_order(account: Account, uri: str) -> Order:
     response = account.post(uri, None, context="Fetching the order")
-    return Order.from_response(uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+    return Order.from_response(uri, response.json(), response.retry_after)
 
 
 def get_authorization(account: Account, uri: str) -> Authorization:
     response = account.post(uri, None, context="Fetching the authorization")
-    return Authorization.from_response(uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+    return Authorization.from_response(uri, response.json(), response.retry_after)
 
 
 def get_authorizations(account: Account, order: Order) -> list[Authorization]:
@@ -216,7 +214,7 @@ class Poller:
 
     def wait(self, retry_after: float | None, state: str) -> None:
         """Sleep before the next poll, or raise when the deadline would pass."""
-        delay = min(retry_after, MAX_HONOURED_RETRY_AFTER) if retry_after is not None else self._delay
+        delay = POLLING.wait(retry_after, self._delay)
         self._delay = min(self._delay * 2, MAX_POLL_DELAY)
         remaining = self.deadline - self._clock()
         if remaining <= 0:
@@ -229,7 +227,7 @@ class Poller:
 def finalize(account: Account, order: Order, csr_der: bytes) -> Order:
     """Section 7.4: send the CSR (base64url DER)."""
     response = account.post(order.finalize, {"csr": b64url_encode(csr_der)}, context="Finalizing the order")
-    return Order.from_response(order.uri, response.json(), parse_retry_after(response.headers.get("Retry-After")))
+    return Order.from_response(order.uri, response.json(), response.retry_after)
 
 
 def poll_order(account: Account, order: Order, poller: Poller, *, while_status: str = "processing") -> Order:

@@ -35,10 +35,11 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
     certificate_info,
     split_pem_chain,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient, parse_retry_after
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import ARI
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes
 
 try:
@@ -55,10 +56,6 @@ MAX_RENEW_BEFORE_DAYS = 100000  # far beyond any certificate; keeps the date ari
 # Without a Retry-After from the CA, the next check is this far away (Pebble and
 # Let's Encrypt answer 6 hours too).
 DEFAULT_CHECK_INTERVAL = timedelta(hours=6)
-# RFC 9773 section 4.3: clients should keep Retry-After within reasonable limits,
-# for instance at least one minute and at most one day.
-MIN_ARI_RETRY_AFTER = 60.0
-MAX_ARI_RETRY_AFTER = 86400.0
 ARI_CONTEXT = "Fetching the certificate's renewal information (ARI)"
 
 _RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
@@ -209,7 +206,7 @@ def fetch_renewal_info(client: AcmeClient, cert_id: str, now: datetime) -> tuple
     if response.status != 200:
         return None, [f"{ARI_CONTEXT}: {url} answered HTTP {response.status} instead of 200. The renewal was decided without the CA's renewal window"]
     try:
-        window = parse_renewal_info(response.body, parse_retry_after(response.headers.get("Retry-After"), now))
+        window = parse_renewal_info(response.body, response.retry_after)
     except ValueError as exc:
         return None, [f"{ARI_CONTEXT}: {url} answered an unusable renewalInfo: {exc}. The renewal was decided without the CA's renewal window"]
     return window, []
@@ -257,7 +254,7 @@ def next_check_time(now: datetime, renewal_due: bool, due_by_expiry_at: datetime
         return ceil_second(now)
     interval = DEFAULT_CHECK_INTERVAL
     if window is not None and window.retry_after is not None:
-        interval = timedelta(seconds=min(max(window.retry_after, MIN_ARI_RETRY_AFTER), MAX_ARI_RETRY_AFTER))
+        interval = timedelta(seconds=ARI.wait(window.retry_after, DEFAULT_CHECK_INTERVAL.total_seconds()))
     candidates = [now + interval, due_by_expiry_at + timedelta(seconds=1)]
     if window is not None:
         candidates.append(window.renewal_time)

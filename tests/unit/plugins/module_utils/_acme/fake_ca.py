@@ -9,20 +9,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeResponse
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
 
 
-class Reply:
-    """One answer of the fake CA: JSON data, or a PEM body with alternate links."""
+class Reply(AcmeResponse):
+    """One answer of the fake CA: JSON data, or a PEM body with alternate links; an ``AcmeResponse`` in every other way."""
 
-    def __init__(self, data: Any = None, *, body: str | None = None, links: list[str] | None = None) -> None:
+    def __init__(self, data: Any = None, *, body: str | None = None, links: list[str] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__("", 200, dict(headers or {}), body.encode("ascii") if body is not None else json.dumps(data).encode("utf-8"), {})
         self.data = data
-        self.body = body.encode("ascii") if body is not None else json.dumps(data).encode("utf-8")
         self._links = links or []
-        self.url = ""
-        self.status = 200
-        self.headers: dict[str, str] = {}
-        self.location = None
+
+    @property
+    def location(self) -> str | None:
+        return None
 
     def json(self) -> Any:
         return self.data

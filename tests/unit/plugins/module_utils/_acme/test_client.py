@@ -22,7 +22,6 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
     AcmeClient,
     AcmeResponse,
     parse_link_header,
-    parse_retry_after,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
@@ -51,47 +50,6 @@ def response(status: int, body: bytes | str, content_type: str | None, url: str 
         header_map["Content-Type"] = content_type
     data = body.encode("utf-8") if isinstance(body, str) else body
     return AcmeResponse(url, status, header_map, data, {})
-
-
-# -- Retry-After (RFC 9110 section 10.2.3) --------------------------------------------
-
-
-@pytest.mark.parametrize("value, seconds", [("0", 0.0), ("7", 7.0), ("120", 120.0), (" 30 ", 30.0), ("86400", 86400.0)])
-def test_retry_after_delay_seconds(value, seconds):
-    assert parse_retry_after(value, now=NOW) == seconds
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "Sun, 01 Mar 2026 12:01:30 GMT",  # IMF-fixdate
-        "Sunday, 01-Mar-26 12:01:30 GMT",  # obsolete RFC 850 form
-        "Sun Mar  1 12:01:30 2026",  # obsolete asctime form
-        "Sun, 01 Mar 2026 13:01:30 +0100",  # numeric zone, same instant
-    ],
-)
-def test_retry_after_http_date_is_relative_to_now(value):
-    assert parse_retry_after(value, now=NOW) == 90.0
-
-
-def test_retry_after_http_date_from_format_datetime():
-    value = format_datetime(NOW + timedelta(seconds=3600), usegmt=True)
-    assert parse_retry_after(value, now=NOW) == 3600.0
-
-
-def test_retry_after_in_the_past_is_zero():
-    assert parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=NOW) == 0.0
-    assert parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now=NOW) == 0.0
-
-
-def test_retry_after_defaults_to_the_real_time():
-    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=600), usegmt=True)
-    assert 590 <= parse_retry_after(soon) <= 600
-
-
-@pytest.mark.parametrize("value", [None, "", "soon", "-5", "1.5", "12 s", "Sun, 99 Foo 2026", "0x10"])
-def test_retry_after_garbage_is_none(value):
-    assert parse_retry_after(value, now=NOW) is None
 
 
 # -- Link (RFC 8288) --------------------------------------------------------------
@@ -313,6 +271,25 @@ def test_directory_429_beyond_retry_timeout_fails_fast_with_the_time(session, cl
     assert info.value.msg.startswith(f"Fetching the ACME directory to {DIR}: HTTP 429 urn:ietf:params:acme:error:rateLimited: slow down")
     assert info.value.fields["retry_at"] in {(when - timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in (0, 1)}
     assert info.value.fields["retry_at"] in info.value.msg
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT", "99999999999999999999"])
+def test_an_absurd_retry_after_fails_fast_with_a_date_not_a_traceback(session, clock, value):
+    """A Retry-After of 400 digits (inf as a float) or year 9999 once raised OverflowError in a nightly job."""
+    session.add_problem("GET", DIR, 503, "urn:ietf:params:acme:error:serverInternal", "down", retry_after=value)
+    with pytest.raises(AcmeProblem) as info:
+        make_client(session, clock).endpoint("newOrder")
+    assert clock.waits == [] and len(session.sent) == 1
+    assert info.value.fields["retry_at"] in info.value.msg
+    assert "run again after that time" in info.value.msg
+
+
+@pytest.mark.parametrize("value", ["0", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_a_zero_or_past_retry_after_still_pauses_before_the_retry(session, clock, value):
+    session.add_problem("GET", DIR, 503, "urn:ietf:params:acme:error:serverInternal", "down", retry_after=value)
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    make_client(session, clock).endpoint("newOrder")
+    assert clock.waits == [1.0]
 
 
 def test_new_nonce_503_is_retried_with_backoff(session, clock):

@@ -19,7 +19,6 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
-    MAX_HONOURED_RETRY_AFTER,
     Authorization,
     Order,
     Poller,
@@ -29,6 +28,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     poll_order,
     respond,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import POLLING
 
 BASE = "https://127.0.0.1:14000"
 ORDER_URI = f"{BASE}/my-order/ecsnOQ4pUsTbOojDNf0Dbj-Fs56ZoEmHGO9tMkA8-nY"
@@ -375,7 +375,15 @@ def test_poller_honours_retry_after(clock):
 def test_poller_caps_long_retry_after(clock):
     poller = Poller(600, "the order", clock=clock.time, sleep=clock.sleep)
     poller.wait(3600.0, "processing")
-    assert clock.waits == [MAX_HONOURED_RETRY_AFTER]
+    assert clock.waits == [POLLING.longest]
+
+
+def test_poller_never_polls_without_a_pause_on_a_zero_retry_after(clock):
+    poller = Poller(600, "the order", clock=clock.time, sleep=clock.sleep)
+    for _ in range(3):
+        poller.wait(0.0, "processing")
+    assert clock.waits == [POLLING.shortest] * 3
+    assert POLLING.shortest > 0
 
 
 def test_poller_backs_off_without_retry_after(clock):
