@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import POLLING
 
@@ -125,6 +125,51 @@ class Order:
     def usable(self) -> bool:
         """Still able to lead to a certificate (section 7.1.6): not invalid and not expired."""
         return self.status in ("pending", "ready", "processing", "valid")
+
+
+def _names(identifiers: list[Identifier]) -> set[tuple[str, str]]:
+    return {(i.type, i.value) for i in identifiers}
+
+
+def _describe(names: set[tuple[str, str]]) -> str:
+    return ", ".join(value if kind == "dns" else f"{value} ({kind})" for kind, value in sorted(names, key=lambda n: (n[1], n[0])))
+
+
+def _difference(got: set[tuple[str, str]], asked: set[tuple[str, str]]) -> str:
+    parts = []
+    if got - asked:
+        parts.append(f"not asked for: {_describe(got - asked)}")
+    if asked - got:
+        parts.append(f"missing: {_describe(asked - got)}")
+    return "; ".join(parts)
+
+
+def check_order_identifiers(order: Order, asked: list[Identifier]) -> None:
+    """The order is for exactly the names asked for (RFC 8555 section 7.4), compared as sent: type and value.
+
+    A CA that adds, drops or changes a name (another case or type included) would otherwise get
+    proofs published and a certificate built for names nobody asked for.
+    """
+    got, wanted = _names(order.identifiers), _names(asked)
+    if got != wanted:
+        raise AcmeServerError(
+            f"The CA's order {order.uri} is for {_describe(got) or 'no names'}, not for the names asked for, {_describe(wanted)} "
+            f"({_difference(got, wanted)}); nothing was published or written. Check that the directory option names the CA you trust",
+            url=order.uri,
+        )
+
+
+def check_authorization_identifiers(order: Order, authorizations: list[Authorization], asked: list[Identifier]) -> None:
+    """One authorization per name asked for and none for another (RFC 8555 section 7.1.3), before any proof is built."""
+    got, wanted = _names([authz.identifier for authz in authorizations]), _names(asked)
+    if got != wanted or len(authorizations) != len(got):
+        extra = f"; {len(authorizations) - len(got)} name(s) twice" if len(authorizations) != len(got) else ""
+        raise AcmeServerError(
+            f"The authorizations of the CA's order {order.uri} are for {_describe(got) or 'no names'}, not for the names asked for, "
+            f"{_describe(wanted)} ({_difference(got, wanted) or 'the same names'}{extra}); nothing was published. "
+            "Check that the directory option names the CA you trust",
+            url=order.uri,
+        )
 
 
 # What a CA answers when it cannot resolve the certificate named in ``replaces`` (RFC 9773
@@ -247,4 +292,12 @@ def poll_order(account: Account, order: Order, poller: Poller, *, while_status: 
 def download_certificate(account: Account, url: str) -> tuple[str, list[str]]:
     """Section 7.4.2: the PEM chain and the URLs of alternate chains (``Link: rel="alternate"``)."""
     response = account.post(url, None, context="Downloading the certificate")
-    return response.body.decode("utf-8"), response.links("alternate")
+    try:
+        # RFC 8555 section 7.4.2: application/pem-certificate-chain, which is ASCII (RFC 7468).
+        text = response.body.decode("ascii")
+    except UnicodeDecodeError:
+        raise AcmeServerError(
+            f"The certificate the CA sent from {url} is not PEM text (it holds bytes outside ASCII); nothing was written",
+            url=url,
+        ) from None
+    return text, response.links("alternate")

@@ -28,6 +28,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers i
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Authorization,
     Order,
+    check_authorization_identifiers,
+    check_order_identifiers,
     get_authorizations,
     get_order,
     new_order,
@@ -88,6 +90,8 @@ class OrderRun(CoreRun):
                     "renewal is not marked as replacing that certificate (no ARI rate-limit exemption)"
                 ),
             )
+        # Refused before it is recorded: the next run orders anew instead of resuming it.
+        check_order_identifiers(order, identifiers)
         if params["state_path"] and not self.check_mode:
             recorded = OrderState(
                 orderUri=order.uri,
@@ -105,6 +109,7 @@ class OrderRun(CoreRun):
             )
             save_order_state(params["state_path"], recorded)
         authorizations = get_authorizations(account, order)
+        check_authorization_identifiers(order, authorizations, identifiers)
         if params["state_path"] and not self.check_mode:
             # acme_challenge_proof answers the challenges from this record, without fetching them again.
             save_order_state(params["state_path"], recorded.with_seen("acme_order", order, authorizations))

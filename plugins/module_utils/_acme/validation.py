@@ -17,11 +17,14 @@ from typing import Any
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Authorization,
     Challenge,
     Order,
     Poller,
+    check_authorization_identifiers,
+    check_order_identifiers,
     get_authorization,
     get_authorizations,
     get_order,
@@ -151,6 +154,11 @@ class ValidationRun(RecordedOrderRun):
         names = order_state.identifiers if order_state else [identifier.value for identifier in order.identifiers]
         position = {name: index for index, name in enumerate(names)}
         fetched = recorded if recorded is not None else get_authorizations(account, order)
+        if order_state is not None:
+            # What acme_order asked for; with order_uri alone the order's own names are all there is.
+            asked = parse_identifiers(order_state.identifiers, "state_path")
+            check_order_identifiers(order, asked)
+            check_authorization_identifiers(order, fetched, asked)
         authorizations = sorted(fetched, key=lambda a: position.get(a.identifier.value, len(position)))
         self.entries = [Entry(authz, authz.challenge(self.challenge_type)) for authz in authorizations]
         self.before = self.statuses()

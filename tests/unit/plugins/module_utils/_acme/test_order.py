@@ -16,12 +16,15 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeResponse
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Authorization,
     Order,
     Poller,
+    check_authorization_identifiers,
+    check_order_identifiers,
+    download_certificate,
     get_authorizations,
     get_order,
     new_order,
@@ -478,3 +481,77 @@ def test_poll_order_valid_at_once_sends_nothing(clock):
     valid = Order.from_response(ORDER_URI, dict(PEBBLE_ORDER, status="valid"))
     assert poll_order(account, valid, Poller(60, "the order", clock=clock.time, sleep=clock.sleep)) is valid
     assert account.posts == []
+
+
+# -- the order and its authorizations are for the names asked (RFC 8555 sections 7.1.3 and 7.4) --
+
+ASKED = ["r1.example.test", "*.r1.example.test", "192.0.2.7"]
+
+
+def pebble_order_with(identifiers: list[dict[str, str]]) -> Order:
+    return Order.from_response(ORDER_URI, dict(PEBBLE_ORDER, identifiers=identifiers))
+
+
+def test_an_order_for_the_names_asked_in_any_sequence_passes():
+    check_order_identifiers(pebble_order_with(list(reversed(PEBBLE_ORDER["identifiers"]))), parse_identifiers(ASKED))
+
+
+@pytest.mark.parametrize(
+    "identifiers, words",
+    [
+        (PEBBLE_ORDER["identifiers"] + [{"type": "dns", "value": "evil.example"}], "not asked for: evil.example"),
+        (PEBBLE_ORDER["identifiers"][:2], "missing: 192.0.2.7 (ip)"),
+        ([{"type": "dns", "value": "R1.example.test"}] + PEBBLE_ORDER["identifiers"][1:], "not asked for: R1.example.test; missing: r1.example.test"),
+        (PEBBLE_ORDER["identifiers"][:2] + [{"type": "dns", "value": "192.0.2.7"}], "not asked for: 192.0.2.7; missing: 192.0.2.7 (ip)"),
+        ([], "is for no names"),
+    ],
+)
+def test_an_order_for_other_names_is_refused(identifiers, words):
+    with pytest.raises(AcmeServerError) as caught:
+        check_order_identifiers(pebble_order_with(identifiers), parse_identifiers(ASKED))
+    assert caught.value.msg.startswith(f"The CA's order {ORDER_URI} is for ")
+    assert words in caught.value.msg
+    assert "nothing was published or written" in caught.value.msg
+
+
+def authz(identifier: dict[str, str], wildcard: bool = False) -> Authorization:
+    data = dict(PEBBLE_AUTHZ_APEX, identifier=identifier)
+    if wildcard:
+        data["wildcard"] = True
+    return Authorization.from_response(AUTHZ_APEX, data)
+
+
+AUTHZS = [
+    authz({"type": "ip", "value": "192.0.2.7"}),
+    authz({"type": "dns", "value": "r1.example.test"}),
+    authz({"type": "dns", "value": "r1.example.test"}, True),
+]
+
+
+def test_authorizations_for_the_names_asked_pass():
+    check_authorization_identifiers(pebble_order_with(PEBBLE_ORDER["identifiers"]), AUTHZS, parse_identifiers(ASKED))
+
+
+@pytest.mark.parametrize(
+    "authorizations, words",
+    [
+        (AUTHZS + [authz({"type": "dns", "value": "evil.example"})], "not asked for: evil.example"),
+        (AUTHZS[:2], "missing: *.r1.example.test"),
+        (AUTHZS[:2] + [authz({"type": "dns", "value": "r1.example.test"})], "missing: *.r1.example.test; 1 name(s) twice"),
+    ],
+)
+def test_authorizations_for_other_names_are_refused_before_any_proof(authorizations, words):
+    order = pebble_order_with(PEBBLE_ORDER["identifiers"])
+    with pytest.raises(AcmeServerError) as caught:
+        check_authorization_identifiers(order, authorizations, parse_identifiers(ASKED))
+    assert words in caught.value.msg
+    assert "nothing was published" in caught.value.msg
+
+
+def test_a_certificate_download_that_is_not_ascii_is_refused_not_a_traceback():
+    url = f"{BASE}/certZ/1"
+    account = FakeAccount({url: [response(url, None, 200)]})
+    account.script[url][0].body = b"-----BEGIN CERTIFICATE-----\n\xff\xfe\n"
+    with pytest.raises(AcmeServerError) as caught:
+        download_certificate(account, url)
+    assert caught.value.msg == f"The certificate the CA sent from {url} is not PEM text (it holds bytes outside ASCII); nothing was written"
