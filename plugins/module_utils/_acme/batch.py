@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import bind_lines, merge_dns_records
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, unexpected_error_message
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
@@ -136,6 +136,9 @@ class CertificateRun:
             self.result.update(status="failed", failed=True, msg=fields.pop("msg"))
             fields.pop("changed", None)
             self.result["error"] = fields
+        except Exception as error:  # one certificate's unforeseen failure must not take the others' results with it
+            self.result.update(status="failed", failed=True, msg=unexpected_error_message(error))
+            self.result["error"] = {"exception_type": type(error).__name__}
         return self.result
 
     def run(self) -> None:

@@ -138,3 +138,12 @@ def format_problem(problem: dict[str, Any] | None) -> str:
     text = f"{problem.get('type') or '(no type)'}: {problem.get('detail') or '(no detail)'}"
     subproblems = [sub for sub in problem.get("subproblems") or [] if isinstance(sub, dict)]
     return text + "".join(f"; {describe_subproblem(sub)}" for sub in subproblems)
+
+
+def unexpected_error_message(error: Exception) -> str:
+    """The message for an exception the core did not foresee: what it was, without a traceback, and what to do."""
+    text = " ".join(str(error).split())[:300] or "(no message)"
+    return (
+        f"Unexpected {type(error).__name__}: {text}. The run stopped here and kept the files it had; this is a defect of "
+        "certfleet.acme, or an answer of the CA or a server that it failed to check: please report it with the task's -vvv output"
+    )

@@ -8,9 +8,10 @@ nodes (acme_webroot_tokens) stay light.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Callable
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, unexpected_error_message
 
 
 def exit_with(module: Any, body: Callable[[], dict[str, Any]], before_exit: Callable[[], None] | None = None) -> None:
@@ -21,6 +22,10 @@ def exit_with(module: Any, body: Callable[[], dict[str, Any]], before_exit: Call
         if before_exit is not None:
             before_exit()
         module.fail_json(**error.to_result())
+    except Exception as error:  # a message, not a traceback; Ansible shows the traceback only at -vvv
+        if before_exit is not None:
+            before_exit()
+        module.fail_json(msg=unexpected_error_message(error), exception=traceback.format_exc())
     if before_exit is not None:
         before_exit()
     module.exit_json(**result)

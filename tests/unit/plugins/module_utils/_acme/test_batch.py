@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import batch as batch_module
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import (
     certificate_params,
     check_steps,
@@ -175,3 +176,29 @@ def test_an_account_that_cannot_be_made_fails_the_batch_once(tmp_path):
         run_batch(params, connect=connect, warn=lambda text: None, check_mode=False)
     assert "cannot reach https://ca.invalid/dir" in caught.value.msg
     assert calls == [True]
+
+
+def test_an_unforeseen_exception_fails_its_certificate_alone_with_a_message(tmp_path, monkeypatch):
+    """Before, only AcmeError was caught: one worker's ValueError failed the task and lost every other result."""
+    now = datetime.now(timezone.utc)
+    for name in ("good", "odd"):
+        pem, key = make_cert(now - timedelta(days=1), timedelta(days=90), [f"{name}.example.test"])
+        (tmp_path / f"{name}.crt").write_text(pem)
+        (tmp_path / f"{name}.key").write_bytes(key_pem(key))
+    real = batch_module.check_certificate
+
+    def check(params, **kwargs):
+        if params["name"] == "odd":
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return real(params, **kwargs)
+
+    monkeypatch.setattr(batch_module, "check_certificate", check)
+    params = batch_params(tmp_path, [entry(tmp_path, "odd"), entry(tmp_path, "good")], ari=False)
+    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False)
+    odd, good = result["certificates"]
+    assert (odd["status"], odd["failed"]) == ("failed", True)
+    assert odd["msg"].startswith("Unexpected UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff")
+    assert "Traceback" not in odd["msg"]
+    assert odd["error"] == {"exception_type": "UnicodeDecodeError"}
+    assert (good["status"], good["failed"]) == ("not_due", False)
+    assert result["failed_certificates"] == [{"name": "odd", "msg": odd["msg"]}]
