@@ -30,6 +30,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import
     AcmeNetworkError,
     AcmeOptionError,
     AcmeProblem,
+    AcmeServerError,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import sign_request
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
@@ -128,6 +129,16 @@ class AcmeResponse:
     @property
     def content_type(self) -> str:
         return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of a URL (RFC 6454 section 4), the port made explicit."""
+    parts = urlparse(url)
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:  # a port that is no number
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def missing_directory_fields(body: dict[str, Any]) -> list[str]:
@@ -358,7 +369,22 @@ class AcmeClient:
 
     # -- requests --------------------------------------------------------------
 
+    def _check_origin(self, url: str, context: str) -> None:
+        """Every request goes to the directory's origin: a URL the CA (or a state file) names elsewhere is refused.
+
+        Signed requests carry the account's signature and the CA's URLs lead to proofs and
+        certificates; none of them is sent to a host the directory option did not name.
+        """
+        if origin(url) != origin(self.directory_url):
+            scheme, host, port = origin(self.directory_url)
+            raise AcmeServerError(
+                f"{context}: the URL {url[:200]} is not on the ACME server's origin ({scheme}://{host}:{port}, from the directory option); "
+                "nothing was sent to it. A CA answer, a state file or the session cache named it: check that the directory option names the CA you trust",
+                url=url[:200],
+            )
+
     def _send(self, method: str, url: str, *, body: bytes | None = None, context: str, pool_nonce: bool = True) -> AcmeResponse:
+        self._check_origin(url, context)
         headers = {"User-Agent": self.user_agent, "Accept-Language": "en"}
         if body is not None:
             headers["Content-Type"] = JOSE_CONTENT_TYPE
@@ -432,6 +458,8 @@ class AcmeClient:
 
         Raises ``AcmeProblem`` for any status outside ``accept_statuses``.
         """
+
+        self._check_origin(url, context)  # before a nonce is spent on it
 
         def attempt() -> AcmeResponse:
             jws = sign_request(key, url, payload, nonce=self._take_nonce(), kid=kid)

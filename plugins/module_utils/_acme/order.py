@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeResponse
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
@@ -127,6 +128,18 @@ class Order:
         return self.status in ("pending", "ready", "processing", "valid")
 
 
+def json_object(response: AcmeResponse, what: str) -> dict[str, Any]:
+    """The body of an answer that must be a JSON object (RFC 8555 section 7.1), refused when it is anything else."""
+    data = response.json()
+    if not isinstance(data, dict):
+        raise AcmeServerError(
+            f"The CA's answer from {response.url} ({what}) is not a JSON object "
+            f"({response.content_type or 'no content type'}, {len(response.body)} bytes); nothing was published or written",
+            url=response.url,
+        )
+    return data
+
+
 def _names(identifiers: list[Identifier]) -> set[tuple[str, str]]:
     return {(i.type, i.value) for i in identifiers}
 
@@ -215,17 +228,17 @@ def _post_new_order(account: Account, identifiers: list[Identifier], profile: st
     response = account.post(account.client.endpoint("newOrder"), payload, context="Creating the order")
     if not response.location:
         raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no order URL (Location header)")
-    return Order.from_response(response.location, response.json(), response.retry_after)
+    return Order.from_response(response.location, json_object(response, "the new order"), response.retry_after)
 
 
 def get_order(account: Account, uri: str) -> Order:
     response = account.post(uri, None, context="Fetching the order")
-    return Order.from_response(uri, response.json(), response.retry_after)
+    return Order.from_response(uri, json_object(response, "the order"), response.retry_after)
 
 
 def get_authorization(account: Account, uri: str) -> Authorization:
     response = account.post(uri, None, context="Fetching the authorization")
-    return Authorization.from_response(uri, response.json(), response.retry_after)
+    return Authorization.from_response(uri, json_object(response, "the authorization"), response.retry_after)
 
 
 def get_authorizations(account: Account, order: Order) -> list[Authorization]:
@@ -272,7 +285,7 @@ class Poller:
 def finalize(account: Account, order: Order, csr_der: bytes) -> Order:
     """Section 7.4: send the CSR (base64url DER)."""
     response = account.post(order.finalize, {"csr": b64url_encode(csr_der)}, context="Finalizing the order")
-    return Order.from_response(order.uri, response.json(), response.retry_after)
+    return Order.from_response(order.uri, json_object(response, "the finalized order"), response.retry_after)
 
 
 def poll_order(account: Account, order: Order, poller: Poller, *, while_status: str = "processing") -> Order:

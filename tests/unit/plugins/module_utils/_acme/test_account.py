@@ -112,12 +112,12 @@ def test_find_without_location(acme, session):
 
 def test_list_orders_follows_every_page(acme, session, jws_verify):
     key = generate_private_key("ec256")
-    first, second = "https://ca.test/orders/1", "https://ca.test/orders/1/page/2"
+    first, second = "https://ca.example/orders/1", "https://ca.example/orders/1/page/2"
     first_headers = [("Replay-Nonce", "n1"), ("Link", f'<{second}>;rel="next"'), ("Content-Type", "application/json")]
-    session.add("POST", first, 200, first_headers, {"orders": ["https://ca.test/o/a", "https://ca.test/o/b"]})
-    session.add("POST", second, 200, {"Replay-Nonce": "n2", **JSON}, {"orders": ["https://ca.test/o/c"]})
+    session.add("POST", first, 200, first_headers, {"orders": ["https://ca.example/o/a", "https://ca.example/o/b"]})
+    session.add("POST", second, 200, {"Replay-Nonce": "n2", **JSON}, {"orders": ["https://ca.example/o/c"]})
     orders = Account(acme, key, ACCT).list_orders(first)
-    assert orders == ["https://ca.test/o/a", "https://ca.test/o/b", "https://ca.test/o/c"]
+    assert orders == ["https://ca.example/o/a", "https://ca.example/o/b", "https://ca.example/o/c"]
     protected, payload = jws_verify(session.sent[-1].jws, key.public_jwk())
     assert payload == ""  # POST-as-GET
     assert protected["kid"] == ACCT and protected["url"] == second

@@ -23,7 +23,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
     AcmeResponse,
     parse_link_header,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import FakeHTTPResponse, b64url_decode
@@ -593,3 +593,35 @@ def test_threads_asking_for_the_directory_at_once_fetch_it_once():
         thread.join()
     assert gets == [DIR]
     assert seen == [DIRECTORY] * 20
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/acme/order/1",  # another host
+        "https://ca.example:8443/acme/order/1",  # another port
+        "http://ca.example/acme/order/1",  # another scheme
+        "https://ca.example.evil.example/order/1",  # a host that only begins like the CA's
+    ],
+)
+def test_a_url_on_another_origin_than_the_directory_is_refused_and_nothing_sent(session, url):
+    """A CA answer (or a state file) that names a URL elsewhere gets no signed request and no GET."""
+    key = generate_private_key("ec256")
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
+    acme = make_client(session)
+    acme.endpoint("newOrder")
+    with pytest.raises(AcmeServerError) as caught:
+        acme.post(url, None, key=key, kid="https://ca.example/acct/1", context="Fetching the order")
+    assert caught.value.msg.startswith(f"Fetching the order: the URL {url} is not on the ACME server's origin (https://ca.example:443")
+    with pytest.raises(AcmeServerError):
+        acme.get(url)
+    assert [sent.url for sent in session.sent] == [DIR]
+
+
+def test_a_directory_whose_endpoints_point_elsewhere_gets_no_request(session):
+    session.add("GET", DIR, 200, {"Content-Type": "application/json"}, dict(DIRECTORY, newNonce="https://evil.example/nonce"))
+    acme = make_client(session)
+    with pytest.raises(AcmeServerError) as caught:
+        acme.post(DIRECTORY["newOrder"], {}, key=generate_private_key("ec256"), kid=None, context="Creating the order")
+    assert "https://evil.example/nonce is not on the ACME server's origin" in caught.value.msg
+    assert len(session.sent) == 1

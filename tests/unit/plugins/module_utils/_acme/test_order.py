@@ -25,6 +25,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     check_authorization_identifiers,
     check_order_identifiers,
     download_certificate,
+    get_authorization,
     get_authorizations,
     get_order,
     new_order,
@@ -555,3 +556,16 @@ def test_a_certificate_download_that_is_not_ascii_is_refused_not_a_traceback():
     with pytest.raises(AcmeServerError) as caught:
         download_certificate(account, url)
     assert caught.value.msg == f"The certificate the CA sent from {url} is not PEM text (it holds bytes outside ASCII); nothing was written"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"a string"', b"\xff\xfe"])
+def test_an_order_or_authorization_that_is_not_a_json_object_is_refused(body):
+    account = FakeAccount({ORDER_URI: [response(ORDER_URI, None)], AUTHZ_APEX: [response(AUTHZ_APEX, None)]})
+    account.script[ORDER_URI][0].body = body
+    account.script[AUTHZ_APEX][0].body = body
+    with pytest.raises(AcmeServerError) as caught:
+        get_order(account, ORDER_URI)
+    assert caught.value.msg.startswith(f"The CA's answer from {ORDER_URI} (the order) is not a JSON object")
+    with pytest.raises(AcmeServerError) as caught:
+        get_authorization(account, AUTHZ_APEX)
+    assert f"{AUTHZ_APEX} (the authorization) is not a JSON object" in caught.value.msg
