@@ -6,7 +6,7 @@ One run checks every destination before anything is sent, picks (or generates, o
 rotates through the ``.next`` pending key) the certificate key, checks a given CSR,
 finalizes, polls and downloads, chooses the preferred chain among the alternates
 (section 7.4.2, ``Link: rel="alternate"``), verifies the leaf's key and names and the
-chain, writes the files atomically in a safe order (the certificate last) and removes
+chain, installs the files as one set (all of them or none) and removes
 the state file only when every file is written. It also reports the state between two
 renewals ("nothing in flight") and, in check mode, what the real run would do.
 """
@@ -53,17 +53,18 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
+    PlannedWrite,
     atomic_write,
     check_writable_directory,
-    needs_write,
+    install_files,
     parse_mode,
     read_state,
     resolve_group,
     resolve_owner,
 )
 
-# File options in the order they are written: the certificate last, so that a certificate on disk
-# always has its key and chain beside it.
+# File options in the order they are put in place (as one set, see write_files): the certificate
+# last, so that even a crash between two renames never leaves a new certificate without its key.
 WRITE_ORDER = ("private_key_path", "chain_path", "fullchain_path", "cert_path")
 PENDING_KEY_SUFFIX = ".next"
 
@@ -441,25 +442,22 @@ class FinalizeRun(RecordedOrderRun):
             self.warn("The CA sent the certificate without a chain; chain_path is written empty")
 
     def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None) -> dict[str, bool]:
+        """Install key, chain, fullchain and certificate as one set (``storage.install_files``).
+
+        Either every file changes or none does: a rotated key never lands beside the old
+        certificate, nor a new certificate beside the old key. Files already right are left alone.
+        """
         contents = file_contents(chain, key_pem, self.mode)
-        files: dict[str, bool] = {}
-        written: list[str] = []
-        for option, path in destinations.items():
-            if option not in contents:
-                continue
-            content, mode = contents[option]
-            if self.check_mode:
-                files[option] = needs_write(path, content, mode, self.uid, self.gid, option)
-                continue
-            try:
-                files[option] = atomic_write(path, content, option=option, mode=mode, uid=self.uid, gid=self.gid)
-            except AcmeError as error:
-                if written:
-                    error.msg += f" (already written: {', '.join(written)}; run again to finish, the order stays recorded)"
-                    error.args = (error.msg,)
-                raise
-            if files[option]:
-                written.append(option)
+        writes = [
+            PlannedWrite(path, contents[option][0], option, contents[option][1], self.uid, self.gid)
+            for option, path in destinations.items()
+            if option in contents
+        ]
+        if self.check_mode:
+            changed = [write.needed() for write in writes]
+        else:
+            changed = install_files(writes)
+        files = {write.option: flag for write, flag in zip(writes, changed)}
         if "private_key_path" in files and (self.key_generated or self.key_rotated):
             files["private_key_path"] = True  # generated this run (possibly written before finalizing)
         if self.params["private_key_path"] and not self.check_mode:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 from typing import Any
 
@@ -14,7 +15,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import finalization
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import key_public_der
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_decode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
@@ -387,24 +387,92 @@ def test_preferred_chain_not_offered_warns_and_keeps_the_default(tmp_path: Any) 
     assert warnings == ["preferred_chain 'Root Z' matches none of the 1 chain(s) the CA offers (default chain issued by 'Root A'); using the default chain"]
 
 
+def fail_replace_onto(monkeypatch: pytest.MonkeyPatch, target: str) -> list[tuple[str, str]]:
+    """Make os.replace (and os.rename) raise EIO when a temporary file is renamed onto ``target``; the rest goes through."""
+    calls: list[tuple[str, str]] = []
+
+    def wrap(real: Any) -> Any:
+        def renaming(src: Any, dst: Any) -> None:
+            calls.append((os.fspath(src), os.fspath(dst)))
+            if os.fspath(dst) == target and os.path.basename(os.fspath(src)).endswith(".tmp"):
+                raise OSError(errno.EIO, "Input/output error")
+            real(src, dst)
+
+        return renaming
+
+    monkeypatch.setattr(os, "replace", wrap(os.replace))
+    monkeypatch.setattr(os, "rename", wrap(os.rename))
+    return calls
+
+
 def test_state_is_kept_when_a_file_could_not_be_written(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     issuer = Issuer()
     state_path = record_order(tmp_path)
-    real_write = finalization.atomic_write
-
-    def failing_write(path: str, content: bytes, *, option: str, **kwargs: Any) -> bool:
-        if option == "cert_path":
-            raise AcmeOptionError(option, f"cert_path {path}: No space left on device; the existing file was left as it was")
-        return real_write(path, content, option=option, **kwargs)
-
-    monkeypatch.setattr(finalization, "atomic_write", failing_write)
+    fail_replace_onto(monkeypatch, str(tmp_path / "cert.pem"))
     with pytest.raises(AcmeOptionError) as caught:
         make_run(params(tmp_path), account_with(issuing_ca(issuer)))()
-    # The key was written before finalizing (unchanged since), then the chain files: the certificate failed.
-    assert caught.value.msg.endswith("(already written: chain_path, fullchain_path; run again to finish, the order stays recorded)")
+    # The key was written before finalizing (a new key, no old one to protect); the set of
+    # chain, fullchain and certificate is installed as a unit: the certificate failed, so none is.
+    assert caught.value.option == "cert_path"
+    assert caught.value.msg == (
+        f"cert_path {tmp_path / 'cert.pem'}: cannot put the new file in place: Input/output error; "
+        "fix the cause and run again; no file of the set was changed (each was left as it was)"
+    )
     assert os.path.exists(state_path)
-    assert os.path.exists(str(tmp_path / "fullchain.pem"))
-    assert not os.path.exists(str(tmp_path / "cert.pem"))
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "order.json"]
+
+
+FILE_OPTIONS = {"cert.key": "private_key_path", "chain.pem": "chain_path", "fullchain.pem": "fullchain_path", "cert.pem": "cert_path"}
+
+
+def earlier_issuance(tmp_path: Any, issuer: Issuer) -> dict[str, tuple[bytes, int]]:
+    """Key, chain, fullchain and certificate as an earlier run installed them: content and mode by file name."""
+    key_path, key = existing_key(tmp_path)
+    public_key = serialization.load_der_public_key(key_public_der(key))
+    leaf, intermediate = issuer.leaf(public_key, NAMES), issuer.intermediate("Root A")
+    for name, text in (("chain.pem", intermediate), ("fullchain.pem", leaf + intermediate), ("cert.pem", leaf)):
+        (tmp_path / name).write_text(text)
+        os.chmod(str(tmp_path / name), 0o640)
+    return {name: (read(str(tmp_path / name)), os.stat(str(tmp_path / name)).st_mode & 0o7777) for name in FILE_OPTIONS}
+
+
+@pytest.mark.parametrize("failing", ["cert.key", "chain.pem", "fullchain.pem", "cert.pem"])
+def test_rotation_failing_at_any_rename_leaves_the_previous_set(failing: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rotate_key: a failure while installing must not leave the new key beside the old certificate (or the reverse)."""
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    before = earlier_issuance(tmp_path, issuer)
+    calls = fail_replace_onto(monkeypatch, str(tmp_path / failing))
+    keys: list[Any] = []
+    with pytest.raises(AcmeOptionError) as caught:
+        make_run(params(tmp_path, rotate_key=True, mode="0640"), account_with(issuing_ca(issuer, keys=keys)))()
+    assert caught.value.option == FILE_OPTIONS[failing]
+    assert caught.value.msg.endswith("no file of the set was changed (each was left as it was)")
+    assert any(dst == str(tmp_path / failing) for _src, dst in calls)
+    for name, (content, mode) in before.items():
+        assert read(str(tmp_path / name)) == content, name
+        assert os.stat(str(tmp_path / name)).st_mode & 0o7777 == mode, name
+    # The rotated key waits in .next for the rerun; no temporary file or backup is left.
+    pending = load_private_key(read(str(tmp_path / "cert.key.next")), "private_key_path")
+    assert key_public_der(pending) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert sorted(os.listdir(str(tmp_path))) == sorted([*before, "cert.key.next", "order.json"])
+    assert os.path.exists(state_path)
+
+
+def test_rotation_installs_the_whole_set_with_its_modes(tmp_path: Any) -> None:
+    issuer = Issuer()
+    before = earlier_issuance(tmp_path, issuer)
+    record_order(tmp_path)
+    keys: list[Any] = []
+    result = make_run(params(tmp_path, rotate_key=True, mode="0640"), account_with(issuing_ca(issuer, keys=keys)))()
+    assert all(entry["changed"] for entry in result["files"].values())
+    for name in before:
+        assert read(str(tmp_path / name)) != before[name][0], name
+        assert os.stat(str(tmp_path / name)).st_mode & 0o7777 == (0o600 if name == "cert.key" else 0o640), name
+    key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
+    assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
+    assert sorted(os.listdir(str(tmp_path))) == sorted(before)
 
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:
