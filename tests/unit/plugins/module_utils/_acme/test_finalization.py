@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import key_public_der
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_decode
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import (
     FinalizeRun,
     check_destinations,
@@ -29,6 +29,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, parse_mode
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import make_cert
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.fake_ca import QueuedAccount, Reply
 
 CA = "https://ca.test"
@@ -638,3 +639,115 @@ def test_rate_limited_finalize_from_a_record_is_not_sent_twice(tmp_path: Any) ->
         make_run(params(tmp_path), account)()
     assert [posted[0] for posted in account.posts] == [FINALIZE_URI]
     assert "too many certificates" in caught.value.msg
+
+
+# -- what the CA sent is checked before anything is written ------------------------------------
+
+
+class Hierarchy:
+    """A root, an intermediate it signs and leaves the intermediate signs, built with the shared ``make_cert``."""
+
+    def __init__(self) -> None:
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        self.inter_key = ec.generate_private_key(ec.SECP256R1())
+        self.root = make_cert("Root R", "Root R", self.root_key.public_key(), self.root_key, ca=True)
+        self.intermediate = make_cert("Inter I", "Root R", self.inter_key.public_key(), self.root_key, ca=True)
+
+    def leaf(self, public_key: Any, names: list[str] | None = None, **kwargs: Any) -> str:
+        return make_cert((names or NAMES)[0], "Inter I", public_key, self.inter_key, ca=False, sans=names or NAMES, **kwargs)
+
+
+def ca_sending(body: Any, keys: list[Any] | None = None) -> dict[str, list[Any]]:
+    """Routes of a CA that finalizes a ready order and answers the download with ``body(csr_public_key)``."""
+    seen = keys if keys is not None else []
+
+    def on_finalize(payload: dict[str, Any]) -> dict[str, Any]:
+        seen.append(csr_public_key(payload))
+        return order_json("valid", CERT_URI)
+
+    return {ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [lambda payload: Reply(body=body(seen[-1]))]}
+
+
+def refused_by_the_check(tmp_path: Any, routes: dict[str, list[Any]], **overrides: Any) -> AcmeServerError:
+    """Run and expect AcmeServerError with nothing but the key saved before finalizing and the order state on disk."""
+    with pytest.raises(AcmeServerError) as caught:
+        make_run(params(tmp_path, **overrides), account_with(routes))()
+    assert caught.value.url == CERT_URI
+    assert caught.value.fields["order_uri"] == ORDER_URI
+    assert caught.value.msg.endswith("; nothing was written")
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "order.json"]
+    return caught.value
+
+
+def test_chain_ending_in_its_root_is_installed(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key) + ca.intermediate + ca.root)))()
+    assert read(str(tmp_path / "chain.pem")).decode() == ca.intermediate + ca.root
+    assert result["chain_issuer"] == "Root R"
+
+
+def test_chain_whose_upper_link_does_not_sign_is_refused(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    impostor_key = ec.generate_private_key(ec.SECP256R1())
+    impostor_root = make_cert("Root R", "Root R", impostor_key.public_key(), impostor_key, ca=True)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key) + ca.intermediate + impostor_root))
+    assert error.msg == (
+        f"The chain the CA sent for the order {ORDER_URI} does not hold together: certificate 2 (CN=Inter I, issuer CN=Root R) "
+        "is not signed by certificate 3 (CN=Root R); nothing was written"
+    )
+
+
+def test_leaf_not_signed_by_the_chain_is_refused(tmp_path: Any) -> None:
+    ca, other = Hierarchy(), Hierarchy()
+    record_order(tmp_path)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: other.leaf(key) + ca.intermediate))
+    assert "certificate 1 (CN=a.example.test, issuer CN=Inter I) is not signed by certificate 2 (CN=Inter I)" in error.msg
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "problem"),
+    [(datetime.timedelta(hours=1), 90, "not yet valid"), (datetime.timedelta(days=-100), 90, "expired")],
+    ids=["not-yet-valid", "expired"],
+)
+def test_leaf_outside_its_validity_is_refused(start: datetime.timedelta, days: int, problem: str, tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    not_before = datetime.datetime.now(datetime.timezone.utc) + start
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key, not_before=not_before, days=days) + ca.intermediate))
+    assert error.msg.startswith(f"The certificate the CA sent for the order {ORDER_URI} cannot be used: it is valid from ")
+    assert f": {problem} at " in error.msg and "(allowing 5 minutes of clock skew); check this host's clock and the CA's" in error.msg
+
+
+def test_leaf_starting_within_the_clock_skew_is_installed(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    not_before = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)
+    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key, not_before=not_before) + ca.intermediate)))()
+    assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
+
+
+def test_leaf_for_other_names_is_refused_as_what_the_ca_sent(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key, ["a.example.test"]) + ca.intermediate))
+    assert error.msg == "The certificate names a.example.test, but the order is for a.example.test, b.example.test; nothing was written"
+
+
+def test_leaf_for_other_names_than_asked_for_is_refused(tmp_path: Any) -> None:
+    """The CA's order and the certificate agree, but neither is what acme_order asked for (recorded in state_path)."""
+    ca = Hierarchy()
+    save_order_state(str(tmp_path / "order.json"), OrderState(ORDER_URI, ["a.example.test", "c.example.test"], "http-01", CA, ACCOUNT_URI))
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key) + ca.intermediate))
+    assert error.msg == (
+        "The certificate names a.example.test, b.example.test, but a.example.test, c.example.test were asked for (state_path); nothing was written"
+    )
+
+
+def test_leaf_for_another_key_is_refused_as_what_the_ca_sent(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(stranger) + ca.intermediate))
+    assert error.msg == f"The certificate of the order {ORDER_URI} is not for the key of this run's CSR; nothing was written"
