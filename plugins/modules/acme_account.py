@@ -233,6 +233,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
     Account,
     AccountState,
     Credentials,
+    register,
     same_contacts,
     save_credentials,
     validate_contacts,
@@ -408,7 +409,9 @@ class AccountRun:
             self.changed = self.created = True
             if self.check_mode:
                 return AccountState(uri="", status="valid", contacts=contacts or [])
-            state, self.created = account.create(contacts or [], params["terms_agreed"], eab)
+            # A key generated this run is saved before the CA hears of it (register's docstring says why).
+            save_key_to = params["credentials_path"] if self.key_generated else None
+            state, self.created = register(account, contacts or [], params["terms_agreed"], eab, save_key_to=save_key_to)
             if not self.created and contacts is not None and not same_contacts(state.contacts, contacts):
                 state = account.update_contacts(contacts)
         if state.status == "deactivated":
