@@ -11,8 +11,10 @@ version_added: 0.1.0
 description:
   - Makes sure an account exists at an ACME (RFC 8555) CA for a key, with the wanted contacts.
   - With O(credentials_path) naming a file that does not exist yet, generates the account key,
-    registers the account and writes the credentials file (mode V(0600)) that every other
-    module of the collection reads.
+    writes it to the credentials file (mode V(0600)) before registering, so that a failed
+    registration never loses a key the CA may already know, registers the account and completes
+    the file with the account URL. Every other module of the collection reads that file; a rerun
+    after a failed registration reuses the saved key and finds or creates its account.
   - Also fetches an existing account only (O(allow_creation=false)), binds a new account to an
     account at the CA (external account binding), rolls the account over to a new key, and
     deactivates it (O(state=absent)).
@@ -233,6 +235,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
     Account,
     AccountState,
     Credentials,
+    register,
     same_contacts,
     save_credentials,
     validate_contacts,
@@ -408,7 +411,9 @@ class AccountRun:
             self.changed = self.created = True
             if self.check_mode:
                 return AccountState(uri="", status="valid", contacts=contacts or [])
-            state, self.created = account.create(contacts or [], params["terms_agreed"], eab)
+            # A key generated this run is saved before the CA hears of it (register's docstring says why).
+            save_key_to = params["credentials_path"] if self.key_generated else None
+            state, self.created = register(account, contacts or [], params["terms_agreed"], eab, save_key_to=save_key_to)
             if not self.created and contacts is not None and not same_contacts(state.contacts, contacts):
                 state = account.update_contacts(contacts)
         if state.status == "deactivated":

@@ -16,11 +16,13 @@ description:
     O(private_key_path), or the user's own O(csr_path), waits while the CA issues, downloads the
     certificate and, when O(preferred_chain) asks for it, picks one of the alternate chains.
   - The certificate key is never the account key; the module refuses it.
-  - Checks the certificate before writing anything (its public key is the one of the CSR, its names are
-    the order's, the chain signs it), then writes O(private_key_path), O(chain_path), O(fullchain_path)
-    and O(cert_path), in that order, each atomically (a temporary file in the same directory renamed
-    over the old one). Every destination is checked before the CSR is sent, so a wrong path fails
-    before the order is used up and leaves every existing file as it was.
+  - Checks what the CA sent before writing anything (its public key is the one of the CSR, its names are
+    the order's and those asked for, it is valid now within 5 minutes of clock skew, and each certificate
+    of the chain is signed by the next), then installs O(private_key_path), O(chain_path), O(fullchain_path)
+    and O(cert_path) as one set. Every file is first written to a temporary file in its directory, then
+    each is renamed over the old one; if one of them fails, the files already replaced are put back, so
+    either all files change or none does. Every destination is checked before the CSR is sent, so a wrong
+    path fails before the order is used up and leaves every existing file as it was.
   - After all files are written, removes O(state_path), since the order is done; the next run of
     M(certfleet.acme.acme_order) with the same O(state_path) starts a new order (a renewal).
   - When O(state_path) does not exist (the usual state between renewals) and O(cert_path) does, the module

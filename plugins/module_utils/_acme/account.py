@@ -211,3 +211,31 @@ def load_credentials(path: str, option: str = "credentials_path") -> tuple[Crede
 def save_credentials(path: str, credentials: Credentials, option: str = "credentials_path") -> bool:
     """Write the file atomically with mode 0600; False when nothing changed."""
     return atomic_write(os.path.expanduser(path), credentials.to_json(), option=option, mode=PRIVATE_MODE)
+
+
+def register(
+    account: Account,
+    contacts: list[str],
+    terms_agreed: bool,
+    eab: dict[str, Any] | None = None,
+    *,
+    save_key_to: str | None = None,
+) -> tuple[AccountState, bool]:
+    """Register the account's key (RFC 8555 section 7.3), saving a newly generated key first.
+
+    With ``save_key_to`` (the credentials file of a key generated this run), the key is
+    written there (0600, atomically, ``accountUri`` null) before ``newAccount`` is sent: a
+    failure after that point (the network, a CA that created the account and then failed,
+    a refused external account binding, section 7.3.4) never loses a key the CA may already
+    know, nor the one-time EAB credentials it consumed. A rerun reads the key back, and its
+    lookup (``onlyReturnExisting``, section 7.3.1) or ``newAccount`` with the same key finds
+    that account. Once registered, the file is completed with ``accountUri`` and contacts.
+    """
+    directory = account.client.directory_url
+    if save_key_to:
+        save_credentials(save_key_to, Credentials(key=account.key, directory=directory, contacts=list(contacts), accept_terms=terms_agreed))
+    state, created = account.create(contacts, terms_agreed, eab)
+    if save_key_to:
+        completed = Credentials(key=account.key, account_uri=state.uri, directory=directory, contacts=state.contacts, accept_terms=terms_agreed)
+        save_credentials(save_key_to, completed)
+    return state, created

@@ -190,6 +190,13 @@ def account_from_params(params: dict[str, Any], client: AcmeClient, warn: Any = 
     account = Account(client, key, params.get("account_uri") or (credentials.account_uri if credentials else None))
     if account.uri is None:
         state = account.find()
+        if state is None and credentials is not None:
+            # acme_account saves a new key before registering it: a failed registration leaves such a file.
+            raise AcmeOptionError(
+                "credentials_path",
+                f"credentials_path {params['credentials_path']} holds a key with no account at {client.directory_url} "
+                "(its registration did not finish); run certfleet.acme.acme_account with it again",
+            )
         if state is None:
             raise AcmeOptionError(
                 "account_key_src" if params.get("account_key_src") else "account_key_content",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
@@ -16,11 +16,16 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import P
 
 try:
     from cryptography import x509
-    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+    from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 except ImportError:  # reported by module.require_libraries
     pass
+
+# How far this host's clock may be off the CA's before a fresh certificate counts as not yet
+# valid or expired: CAs backdate notBefore by a little, hosts drift by a little more.
+CLOCK_SKEW = timedelta(minutes=5)
 
 _PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
 
@@ -198,17 +203,86 @@ def chain_matches(chain: list[str], name: str) -> bool:
     return any(name in _common_names(x509.load_pem_x509_certificate(pem.encode("ascii")).subject) for pem in chain[1:])
 
 
-def directly_issued_by(cert_pem: str, issuer_pem: str) -> bool | None:
-    """Whether ``issuer_pem`` signed ``cert_pem``; None when this ``cryptography`` (< 40) cannot tell."""
+def directly_issued_by(cert_pem: str, issuer_pem: str) -> bool:
+    """Whether ``issuer_pem`` signed ``cert_pem`` (its subject is the certificate's issuer, its key made the signature)."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
     issuer = x509.load_pem_x509_certificate(issuer_pem.encode("ascii"))
+    return _issued_by(cert, issuer)
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """``verify_directly_issued_by`` (cryptography 40 and later), else the signature checked by key type."""
     verify = getattr(cert, "verify_directly_issued_by", None)
     if verify is None:
-        return None
-    from cryptography.exceptions import InvalidSignature
-
+        return _signature_valid(cert, issuer)
     try:
         verify(issuer)
-    except (InvalidSignature, ValueError, TypeError):  # wrong signature, names that do not chain, other key types
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):  # wrong signature, names that do not chain, other key types
         return False
     return True
+
+
+def _signature_valid(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """RFC 5280 section 4.1.1.3: ``issuer``'s key verifies the signature over ``cert``'s TBSCertificate.
+
+    For a ``cryptography`` without ``verify_directly_issued_by``: RSA (PKCS#1 v1.5, or PSS
+    with the salt as long as the hash, RFC 4055's usual choice), ECDSA, Ed25519 and Ed448.
+    Any other key type is refused: a chain that cannot be checked is not installed.
+    """
+    if cert.issuer != issuer.subject:
+        return False
+    key = issuer.public_key()
+    signature, data, digest = cert.signature, cert.tbs_certificate_bytes, cert.signature_hash_algorithm
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and digest is not None:
+            if cert.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
+                key.verify(signature, data, padding.PSS(padding.MGF1(digest), digest.digest_size), digest)
+            else:
+                key.verify(signature, data, padding.PKCS1v15(), digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and digest is not None:
+            key.verify(signature, data, ec.ECDSA(digest))
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(signature, data)
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def chain_problem(chain: list[str]) -> str | None:
+    """Why the chain as delivered (leaf first, RFC 8555 section 7.4.2) does not hold together; None when it does.
+
+    Each certificate must be signed by the next one. The last one is not checked against
+    anything: it is the CA's to anchor (a root sent along at the end is fine, self-signed).
+    """
+    certificates: list[x509.Certificate] = []
+    for position, pem in enumerate(chain, 1):
+        try:
+            certificates.append(x509.load_pem_x509_certificate(pem.encode("ascii")))
+        except ValueError:
+            return f"certificate {position} of {len(chain)} is not a readable X.509 certificate"
+    for position, (cert, issuer) in enumerate(zip(certificates, certificates[1:]), 1):
+        if not _issued_by(cert, issuer):
+            return (
+                f"certificate {position} ({cert.subject.rfc4514_string() or 'no subject'}, issuer {cert.issuer.rfc4514_string()}) "
+                f"is not signed by certificate {position + 1} ({issuer.subject.rfc4514_string() or 'no subject'})"
+            )
+    return None
+
+
+def validity_problem(info: CertificateInfo, now: datetime | None = None, skew: timedelta = CLOCK_SKEW) -> str | None:
+    """Why ``now`` is outside the certificate's validity (RFC 5280 section 4.1.2.5), allowing ``skew`` either way; None when inside."""
+    now = now or datetime.now(timezone.utc)
+    allowance = f"allowing {int(skew.total_seconds() // 60)} minutes of clock skew"
+    span = f"valid from {_utc_text(info.not_before)} to {_utc_text(info.not_after)}"
+    if info.not_before - skew > now:
+        return f"it is {span}: not yet valid at {_utc_text(now)}, this host's time ({allowance}); check this host's clock and the CA's"
+    if info.not_after + skew < now:
+        return f"it is {span}: expired at {_utc_text(now)}, this host's time ({allowance}); check this host's clock and the CA's"
+    return None
+
+
+def _utc_text(value: datetime) -> str:
+    """A date as the modules return it (UTC, ``2026-01-31T12:00:00Z``)."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,7 +6,7 @@ One run checks every destination before anything is sent, picks (or generates, o
 rotates through the ``.next`` pending key) the certificate key, checks a given CSR,
 finalizes, polls and downloads, chooses the preferred chain among the alternates
 (section 7.4.2, ``Link: rel="alternate"``), verifies the leaf's key and names and the
-chain, writes the files atomically in a safe order (the certificate last) and removes
+chain, installs the files as one set (all of them or none) and removes
 the state file only when every file is written. It also reports the state between two
 renewals ("nothing in flight") and, in check mode, what the real run would do.
 """
@@ -23,14 +23,15 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
     build_csr,
     certificate_info,
     chain_matches,
+    chain_problem,
     chain_top_issuer,
-    directly_issued_by,
     key_public_der,
     load_csr,
     split_pem_chain,
+    validity_problem,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, same_names
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers, same_names
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     PrivateKey,
     generate_private_key,
@@ -53,17 +54,18 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
+    PlannedWrite,
     atomic_write,
     check_writable_directory,
-    needs_write,
+    install_files,
     parse_mode,
     read_state,
     resolve_group,
     resolve_owner,
 )
 
-# File options in the order they are written: the certificate last, so that a certificate on disk
-# always has its key and chain beside it.
+# File options in the order they are put in place (as one set, see write_files): the certificate
+# last, so that even a crash between two renames never leaves a new certificate without its key.
 WRITE_ORDER = ("private_key_path", "chain_path", "fullchain_path", "cert_path")
 PENDING_KEY_SUFFIX = ".next"
 
@@ -356,10 +358,10 @@ class FinalizeRun(RecordedOrderRun):
         if key is None and candidates:
             match = next((c for c in candidates if key_public_der(c[0]) == info.public_key_der), None)
             if match is None:
-                raise AcmeError(
+                raise self.refused(
+                    order,
                     f"The certificate of the order {order.uri} is for a key that is neither private_key_path "
                     f"{params['private_key_path']} nor a pending rotated key; start a new order with certfleet.acme.acme_order",
-                    order_uri=order.uri,
                 )
             key, key_pem, self.key_rotated = match
         elif key is None and params["private_key_path"]:
@@ -369,7 +371,7 @@ class FinalizeRun(RecordedOrderRun):
                 order_uri=order.uri,
             )
         expected_public = key_public_der(key) if key is not None else csr_public
-        self.verify(order, chain, info, expected_public)
+        self.verify(order, order_state, chain, info, expected_public)
 
         files = self.write_files(destinations, chain, key_pem)
         state_removed = self.remove_state(order, order_state)
@@ -419,47 +421,53 @@ class FinalizeRun(RecordedOrderRun):
         elif self.key_rotated:
             atomic_write(self.pending_key_path(), key_pem, option="private_key_path", mode=PRIVATE_MODE, uid=self.uid, gid=self.gid)
 
-    def verify(self, order: Order, chain: list[str], info: CertificateInfo, expected_public: bytes | None) -> None:
-        """Check the certificate before any file is touched."""
+    def refused(self, order: Order, msg: str) -> AcmeServerError:
+        """What the CA sent for ``order`` that this run must not install (its URL, the order's in the result)."""
+        error = AcmeServerError(f"{msg}; nothing was written", url=order.certificate or order.uri)
+        error.fields["order_uri"] = order.uri
+        return error
+
+    def verify(self, order: Order, order_state: OrderState | None, chain: list[str], info: CertificateInfo, expected_public: bytes | None) -> None:
+        """Check what the CA sent (RFC 8555 section 7.4.2) before any file is touched.
+
+        The leaf must be for this run's key (or the CSR's), name exactly the order's
+        identifiers and those recorded as asked for, and be valid now (within
+        ``CLOCK_SKEW``); each certificate of the chain must be signed by the next.
+        """
         if expected_public is not None and info.public_key_der != expected_public:
-            raise AcmeError(
-                f"The certificate of the order {order.uri} is not for the key of this run's CSR; nothing was written",
-                order_uri=order.uri,
-            )
+            raise self.refused(order, f"The certificate of the order {order.uri} is not for the key of this run's CSR")
+        names = ", ".join(sorted(i.value for i in info.identifiers)) or "no name"
         if not same_names(info.identifiers, order.identifiers):
-            raise AcmeError(
-                f"The certificate names {', '.join(sorted(i.value for i in info.identifiers))}, but the order is for "
-                f"{', '.join(sorted(i.value for i in order.identifiers))}; nothing was written",
-                order_uri=order.uri,
-            )
-        if len(chain) > 1 and directly_issued_by(chain[0], chain[1]) is False:
-            raise AcmeError(
-                f"The chain the CA sent for the order {order.uri} does not sign the certificate; nothing was written",
-                order_uri=order.uri,
-            )
+            raise self.refused(order, f"The certificate names {names}, but the order is for {', '.join(sorted(i.value for i in order.identifiers))}")
+        asked = parse_identifiers(order_state.identifiers) if order_state is not None and order_state.orderUri == order.uri else None
+        if asked is not None and not same_names(info.identifiers, asked):
+            raise self.refused(order, f"The certificate names {names}, but {', '.join(sorted(i.value for i in asked))} were asked for (state_path)")
+        problem = validity_problem(info)
+        if problem:
+            raise self.refused(order, f"The certificate the CA sent for the order {order.uri} cannot be used: {problem}")
+        problem = chain_problem(chain)
+        if problem:
+            raise self.refused(order, f"The chain the CA sent for the order {order.uri} does not hold together: {problem}")
         if len(chain) == 1 and self.params["chain_path"]:
             self.warn("The CA sent the certificate without a chain; chain_path is written empty")
 
     def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None) -> dict[str, bool]:
+        """Install key, chain, fullchain and certificate as one set (``storage.install_files``).
+
+        Either every file changes or none does: a rotated key never lands beside the old
+        certificate, nor a new certificate beside the old key. Files already right are left alone.
+        """
         contents = file_contents(chain, key_pem, self.mode)
-        files: dict[str, bool] = {}
-        written: list[str] = []
-        for option, path in destinations.items():
-            if option not in contents:
-                continue
-            content, mode = contents[option]
-            if self.check_mode:
-                files[option] = needs_write(path, content, mode, self.uid, self.gid, option)
-                continue
-            try:
-                files[option] = atomic_write(path, content, option=option, mode=mode, uid=self.uid, gid=self.gid)
-            except AcmeError as error:
-                if written:
-                    error.msg += f" (already written: {', '.join(written)}; run again to finish, the order stays recorded)"
-                    error.args = (error.msg,)
-                raise
-            if files[option]:
-                written.append(option)
+        writes = [
+            PlannedWrite(path, contents[option][0], option, contents[option][1], self.uid, self.gid)
+            for option, path in destinations.items()
+            if option in contents
+        ]
+        if self.check_mode:
+            changed = [write.needed() for write in writes]
+        else:
+            changed = install_files(writes)
+        files = {write.option: flag for write, flag in zip(writes, changed)}
         if "private_key_path" in files and (self.key_generated or self.key_rotated):
             files["private_key_path"] = True  # generated this run (possibly written before finalizing)
         if self.params["private_key_path"] and not self.check_mode:

@@ -19,12 +19,20 @@ same file take turns with ``flock`` for the moment they read or update it; a non
 taken by one run leaves the file at once, so two runs never spend the same one. The
 cache is a shortcut only: a file that cannot be read, locked or written, or that holds
 something else, is ignored (and replaced when writable).
+
+The file is not replaced by a rename, unlike every other file of the collection: runs
+take turns with ``flock`` on the file itself, and a rename would let a run that waited on
+the old inode update a file nobody reads any more. It is rewritten in place under the
+lock instead; a crash in the middle leaves a torn file, which is read as empty. A file
+that another user owns or that group or others may write is ignored and never written:
+whoever could plant it could hand this run a directory with their own URLs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -112,7 +120,7 @@ class SessionCache:
         except OSError:
             return
         try:
-            if not lock_within(fd, LOCK_WAIT):
+            if not _trusted(os.fstat(fd)) or not lock_within(fd, LOCK_WAIT):
                 return
             servers = self._read(fd)
             if update(servers):
@@ -142,3 +150,8 @@ class SessionCache:
         if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT or not isinstance(document.get("servers"), dict):
             return {}
         return document["servers"]
+
+
+def _trusted(info: os.stat_result) -> bool:
+    """A regular file of this user that only this user may write: what this cache may read and rewrite."""
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022

@@ -2,18 +2,23 @@
 # MIT License (see LICENSE)
 """Files that must never be half-written or briefly world-readable.
 
-A write goes to a temporary file in the destination's directory, created with the
-final mode from its first byte (``os.open`` with ``O_EXCL`` and the mode, then
-``fchmod`` to undo the umask), is fsynced, gets its owner and group, and replaces
+A write goes to a temporary file in the destination's directory under a random name,
+created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` and the final mode from its first byte
+(``fchmod`` then undoes the umask), is fsynced, gets its owner and group, and replaces
 the destination with one ``rename``. The old file stays in place until then.
+``install_files`` does this for a set of files that belong together (a key and its
+certificate): every temporary file is complete before the first rename, and a failure
+puts back every file of the set already replaced.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import grp
 import os
 import pwd
+import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -27,6 +32,8 @@ PRIVATE_MODE = 0o600
 LOCK_SUFFIX = ".lock"
 DEFAULT_LOCK_TIMEOUT = 600
 LOCK_POLL_INTERVAL = 0.2
+# Random names collide only when planted on purpose; a few tries then give up with a message.
+TEMP_NAME_ATTEMPTS = 16
 
 
 @dataclass
@@ -131,6 +138,21 @@ def needs_write(path: str, content: bytes, mode: int, uid: int | None, gid: int 
     return not (state.exists and state.content == content and state.mode == mode and (uid is None or state.uid == uid) and (gid is None or state.gid == gid))
 
 
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One file of a set that ``install_files`` puts in place: where, what, with which mode and owner."""
+
+    path: str
+    content: bytes
+    option: str
+    mode: int = PRIVATE_MODE
+    uid: int | None = None
+    gid: int | None = None
+
+    def needed(self) -> bool:
+        return needs_write(self.path, self.content, self.mode, self.uid, self.gid, self.option)
+
+
 def atomic_write(
     path: str,
     content: bytes,
@@ -146,44 +168,203 @@ def atomic_write(
     ``durable=False`` leaves out the two fsyncs, for files that are worthless after a crash
     (an http-01 token lives for one validation): the rename still makes the change atomic.
     """
-    if not needs_write(path, content, mode, uid, gid, option):
-        return False
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise AcmeOptionError(option, f"{option} {path}: the directory {directory} does not exist; create it first")
-    temp_path = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    return install_files([PlannedWrite(path, content, option, mode, uid, gid)], durable=durable)[0]
+
+
+def install_files(writes: list[PlannedWrite], *, durable: bool = True) -> list[bool]:
+    """Put a set of files in place as a unit; returns, for each write, whether it changed its file.
+
+    A file whose content, mode and owner already match is left alone. Every other file first
+    gets a complete temporary file beside it (final mode from the first byte, owner, fsync);
+    only then are they renamed over their targets, one by one. The previous file of every
+    target but the last is kept as a hard link (or, where the file system has none, a renamed
+    backup) in the same directory until the whole set is in place, so that a failure during
+    the renames puts back every target already replaced, byte for byte, or removes it when it
+    did not exist. Temporary files and backups never outlive the call. Any ``OSError`` is an
+    ``AcmeOptionError`` naming the option and the path of the file that failed.
+    """
+    changed = [write.needed() for write in writes]
+    pending = [write for write, needed in zip(writes, changed) if needed]
+    if not pending:
+        return changed
+    temps: list[str] = []
+    renamed: set[str] = set()
     try:
-        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
-    except FileExistsError:
-        os.unlink(temp_path)  # left by a crashed run of this same process id; never holds the live file
-        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
-    except PermissionError:
-        raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path") from None
-    except OSError as exc:
-        raise AcmeOptionError(option, f"{option} {path}: cannot create a file in {directory}: {exc.strerror}") from None
+        for write in pending:
+            temps.append(_write_temp(write, durable, single=len(pending) == 1))
+        _swap_in(list(zip(pending, temps)), renamed)
+    finally:
+        for temp in temps:
+            if temp not in renamed:
+                _remove_quietly(temp)
+    if durable:
+        for directory in dict.fromkeys(_directory_of(write.path) for write in pending):
+            _fsync_directory(directory)
+    return changed
+
+
+def _directory_of(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _unguessable_name(path: str, suffix: str) -> str:
+    """``.<name>.<random>.<suffix>`` beside ``path``: a name another user cannot plant in advance."""
+    return os.path.join(_directory_of(path), f".{os.path.basename(path)}.{secrets.token_hex(8)}.{suffix}")
+
+
+def _create_temp(write: PlannedWrite, single: bool) -> tuple[int, str]:
+    """A new, empty file beside the target, created with ``O_CREAT | O_EXCL`` (and ``O_NOFOLLOW``).
+
+    ``O_EXCL`` means a file or symlink someone planted under the name is never opened or
+    followed; the random name means it cannot be planted in advance. A taken name is
+    skipped, never removed: it is not this run's file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    directory = _directory_of(write.path)
+    for _attempt in range(TEMP_NAME_ATTEMPTS):
+        temp_path = _unguessable_name(write.path, "tmp")
+        try:
+            return os.open(temp_path, flags, write.mode), temp_path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _write_error(write, exc, f"cannot create a temporary file in {directory}", single) from None
+    raise AcmeOptionError(
+        write.option,
+        f"{write.option} {write.path}: no free temporary file name in {directory} after {TEMP_NAME_ATTEMPTS} tries; "
+        f"remove the .{os.path.basename(write.path)}.*.tmp files there; {_untouched(single)}",
+    )
+
+
+def _write_temp(write: PlannedWrite, durable: bool, *, single: bool) -> str:
+    """The complete temporary file of ``write``, mode and owner set before its first byte, fsynced."""
+    directory = _directory_of(write.path)
+    if not os.path.isdir(directory):
+        raise AcmeOptionError(write.option, f"{write.option} {write.path}: the directory {directory} does not exist; create it first")
+    fd, temp_path = _create_temp(write, single)
+    step = "write a temporary file"
     try:
         try:
-            os.fchmod(fd, mode)
-            if uid is not None or gid is not None:
-                os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
-            view = memoryview(content)
+            if write.uid is not None or write.gid is not None:
+                step = "give the temporary file its owner and group"
+                os.fchown(fd, -1 if write.uid is None else write.uid, -1 if write.gid is None else write.gid)
+            step = "set the mode of the temporary file"
+            os.fchmod(fd, write.mode)  # undoes the umask; after fchown, which may clear set-id bits
+            step = "write a temporary file"
+            view = memoryview(write.content)
             while view:
-                written = os.write(fd, view)
-                view = view[written:]
+                view = view[os.write(fd, view) :]
             if durable:
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp_path, path)
     except OSError as exc:  # permissions, full disk, read-only file system, quota
         _remove_quietly(temp_path)
-        raise AcmeOptionError(option, f"{option} {path}: {exc.strerror}; the existing file was left as it was") from None
+        raise _write_error(write, exc, f"cannot {step} in {directory}", single) from None
     except BaseException:
         _remove_quietly(temp_path)
         raise
-    if durable:
-        _fsync_directory(directory)
-    return True
+    return temp_path
+
+
+def _untouched(single: bool) -> str:
+    return "the existing file was left as it was" if single else "no file of the set was changed (each was left as it was)"
+
+
+def _write_error(write: PlannedWrite, exc: OSError, what: str, single: bool, outcome: str | None = None) -> AcmeOptionError:
+    """An ``OSError`` as the user needs it: which option and path, what failed, what to fix, what was left."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        fix = "fix the permissions (owner and group need root) or choose another path"
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "free some space or raise the quota"
+    elif exc.errno == errno.EROFS:
+        fix = "the file system is read-only: choose another path"
+    else:
+        fix = "fix the cause and run again"
+    return AcmeOptionError(write.option, f"{write.option} {write.path}: {what}: {exc.strerror or exc}; {fix}; {outcome or _untouched(single)}")
+
+
+@dataclass(frozen=True)
+class _Backup:
+    """The previous file of a target, kept under another name; ``linked``: a hard link, the target stayed."""
+
+    path: str
+    linked: bool
+
+
+def _keep_previous(write: PlannedWrite) -> _Backup | None:
+    """Keep the file now at ``write.path`` under an unguessable name beside it; None when there is none.
+
+    A hard link leaves the target in place; a file system without hard links gets a rename,
+    which leaves the target missing until the temporary file replaces it a moment later.
+    """
+    if not os.path.lexists(write.path):
+        return None
+    for _attempt in range(TEMP_NAME_ATTEMPTS):
+        backup = _unguessable_name(write.path, "old")
+        try:
+            os.link(write.path, backup, follow_symlinks=False)  # a symlink is kept as the symlink
+            return _Backup(backup, linked=True)
+        except FileExistsError:
+            continue
+        except OSError:
+            if os.path.lexists(backup):
+                continue
+            os.rename(write.path, backup)
+            return _Backup(backup, linked=False)
+    raise FileExistsError(errno.EEXIST, "no free name for a backup of the previous file", write.path)
+
+
+def _swap_in(pairs: list[tuple[PlannedWrite, str]], renamed: set[str]) -> None:
+    """Rename each temporary file over its target; on any failure put back every target already replaced."""
+    done: list[tuple[PlannedWrite, _Backup | None]] = []  # backup None: there was no file before
+    write = pairs[0][0]
+    try:
+        for index, (write, temp) in enumerate(pairs):
+            # The last rename needs no backup: once it succeeds the set is complete.
+            backup = _keep_previous(write) if index < len(pairs) - 1 else None
+            try:
+                os.replace(temp, write.path)
+            except BaseException:
+                _drop_unused(write, backup)
+                raise
+            renamed.add(temp)
+            done.append((write, backup))
+    except OSError as exc:
+        not_restored = _roll_back(done)
+        outcome = "; ".join(not_restored) if not_restored else None
+        raise _write_error(write, exc, "cannot put the new file in place", len(pairs) == 1, outcome) from None
+    except BaseException:
+        _roll_back(done)
+        raise
+    for _write, backup in done:
+        if backup is not None:
+            _remove_quietly(backup.path)
+
+
+def _drop_unused(write: PlannedWrite, backup: _Backup | None) -> None:
+    """The target was not replaced: remove its hard link, or rename the moved file back."""
+    if backup is None:
+        return
+    if backup.linked:
+        _remove_quietly(backup.path)
+    else:
+        os.replace(backup.path, write.path)
+
+
+def _roll_back(done: list[tuple[PlannedWrite, _Backup | None]]) -> list[str]:
+    """Undo the renames of ``done``, last first; what could not be undone, with where the old file is kept."""
+    problems: list[str] = []
+    for write, backup in reversed(done):
+        try:
+            if backup is None:
+                os.unlink(write.path)  # there was no file before this run
+            else:
+                os.replace(backup.path, write.path)
+        except OSError as exc:
+            kept = f"; its previous file is kept as {backup.path}: move it back" if backup else ": remove it"
+            problems.append(f"{write.option} {write.path} was replaced and could not be put back ({exc.strerror or exc}){kept}")
+    return problems
 
 
 def _remove_quietly(path: str) -> None:

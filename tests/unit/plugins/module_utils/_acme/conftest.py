@@ -11,6 +11,8 @@
 - ``clock``: a monotonic clock whose ``sleep`` records the wait and moves time on.
 - ``jws_verify``: checks a flattened JWS against a public JWK with ``cryptography``
   alone (no code of the collection), returns (protected header, payload).
+- ``make_cert``: a certificate (PEM) built with ``cryptography`` alone, for the tests of
+  certificates, chains and finalization (import it from this module).
 
 Nothing here depends on where the tree lives: fixtures are found relative to this file.
 """
@@ -18,6 +20,8 @@ Nothing here depends on where the tree lives: fixtures are found relative to thi
 from __future__ import annotations
 
 import base64
+import datetime
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -25,9 +29,11 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.x509.oid import NameOID
 from requests.structures import CaseInsensitiveDict
 from urllib3 import HTTPHeaderDict
 
@@ -262,6 +268,51 @@ def verify_jws(jws: dict[str, str], jwk: dict[str, str]) -> tuple[dict[str, Any]
         public_key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(digest()))
     payload = "" if jws["payload"] == "" else json.loads(b64url_decode(jws["payload"]))
     return protected, payload
+
+
+def make_cert(
+    subject_cn: str,
+    issuer_cn: str,
+    public_key: Any,
+    signer: Any,
+    *,
+    ca: bool,
+    serial: int | None = None,
+    aki: bytes | None = None,
+    sans: list[Any] | None = None,
+    days: float = 90,
+    not_before: datetime.datetime | None = None,
+) -> str:
+    """A PEM certificate for ``public_key`` signed by ``signer`` (a private key; Ed25519/Ed448 sign without a hash).
+
+    ``sans`` takes ``x509.GeneralName`` s or strings (IP addresses or DNS names); ``not_before``
+    defaults to five minutes ago, so the certificate is valid now.
+    """
+    start = not_before or datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
+        .public_key(public_key)
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if aki is not None:
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier(aki, None, None), critical=False)
+    if sans:
+        names = [name if isinstance(name, x509.GeneralName) else _general_name(name) for name in sans]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    hash_algorithm = None if isinstance(signer, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
+    return builder.sign(signer, hash_algorithm).public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
     AccountState,
     Credentials,
     load_credentials,
+    register,
     same_contacts,
     save_credentials,
     validate_contacts,
@@ -155,6 +156,72 @@ def test_create_with_external_account_binding(acme, session, jws_verify):
     assert base64.urlsafe_b64decode(binding["signature"] + "==") == mac
 
 
+def saved_when_sent(session, path):
+    """Wrap the scripted session to note, at each request, whether ``path`` exists and what it holds."""
+    seen = []
+    real_request = session.request
+
+    def request(method, url, **kwargs):
+        seen.append((method, url, path.read_bytes() if path.exists() else None))
+        return real_request(method, url, **kwargs)
+
+    session.request = request
+    return seen
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (400, "urn:ietf:params:acme:error:malformed", "the external account binding's MAC is invalid"),
+        (500, "urn:ietf:params:acme:error:serverInternal", "account created, then the database timed out"),
+    ],
+    ids=["bad-eab", "ca-failed-after-creating"],
+)
+def test_generated_key_is_saved_before_registering_and_reused_by_the_rerun(refusal, acme, session, jws_verify, tmp_path):
+    path = tmp_path / "acme.json"
+    key = generate_private_key("ec256")
+    seen = saved_when_sent(session, path)
+    status, problem_type, detail = refusal
+    session.add_problem("POST", DIRECTORY["newAccount"], status, problem_type, detail, nonce="n1")
+    eab = {"kid": "kid-7", "hmac_key": base64.urlsafe_b64encode(os.urandom(32)).decode()}
+    with pytest.raises(AcmeProblem):
+        register(Account(acme, key), ["mailto:a@example.com"], True, eab, save_key_to=str(path))
+
+    # The key was on disk, 0600, when newAccount went out, and is still there after the refusal.
+    method, url, saved = seen[-1]
+    assert (method, url) == ("POST", DIRECTORY["newAccount"]) and saved is not None
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    credentials, _warnings = load_credentials(str(path))
+    assert credentials.key.same_key_as(key)
+    assert (credentials.account_uri, credentials.directory, credentials.contacts, credentials.accept_terms) == (None, DIR, ["mailto:a@example.com"], True)
+    assert sorted(os.listdir(tmp_path)) == ["acme.json"]
+
+    # The rerun signs its lookup with the saved key and finds the account the CA may have created.
+    session.add("POST", DIRECTORY["newAccount"], 200, {"Location": ACCT, "Replay-Nonce": "n2", **JSON}, {"status": "valid", "contact": []})
+    state = Account(acme, credentials.key).find()
+    assert state.uri == ACCT
+    assert jws_verify(session.sent[-1].jws, key.public_jwk())[1] == {"onlyReturnExisting": True}
+
+
+def test_registration_completes_the_saved_file(acme, session, tmp_path):
+    path = tmp_path / "acme.json"
+    key = generate_private_key("ec256")
+    body = {"status": "valid", "contact": ["mailto:a@example.com"]}
+    session.add("POST", DIRECTORY["newAccount"], 201, {"Location": ACCT, "Replay-Nonce": "n1", **JSON}, body)
+    state, created = register(Account(acme, key), ["mailto:a@example.com"], True, save_key_to=str(path))
+    assert created is True and state.uri == ACCT
+    credentials, _warnings = load_credentials(str(path))
+    assert credentials.key.same_key_as(key)
+    assert (credentials.account_uri, credentials.directory, credentials.contacts) == (ACCT, DIR, ["mailto:a@example.com"])
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_registration_without_a_file_to_save_writes_nothing(acme, session, tmp_path):
+    session.add("POST", DIRECTORY["newAccount"], 201, {"Location": ACCT, "Replay-Nonce": "n1"}, {"status": "valid"})
+    register(Account(acme, generate_private_key("ec256")), [], False)
+    assert os.listdir(tmp_path) == []
+
+
 def test_update_deactivate_and_change_key(acme, session, jws_verify):
     old_key, new_key = generate_private_key("ec256"), generate_private_key("rsa2048")
     session.add("POST", ACCT, 200, {"Replay-Nonce": "n1", **JSON}, {"status": "valid", "contact": ["mailto:b@example.com"]})
@@ -255,3 +322,64 @@ def test_credentials_tolerate_missing_optional_fields(tmp_path):
     loaded = load_credentials(str(path))[0]
     assert loaded.key.thumbprint() == key.thumbprint()
     assert (loaded.account_uri, loaded.directory, loaded.contacts, loaded.accept_terms) == (None, None, [], False)
+
+
+# -- the acme_account module glue: a new credentials file ------------------------------------
+
+
+def account_run(acme, monkeypatch, path, *, check_mode=False):
+    """An AccountRun of acme_account for ``credentials_path`` ``path``, talking to the scripted CA behind ``acme``."""
+    from types import SimpleNamespace
+
+    from ansible_collections.certfleet.acme.plugins.modules import acme_account
+
+    params = {name: spec.get("default") for name, spec in acme_account.argument_spec().items()}
+    params.update(directory=DIR, credentials_path=str(path), contacts=["mailto:a@example.com"], terms_agreed=True)
+    monkeypatch.setattr(acme_account, "client_from_params", lambda params, version: acme)
+    warnings = []
+    module = SimpleNamespace(params=params, check_mode=check_mode, warn=warnings.append, _diff=False)
+    return acme_account.AccountRun(module)
+
+
+def test_acme_account_keeps_the_generated_key_when_registration_fails(acme, session, monkeypatch, jws_verify, tmp_path):
+    path = tmp_path / "acme.json"
+    session.add_problem("POST", DIRECTORY["newAccount"], 400, "urn:ietf:params:acme:error:accountDoesNotExist", "no account", nonce="n1")
+    session.add_problem("POST", DIRECTORY["newAccount"], 500, "urn:ietf:params:acme:error:serverInternal", "try again later", nonce="n2")
+    with pytest.raises(AcmeProblem):
+        account_run(acme, monkeypatch, path)()
+    lookup, registration = session.sent_to("POST")
+    credentials, _warnings = load_credentials(str(path))
+    assert credentials.account_uri is None and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert jws_verify(registration.jws, credentials.key.public_jwk())[1]["contact"] == ["mailto:a@example.com"]
+
+    # The rerun uses the saved key: its lookup finds the account, and the file is completed.
+    body = {"status": "valid", "contact": ["mailto:a@example.com"]}
+    session.add("POST", DIRECTORY["newAccount"], 200, {"Location": ACCT, "Replay-Nonce": "n3", **JSON}, body)
+    result = account_run(acme, monkeypatch, path)()
+    assert jws_verify(session.sent[-1].jws, credentials.key.public_jwk())[1] == {"onlyReturnExisting": True}
+    assert result["account_uri"] == ACCT and result["created"] is False and result["changed"] is True
+    completed, _warnings = load_credentials(str(path))
+    assert completed.key.same_key_as(credentials.key) and completed.account_uri == ACCT
+
+
+def test_acme_account_check_mode_writes_no_key(acme, session, monkeypatch, tmp_path):
+    path = tmp_path / "acme.json"
+    session.add_problem("POST", DIRECTORY["newAccount"], 400, "urn:ietf:params:acme:error:accountDoesNotExist", "no account", nonce="n1")
+    result = account_run(acme, monkeypatch, path, check_mode=True)()
+    assert result["created"] is True and result["changed"] is True
+    assert [sent.payload for sent in session.sent_to("POST")] == [{"onlyReturnExisting": True}]
+    assert os.listdir(tmp_path) == []
+
+
+def test_other_modules_name_credentials_path_when_its_registration_did_not_finish(acme, session, tmp_path):
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import account_from_params
+
+    path = tmp_path / "acme.json"
+    save_credentials(str(path), Credentials(key=generate_private_key("ec256"), directory=DIR))
+    session.add_problem("POST", DIRECTORY["newAccount"], 400, "urn:ietf:params:acme:error:accountDoesNotExist", "no account", nonce="n1")
+    with pytest.raises(AcmeOptionError) as info:
+        account_from_params({"credentials_path": str(path)}, acme)
+    assert info.value.option == "credentials_path"
+    assert info.value.msg == (
+        f"credentials_path {path} holds a key with no account at {DIR} (its registration did not finish); run certfleet.acme.acme_account with it again"
+    )

@@ -17,26 +17,9 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme import certs
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import make_cert
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
-
-
-def make_cert(subject_cn, issuer_cn, public_key, signer, *, ca, serial=None, aki=None, sans=None, days=90):
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
-        .public_key(public_key)
-        .serial_number(serial or x509.random_serial_number())
-        .not_valid_before(NOW)
-        .not_valid_after(NOW + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if aki is not None:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier(aki, None, None), critical=False)
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(signer, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def test_csr_round_trip_keeps_every_name_and_the_key():
@@ -132,7 +115,7 @@ def test_ari_cert_id_without_authority_key_identifier_is_none():
 def test_certificate_info_reads_what_users_check():
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [x509.DNSName("a.example.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    pem = make_cert("a.example.test", "Issuer X", key.public_key(), key, ca=False, serial=0xABC, sans=sans, days=10)
+    pem = make_cert("a.example.test", "Issuer X", key.public_key(), key, ca=False, serial=0xABC, sans=sans, days=10, not_before=NOW)
     info = certs.certificate_info(pem)
     assert info.serial == "abc"
     assert info.not_before == NOW and info.not_after == NOW + datetime.timedelta(days=10)
@@ -156,6 +139,68 @@ def test_split_pem_chain_and_chain_matching():
     other = ec.generate_private_key(ec.SECP256R1())
     impostor = make_cert("Inter X", "Root R1", other.public_key(), other, ca=True)
     assert certs.directly_issued_by(leaf_pem, impostor) is False
+
+
+def three_level_chain(signer_keys=None):
+    """Leaf, intermediate and self-signed root (PEMs, leaf first); ``signer_keys`` overrides who signs which."""
+    root, inter, leaf = (ec.generate_private_key(ec.SECP256R1()) for _key in range(3))
+    signers = signer_keys or {}
+    return [
+        make_cert("leaf.example.test", "Inter X", leaf.public_key(), signers.get("leaf", inter), ca=False, sans=["leaf.example.test"]),
+        make_cert("Inter X", "Root R1", inter.public_key(), signers.get("inter", root), ca=True),
+        make_cert("Root R1", "Root R1", root.public_key(), root, ca=True),
+    ]
+
+
+def test_chain_problem_accepts_a_chain_ending_in_its_root():
+    chain = three_level_chain()
+    assert certs.chain_problem(chain) is None
+    assert certs.chain_problem(chain[:2]) is None
+    assert certs.chain_problem(chain[:1]) is None
+
+
+def test_chain_problem_finds_the_link_that_does_not_sign():
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    chain = three_level_chain({"inter": stranger})
+    assert certs.chain_problem(chain) == "certificate 2 (CN=Inter X, issuer CN=Root R1) is not signed by certificate 3 (CN=Root R1)"
+    assert certs.chain_problem(chain[:2]) is None  # the leaf itself is signed by the intermediate
+    assert certs.chain_problem([chain[0], "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]) == (
+        "certificate 2 of 2 is not a readable X.509 certificate"
+    )
+
+
+@pytest.mark.parametrize("kind", ["ec", "rsa", "ed25519"])
+def test_signature_check_by_key_type_without_verify_directly_issued_by(kind):
+    """The path for a cryptography older than 40: the issuer's key checks the signature itself."""
+    make_key = {
+        "ec": lambda: ec.generate_private_key(ec.SECP384R1()),
+        "rsa": lambda: rsa.generate_private_key(65537, 2048),
+        "ed25519": ed25519.Ed25519PrivateKey.generate,
+    }[kind]
+    issuer_key, other_key, leaf_key = make_key(), make_key(), ec.generate_private_key(ec.SECP256R1())
+    issuer = x509.load_pem_x509_certificate(make_cert("Inter Y", "Root", issuer_key.public_key(), issuer_key, ca=True).encode())
+    impostor = x509.load_pem_x509_certificate(make_cert("Inter Y", "Root", other_key.public_key(), other_key, ca=True).encode())
+    leaf = x509.load_pem_x509_certificate(make_cert("leaf", "Inter Y", leaf_key.public_key(), issuer_key, ca=False).encode())
+    renamed = x509.load_pem_x509_certificate(make_cert("leaf", "Inter Z", leaf_key.public_key(), issuer_key, ca=False).encode())
+    assert certs._signature_valid(leaf, issuer) is True
+    assert certs._signature_valid(leaf, impostor) is False  # same name, another key
+    assert certs._signature_valid(renamed, issuer) is False  # right key, names that do not chain
+
+
+def test_validity_problem_allows_five_minutes_of_skew():
+    key = ec.generate_private_key(ec.SECP256R1())
+    info = certs.certificate_info(make_cert("a", "CA", key.public_key(), key, ca=False, days=10, not_before=NOW))
+    assert certs.validity_problem(info, NOW) is None
+    assert certs.validity_problem(info, NOW - datetime.timedelta(minutes=4)) is None
+    assert certs.validity_problem(info, NOW - datetime.timedelta(minutes=6)) == (
+        "it is valid from 2026-11-28T12:00:00Z to 2026-12-08T12:00:00Z: not yet valid at 2026-11-28T11:54:00Z, "
+        "this host's time (allowing 5 minutes of clock skew); check this host's clock and the CA's"
+    )
+    assert certs.validity_problem(info, NOW + datetime.timedelta(days=10, minutes=4)) is None
+    assert certs.validity_problem(info, NOW + datetime.timedelta(days=10, minutes=6)) == (
+        "it is valid from 2026-11-28T12:00:00Z to 2026-12-08T12:00:00Z: expired at 2026-12-08T12:06:00Z, "
+        "this host's time (allowing 5 minutes of clock skew); check this host's clock and the CA's"
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 from typing import Any
 
@@ -14,10 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import finalization
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import key_public_der
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_decode
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import (
     FinalizeRun,
     check_destinations,
@@ -29,6 +29,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, parse_mode
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import make_cert
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.fake_ca import QueuedAccount, Reply
 
 CA = "https://ca.test"
@@ -387,24 +388,92 @@ def test_preferred_chain_not_offered_warns_and_keeps_the_default(tmp_path: Any) 
     assert warnings == ["preferred_chain 'Root Z' matches none of the 1 chain(s) the CA offers (default chain issued by 'Root A'); using the default chain"]
 
 
+def fail_replace_onto(monkeypatch: pytest.MonkeyPatch, target: str) -> list[tuple[str, str]]:
+    """Make os.replace (and os.rename) raise EIO when a temporary file is renamed onto ``target``; the rest goes through."""
+    calls: list[tuple[str, str]] = []
+
+    def wrap(real: Any) -> Any:
+        def renaming(src: Any, dst: Any) -> None:
+            calls.append((os.fspath(src), os.fspath(dst)))
+            if os.fspath(dst) == target and os.path.basename(os.fspath(src)).endswith(".tmp"):
+                raise OSError(errno.EIO, "Input/output error")
+            real(src, dst)
+
+        return renaming
+
+    monkeypatch.setattr(os, "replace", wrap(os.replace))
+    monkeypatch.setattr(os, "rename", wrap(os.rename))
+    return calls
+
+
 def test_state_is_kept_when_a_file_could_not_be_written(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     issuer = Issuer()
     state_path = record_order(tmp_path)
-    real_write = finalization.atomic_write
-
-    def failing_write(path: str, content: bytes, *, option: str, **kwargs: Any) -> bool:
-        if option == "cert_path":
-            raise AcmeOptionError(option, f"cert_path {path}: No space left on device; the existing file was left as it was")
-        return real_write(path, content, option=option, **kwargs)
-
-    monkeypatch.setattr(finalization, "atomic_write", failing_write)
+    fail_replace_onto(monkeypatch, str(tmp_path / "cert.pem"))
     with pytest.raises(AcmeOptionError) as caught:
         make_run(params(tmp_path), account_with(issuing_ca(issuer)))()
-    # The key was written before finalizing (unchanged since), then the chain files: the certificate failed.
-    assert caught.value.msg.endswith("(already written: chain_path, fullchain_path; run again to finish, the order stays recorded)")
+    # The key was written before finalizing (a new key, no old one to protect); the set of
+    # chain, fullchain and certificate is installed as a unit: the certificate failed, so none is.
+    assert caught.value.option == "cert_path"
+    assert caught.value.msg == (
+        f"cert_path {tmp_path / 'cert.pem'}: cannot put the new file in place: Input/output error; "
+        "fix the cause and run again; no file of the set was changed (each was left as it was)"
+    )
     assert os.path.exists(state_path)
-    assert os.path.exists(str(tmp_path / "fullchain.pem"))
-    assert not os.path.exists(str(tmp_path / "cert.pem"))
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "order.json"]
+
+
+FILE_OPTIONS = {"cert.key": "private_key_path", "chain.pem": "chain_path", "fullchain.pem": "fullchain_path", "cert.pem": "cert_path"}
+
+
+def earlier_issuance(tmp_path: Any, issuer: Issuer) -> dict[str, tuple[bytes, int]]:
+    """Key, chain, fullchain and certificate as an earlier run installed them: content and mode by file name."""
+    key_path, key = existing_key(tmp_path)
+    public_key = serialization.load_der_public_key(key_public_der(key))
+    leaf, intermediate = issuer.leaf(public_key, NAMES), issuer.intermediate("Root A")
+    for name, text in (("chain.pem", intermediate), ("fullchain.pem", leaf + intermediate), ("cert.pem", leaf)):
+        (tmp_path / name).write_text(text)
+        os.chmod(str(tmp_path / name), 0o640)
+    return {name: (read(str(tmp_path / name)), os.stat(str(tmp_path / name)).st_mode & 0o7777) for name in FILE_OPTIONS}
+
+
+@pytest.mark.parametrize("failing", ["cert.key", "chain.pem", "fullchain.pem", "cert.pem"])
+def test_rotation_failing_at_any_rename_leaves_the_previous_set(failing: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rotate_key: a failure while installing must not leave the new key beside the old certificate (or the reverse)."""
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    before = earlier_issuance(tmp_path, issuer)
+    calls = fail_replace_onto(monkeypatch, str(tmp_path / failing))
+    keys: list[Any] = []
+    with pytest.raises(AcmeOptionError) as caught:
+        make_run(params(tmp_path, rotate_key=True, mode="0640"), account_with(issuing_ca(issuer, keys=keys)))()
+    assert caught.value.option == FILE_OPTIONS[failing]
+    assert caught.value.msg.endswith("no file of the set was changed (each was left as it was)")
+    assert any(dst == str(tmp_path / failing) for _src, dst in calls)
+    for name, (content, mode) in before.items():
+        assert read(str(tmp_path / name)) == content, name
+        assert os.stat(str(tmp_path / name)).st_mode & 0o7777 == mode, name
+    # The rotated key waits in .next for the rerun; no temporary file or backup is left.
+    pending = load_private_key(read(str(tmp_path / "cert.key.next")), "private_key_path")
+    assert key_public_der(pending) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert sorted(os.listdir(str(tmp_path))) == sorted([*before, "cert.key.next", "order.json"])
+    assert os.path.exists(state_path)
+
+
+def test_rotation_installs_the_whole_set_with_its_modes(tmp_path: Any) -> None:
+    issuer = Issuer()
+    before = earlier_issuance(tmp_path, issuer)
+    record_order(tmp_path)
+    keys: list[Any] = []
+    result = make_run(params(tmp_path, rotate_key=True, mode="0640"), account_with(issuing_ca(issuer, keys=keys)))()
+    assert all(entry["changed"] for entry in result["files"].values())
+    for name in before:
+        assert read(str(tmp_path / name)) != before[name][0], name
+        assert os.stat(str(tmp_path / name)).st_mode & 0o7777 == (0o600 if name == "cert.key" else 0o640), name
+    key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
+    assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
+    assert sorted(os.listdir(str(tmp_path))) == sorted(before)
 
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:
@@ -570,3 +639,115 @@ def test_rate_limited_finalize_from_a_record_is_not_sent_twice(tmp_path: Any) ->
         make_run(params(tmp_path), account)()
     assert [posted[0] for posted in account.posts] == [FINALIZE_URI]
     assert "too many certificates" in caught.value.msg
+
+
+# -- what the CA sent is checked before anything is written ------------------------------------
+
+
+class Hierarchy:
+    """A root, an intermediate it signs and leaves the intermediate signs, built with the shared ``make_cert``."""
+
+    def __init__(self) -> None:
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        self.inter_key = ec.generate_private_key(ec.SECP256R1())
+        self.root = make_cert("Root R", "Root R", self.root_key.public_key(), self.root_key, ca=True)
+        self.intermediate = make_cert("Inter I", "Root R", self.inter_key.public_key(), self.root_key, ca=True)
+
+    def leaf(self, public_key: Any, names: list[str] | None = None, **kwargs: Any) -> str:
+        return make_cert((names or NAMES)[0], "Inter I", public_key, self.inter_key, ca=False, sans=names or NAMES, **kwargs)
+
+
+def ca_sending(body: Any, keys: list[Any] | None = None) -> dict[str, list[Any]]:
+    """Routes of a CA that finalizes a ready order and answers the download with ``body(csr_public_key)``."""
+    seen = keys if keys is not None else []
+
+    def on_finalize(payload: dict[str, Any]) -> dict[str, Any]:
+        seen.append(csr_public_key(payload))
+        return order_json("valid", CERT_URI)
+
+    return {ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [lambda payload: Reply(body=body(seen[-1]))]}
+
+
+def refused_by_the_check(tmp_path: Any, routes: dict[str, list[Any]], **overrides: Any) -> AcmeServerError:
+    """Run and expect AcmeServerError with nothing but the key saved before finalizing and the order state on disk."""
+    with pytest.raises(AcmeServerError) as caught:
+        make_run(params(tmp_path, **overrides), account_with(routes))()
+    assert caught.value.url == CERT_URI
+    assert caught.value.fields["order_uri"] == ORDER_URI
+    assert caught.value.msg.endswith("; nothing was written")
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "order.json"]
+    return caught.value
+
+
+def test_chain_ending_in_its_root_is_installed(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key) + ca.intermediate + ca.root)))()
+    assert read(str(tmp_path / "chain.pem")).decode() == ca.intermediate + ca.root
+    assert result["chain_issuer"] == "Root R"
+
+
+def test_chain_whose_upper_link_does_not_sign_is_refused(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    impostor_key = ec.generate_private_key(ec.SECP256R1())
+    impostor_root = make_cert("Root R", "Root R", impostor_key.public_key(), impostor_key, ca=True)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key) + ca.intermediate + impostor_root))
+    assert error.msg == (
+        f"The chain the CA sent for the order {ORDER_URI} does not hold together: certificate 2 (CN=Inter I, issuer CN=Root R) "
+        "is not signed by certificate 3 (CN=Root R); nothing was written"
+    )
+
+
+def test_leaf_not_signed_by_the_chain_is_refused(tmp_path: Any) -> None:
+    ca, other = Hierarchy(), Hierarchy()
+    record_order(tmp_path)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: other.leaf(key) + ca.intermediate))
+    assert "certificate 1 (CN=a.example.test, issuer CN=Inter I) is not signed by certificate 2 (CN=Inter I)" in error.msg
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "problem"),
+    [(datetime.timedelta(hours=1), 90, "not yet valid"), (datetime.timedelta(days=-100), 90, "expired")],
+    ids=["not-yet-valid", "expired"],
+)
+def test_leaf_outside_its_validity_is_refused(start: datetime.timedelta, days: int, problem: str, tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    not_before = datetime.datetime.now(datetime.timezone.utc) + start
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key, not_before=not_before, days=days) + ca.intermediate))
+    assert error.msg.startswith(f"The certificate the CA sent for the order {ORDER_URI} cannot be used: it is valid from ")
+    assert f": {problem} at " in error.msg and "(allowing 5 minutes of clock skew); check this host's clock and the CA's" in error.msg
+
+
+def test_leaf_starting_within_the_clock_skew_is_installed(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    not_before = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)
+    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key, not_before=not_before) + ca.intermediate)))()
+    assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
+
+
+def test_leaf_for_other_names_is_refused_as_what_the_ca_sent(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key, ["a.example.test"]) + ca.intermediate))
+    assert error.msg == "The certificate names a.example.test, but the order is for a.example.test, b.example.test; nothing was written"
+
+
+def test_leaf_for_other_names_than_asked_for_is_refused(tmp_path: Any) -> None:
+    """The CA's order and the certificate agree, but neither is what acme_order asked for (recorded in state_path)."""
+    ca = Hierarchy()
+    save_order_state(str(tmp_path / "order.json"), OrderState(ORDER_URI, ["a.example.test", "c.example.test"], "http-01", CA, ACCOUNT_URI))
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key) + ca.intermediate))
+    assert error.msg == (
+        "The certificate names a.example.test, b.example.test, but a.example.test, c.example.test were asked for (state_path); nothing was written"
+    )
+
+
+def test_leaf_for_another_key_is_refused_as_what_the_ca_sent(tmp_path: Any) -> None:
+    ca = Hierarchy()
+    record_order(tmp_path)
+    stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(stranger) + ca.intermediate))
+    assert error.msg == f"The certificate of the order {ORDER_URI} is not for the key of this run's CSR; nothing was written"

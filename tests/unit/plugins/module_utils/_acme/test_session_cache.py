@@ -226,3 +226,32 @@ def test_a_locked_file_is_skipped_not_waited_for_forever(session, tmp_path, monk
     finally:
         holder.kill()
         holder.wait()
+
+
+def planted_cache(path) -> None:
+    """A cache file as someone else could leave it: a directory of theirs and a nonce."""
+    forged = {"newNonce": "https://evil.example/nonce", "newAccount": "https://evil.example/acct", "newOrder": "https://evil.example/order"}
+    entry = {"directory": forged, "fetched_at": Clock().now, "nonces": ["planted"]}
+    path.write_text(json.dumps({"format": CACHE_FORMAT, "servers": {DIR: entry}}))
+
+
+def test_cache_file_others_may_write_is_ignored_and_left_alone(tmp_path):
+    path = tmp_path / "cache.json"
+    planted_cache(path)
+    os.chmod(path, 0o666)
+    before = path.read_bytes()
+    cache = SessionCache(str(path), DIR, clock=Clock())
+    found = cache.take()
+    assert found.directory is None and found.nonces == []
+    cache.keep(DIRECTORY, ["n1"])
+    assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_cache_file_of_another_user_is_ignored(tmp_path):
+    path = tmp_path / "cache.json"
+    planted_cache(path)
+    os.chmod(path, 0o600)
+    os.chown(path, os.geteuid() + 4242, -1)
+    found = SessionCache(str(path), DIR, clock=Clock()).take()
+    assert found.directory is None and found.nonces == []

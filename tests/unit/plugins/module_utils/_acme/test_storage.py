@@ -135,13 +135,62 @@ def test_large_content(tmp_path):
     assert path.read_bytes() == data
 
 
-def test_stale_temporary_file_of_this_pid_is_replaced(tmp_path):
+def test_file_planted_at_a_temporary_name_is_neither_followed_nor_removed(tmp_path):
+    """Another user who can write in the directory plants a symlink where a predictable temporary name would be."""
     path = tmp_path / "cert.pem"
-    stale = tmp_path / f".cert.pem.{os.getpid()}.tmp"
-    stale.write_bytes(b"left over from a crash")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"not yours")
+    planted = tmp_path / f".cert.pem.{os.getpid()}.tmp"
+    planted.symlink_to(victim)
     assert atomic_write(str(path), b"cert", option="cert_path") is True
     assert path.read_bytes() == b"cert"
-    assert not stale.exists()
+    assert victim.read_bytes() == b"not yours"
+    assert planted.is_symlink() and os.readlink(planted) == str(victim)  # not this run's file: left alone
+    assert sorted(os.listdir(tmp_path)) == sorted(["cert.pem", "victim", planted.name])
+
+
+def test_temporary_names_are_unpredictable_and_created_exclusively(replace_spy, open_spy, tmp_path):
+    path = tmp_path / "cert.pem"
+    atomic_write(str(path), b"one", option="cert_path", mode=0o644)
+    atomic_write(str(path), b"two", option="cert_path", mode=0o644)
+    first, second = (call["src"] for call in replace_spy)
+    assert first != second
+    assert str(os.getpid()) not in os.path.basename(first)
+    assert [created for created, _mode in open_spy if os.path.dirname(created) == str(tmp_path)] == [first, second]
+
+
+def test_taken_temporary_names_are_skipped(monkeypatch, tmp_path):
+    """Every random name taken (planted on purpose): an option error after a few tries, nothing removed."""
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"old")
+    monkeypatch.setattr(storage.secrets, "token_hex", lambda size: "f" * (2 * size))
+    (tmp_path / f".cert.pem.{'f' * 16}.tmp").write_bytes(b"planted")
+    with pytest.raises(AcmeOptionError) as info:
+        atomic_write(str(path), b"new", option="cert_path")
+    assert info.value.option == "cert_path"
+    assert info.value.msg == (
+        f"cert_path {path}: no free temporary file name in {tmp_path} after {storage.TEMP_NAME_ATTEMPTS} tries; "
+        "remove the .cert.pem.*.tmp files there; the existing file was left as it was"
+    )
+    assert (tmp_path / f".cert.pem.{'f' * 16}.tmp").read_bytes() == b"planted"
+    assert path.read_bytes() == b"old"
+
+
+def test_failed_rename_is_an_option_error_naming_path_and_fix(monkeypatch, tmp_path):
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"old")
+
+    def refuse(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(AcmeOptionError) as info:
+        atomic_write(str(path), b"new", option="cert_path", mode=0o644)
+    assert info.value.msg == (
+        f"cert_path {path}: cannot put the new file in place: Permission denied; "
+        "fix the permissions (owner and group need root) or choose another path; the existing file was left as it was"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["cert.pem"]
 
 
 def test_missing_directory(tmp_path):
@@ -332,3 +381,122 @@ def test_open_to_others_warning(mode, warned):
     assert len(warnings) == 1
     assert warnings[0].startswith("account_key_src /etc/acme/a.key is readable by group or others")
     assert f"(mode {mode:04o})" in warnings[0] and "chmod 0600" in warnings[0] and "fix it yourself" in warnings[0]
+
+
+# -- a set of files installed as a unit -------------------------------------------------------
+
+SET_FILES = ("cert.key", "chain.pem", "fullchain.pem", "cert.pem")
+
+
+def old_set(tmp_path, missing=()):
+    """The files an earlier run left (one mode per kind), by name: (content, mode, inode)."""
+    before = {}
+    for name in SET_FILES:
+        if name in missing:
+            continue
+        path = tmp_path / name
+        path.write_bytes(f"old {name}".encode())
+        os.chmod(path, 0o600 if name.endswith(".key") else 0o644)
+        before[name] = (path.read_bytes(), mode_of(path), os.stat(path).st_ino)
+    return before
+
+
+def new_set(tmp_path):
+    return [
+        storage.PlannedWrite(str(tmp_path / name), f"new {name}".encode(), name.replace(".", "_"), 0o600 if name.endswith(".key") else 0o644)
+        for name in SET_FILES
+    ]
+
+
+def fail_rename_call(monkeypatch, nth):
+    """Make the ``nth`` call of os.replace or os.rename (counted together) raise EIO; the others go through."""
+    calls = []
+
+    def wrap(real):
+        def renaming(src, dst, *args, **kwargs):
+            calls.append((os.fspath(src), os.fspath(dst)))
+            if len(calls) == nth:
+                raise OSError(errno.EIO, "Input/output error")
+            return real(src, dst, *args, **kwargs)
+
+        return renaming
+
+    monkeypatch.setattr(os, "replace", wrap(os.replace))
+    monkeypatch.setattr(os, "rename", wrap(os.rename))
+    return calls
+
+
+def test_install_files_replaces_the_whole_set(tmp_path):
+    old_set(tmp_path)
+    assert storage.install_files(new_set(tmp_path)) == [True, True, True, True]
+    for name in SET_FILES:
+        assert (tmp_path / name).read_bytes() == f"new {name}".encode()
+        assert mode_of(tmp_path / name) == (0o600 if name.endswith(".key") else 0o644)
+    assert sorted(os.listdir(tmp_path)) == sorted(SET_FILES)
+
+
+@pytest.mark.parametrize("nth", [1, 2, 3, 4])
+@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
+def test_install_files_failure_at_each_rename_puts_every_file_back(nth, links, monkeypatch, tmp_path):
+    before = old_set(tmp_path, missing=("chain.pem",))
+    if not links:  # a file system without hard links: the previous files are renamed aside instead
+        monkeypatch.setattr(os, "link", lambda *args, **kwargs: (_ for _ in ()).throw(PermissionError(errno.EPERM, "Operation not permitted")))
+    calls = fail_rename_call(monkeypatch, nth)
+    with pytest.raises(AcmeOptionError) as info:
+        storage.install_files(new_set(tmp_path))
+    assert len(calls) >= nth
+    src, dst = calls[nth - 1]
+    failed = src if ".old" in dst else dst  # the rename of a target aside (no hard links) fails for that target
+    assert info.value.msg.startswith(f"{info.value.option} {failed}: ")
+    assert "Input/output error" in info.value.msg and info.value.msg.endswith("no file of the set was changed (each was left as it was)")
+    for name, (content, mode, inode) in before.items():
+        assert (tmp_path / name).read_bytes() == content
+        assert mode_of(tmp_path / name) == mode
+        assert os.stat(tmp_path / name).st_ino == inode  # the very file that was there
+    assert sorted(os.listdir(tmp_path)) == sorted(before)  # no temporary file, no backup, no new chain.pem
+
+
+def test_install_files_failure_while_writing_replaces_nothing(monkeypatch, tmp_path):
+    before = old_set(tmp_path)
+    real_write = os.write
+    writes = []
+
+    def full_disk(fd, data):
+        writes.append(fd)
+        if len(writes) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    calls = fail_rename_call(monkeypatch, 99)
+    with pytest.raises(AcmeOptionError) as info:
+        storage.install_files(new_set(tmp_path))
+    assert info.value.option == "fullchain_pem"
+    assert "No space left on device; free some space or raise the quota" in info.value.msg
+    assert calls == []  # nothing renamed before every temporary file was complete
+    assert {name: (tmp_path / name).read_bytes() for name in SET_FILES} == {name: entry[0] for name, entry in before.items()}
+    assert sorted(os.listdir(tmp_path)) == sorted(SET_FILES)
+
+
+def test_install_files_leaves_matching_files_alone(tmp_path):
+    old_set(tmp_path)
+    writes = new_set(tmp_path)
+    writes[1] = storage.PlannedWrite(writes[1].path, b"old chain.pem", writes[1].option, 0o644)
+    inode = os.stat(writes[1].path).st_ino
+    assert storage.install_files(writes) == [True, False, True, True]
+    assert os.stat(writes[1].path).st_ino == inode
+    assert storage.install_files(writes) == [False, False, False, False]
+    assert sorted(os.listdir(tmp_path)) == sorted(SET_FILES)
+
+
+def test_install_files_writes_every_temporary_file_before_the_first_rename(monkeypatch, tmp_path):
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(sorted(name for name in os.listdir(tmp_path) if name.endswith(".tmp")))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    storage.install_files(new_set(tmp_path))
+    assert [len(names) for names in seen] == [4, 3, 2, 1]
