@@ -40,6 +40,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
     Order,
     Poller,
+    check_order_identifiers,
     download_certificate,
     finalize,
     poll_order,
@@ -289,6 +290,9 @@ class FinalizeRun(RecordedOrderRun):
         # A rotated key waiting in .next means an earlier run may have finalized already: ask the CA.
         trust_record = trust_record and not (params["private_key_path"] and os.path.exists(self.pending_key_path()))
         order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_challenge_proof", "ready") if trust_record else None)
+        if order_state is not None and order_state.orderUri == order.uri:
+            # The CSR is built from the order's names: they must be the ones acme_order asked for.
+            check_order_identifiers(order, parse_identifiers(order_state.identifiers, "state_path"))
         if csr_public is not None:
             self.check_csr(order, csr_der, csr_public, account)
 
@@ -371,7 +375,7 @@ class FinalizeRun(RecordedOrderRun):
                 order_uri=order.uri,
             )
         expected_public = key_public_der(key) if key is not None else csr_public
-        self.verify(order, order_state, chain, info, expected_public)
+        self.verify(order, chain, info, expected_public)
 
         files = self.write_files(destinations, chain, key_pem)
         state_removed = self.remove_state(order, order_state)
@@ -427,21 +431,18 @@ class FinalizeRun(RecordedOrderRun):
         error.fields["order_uri"] = order.uri
         return error
 
-    def verify(self, order: Order, order_state: OrderState | None, chain: list[str], info: CertificateInfo, expected_public: bytes | None) -> None:
+    def verify(self, order: Order, chain: list[str], info: CertificateInfo, expected_public: bytes | None) -> None:
         """Check what the CA sent (RFC 8555 section 7.4.2) before any file is touched.
 
         The leaf must be for this run's key (or the CSR's), name exactly the order's
-        identifiers and those recorded as asked for, and be valid now (within
-        ``CLOCK_SKEW``); each certificate of the chain must be signed by the next.
+        identifiers (which ``complete`` compared with those asked for before finalizing), and
+        be valid now (within ``CLOCK_SKEW``); each certificate of the chain must be signed by the next.
         """
         if expected_public is not None and info.public_key_der != expected_public:
             raise self.refused(order, f"The certificate of the order {order.uri} is not for the key of this run's CSR")
         names = ", ".join(sorted(i.value for i in info.identifiers)) or "no name"
         if not same_names(info.identifiers, order.identifiers):
             raise self.refused(order, f"The certificate names {names}, but the order is for {', '.join(sorted(i.value for i in order.identifiers))}")
-        asked = parse_identifiers(order_state.identifiers) if order_state is not None and order_state.orderUri == order.uri else None
-        if asked is not None and not same_names(info.identifiers, asked):
-            raise self.refused(order, f"The certificate names {names}, but {', '.join(sorted(i.value for i in asked))} were asked for (state_path)")
         problem = validity_problem(info)
         if problem:
             raise self.refused(order, f"The certificate the CA sent for the order {order.uri} cannot be used: {problem}")

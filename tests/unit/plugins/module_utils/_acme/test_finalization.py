@@ -735,14 +735,18 @@ def test_leaf_for_other_names_is_refused_as_what_the_ca_sent(tmp_path: Any) -> N
     assert error.msg == "The certificate names a.example.test, but the order is for a.example.test, b.example.test; nothing was written"
 
 
-def test_leaf_for_other_names_than_asked_for_is_refused(tmp_path: Any) -> None:
-    """The CA's order and the certificate agree, but neither is what acme_order asked for (recorded in state_path)."""
+def test_an_order_for_other_names_than_asked_for_is_refused_before_finalizing(tmp_path: Any) -> None:
+    """The CA's order and its certificate agree, but neither is what acme_order asked for (recorded in state_path):
+    refused before a CSR for the CA's names is sent, so no certificate for them is ever issued."""
     ca = Hierarchy()
     save_order_state(str(tmp_path / "order.json"), OrderState(ORDER_URI, ["a.example.test", "c.example.test"], "http-01", CA, ACCOUNT_URI))
-    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key) + ca.intermediate))
-    assert error.msg == (
-        "The certificate names a.example.test, b.example.test, but a.example.test, c.example.test were asked for (state_path); nothing was written"
-    )
+    account = account_with(ca_sending(lambda key: ca.leaf(key) + ca.intermediate))
+    with pytest.raises(AcmeServerError) as caught:
+        make_run(params(tmp_path), account)()
+    assert caught.value.msg.startswith(f"The CA's order {ORDER_URI} is for a.example.test, b.example.test, not for the names asked for")
+    assert "not asked for: b.example.test; missing: c.example.test" in caught.value.msg
+    assert [url for url, _ in account.posts] == [ORDER_URI]
+    assert sorted(os.listdir(str(tmp_path))) == ["order.json"]
 
 
 def test_leaf_for_another_key_is_refused_as_what_the_ca_sent(tmp_path: Any) -> None:
