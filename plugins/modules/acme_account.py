@@ -319,7 +319,7 @@ class AccountRun:
         params = self.params
         contacts = validate_contacts(params["contacts"]) if params["contacts"] is not None else None
         new_key = self.new_key()
-        client = client_from_params(params, ANSIBLE_VERSION)
+        client = client_from_params(params, ANSIBLE_VERSION, self.module.warn)
         key, credentials, warnings = load_account_key(params)
         for warning in warnings:
             self.module.warn(warning)

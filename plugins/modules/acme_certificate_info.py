@@ -304,7 +304,7 @@ def main() -> None:
         module,
         lambda: check_certificate(
             module.params,
-            client_factory=lambda: client_from_params(module.params, ANSIBLE_VERSION),
+            client_factory=lambda: client_from_params(module.params, ANSIBLE_VERSION, module.warn),
             warn=module.warn,
         ),
     )

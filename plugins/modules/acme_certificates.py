@@ -280,13 +280,12 @@ EXAMPLES = r"""
         private_key_path: /etc/ssl/certfleet/shop.key
   register: ordered
 
-- name: Publish the batch's tokens on every web node
-  ansible.builtin.copy:
-    dest: "/var/www/acme{{ item.1.path }}"
-    content: "{{ item.1.content }}"
-    mode: "0644"
-  delegate_to: "{{ item.0 }}"
-  loop: "{{ groups['web'] | product(ordered.http_proofs) | list }}"
+- name: Publish the batch's tokens on every web node (one task per node)
+  certfleet.acme.acme_webroot_tokens:
+    webroot: /var/www/acme
+    proofs: "{{ ordered.http_proofs }}"
+  delegate_to: "{{ item }}"
+  loop: "{{ groups['web'] }}"
 
 - name: Validate and finalize the batch
   certfleet.acme.acme_certificates:
@@ -440,7 +439,7 @@ def main() -> None:
         module,
         lambda: run_batch(
             params,
-            connect=lambda: account_from_params(params, client_from_params(params, ANSIBLE_VERSION), module.warn),
+            connect=lambda: account_from_params(params, client_from_params(params, ANSIBLE_VERSION, module.warn), module.warn),
             warn=module.warn,
             check_mode=module.check_mode,
         ),

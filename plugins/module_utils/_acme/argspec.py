@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account, Credentials, load_credentials
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
@@ -108,8 +108,24 @@ def account_module_kwargs() -> dict[str, Any]:
     }
 
 
-def client_from_params(params: dict[str, Any], ansible_version: str = "") -> AcmeClient:
-    """One client for the run, with TLS trust exactly as the options say."""
+def transport_warnings(directory_url: str, verify: bool | str) -> list[str]:
+    """What a user must hear when nothing proves the CA is the CA: every answer it sends is then anyone's."""
+    warnings = []
+    if directory_url.lower().startswith("http://"):
+        warnings.append(
+            f"directory {directory_url} is plain http: anyone on the network path can answer as the CA (tokens, orders, "
+            "certificates). Use the CA's https directory"
+        )
+    elif verify is False:
+        warnings.append(
+            "validate_certs is false: the ACME server's TLS certificate is not checked, so anyone on the network path can answer "
+            "as the CA. Use it only for throwaway tests; for a private CA, set ca_path to the bundle that signs its certificate"
+        )
+    return warnings
+
+
+def client_from_params(params: dict[str, Any], ansible_version: str = "", warn: Callable[[str], None] | None = None) -> AcmeClient:
+    """One client for the run, with TLS trust exactly as the options say; ``warn`` hears when that trust is none."""
     directory_url = resolve_directory(params.get("directory"))
     ca_path = params.get("ca_path")
     if ca_path and not os.path.isfile(ca_path):
@@ -118,6 +134,9 @@ def client_from_params(params: dict[str, Any], ansible_version: str = "") -> Acm
         verify: bool | str = False
     else:
         verify = ca_path or True
+    if warn is not None:
+        for text in transport_warnings(directory_url, verify):
+            warn(text)
     request_timeout = params.get("request_timeout")
     request_timeout = 10 if request_timeout is None else request_timeout
     if request_timeout <= 0:

@@ -46,7 +46,7 @@ def core_run(module: AnsibleModule, run_class: Callable[..., Callable[[], dict[s
     """
 
     def connect() -> Account:
-        return account_from_params(module.params, client_from_params(module.params, ANSIBLE_VERSION), module.warn)
+        return account_from_params(module.params, client_from_params(module.params, ANSIBLE_VERSION, module.warn), module.warn)
 
     return run_class(module.params, connect=connect, warn=module.warn, check_mode=module.check_mode, diff=module._diff)
 

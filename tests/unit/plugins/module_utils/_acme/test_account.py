@@ -335,7 +335,7 @@ def account_run(acme, monkeypatch, path, *, check_mode=False):
 
     params = {name: spec.get("default") for name, spec in acme_account.argument_spec().items()}
     params.update(directory=DIR, credentials_path=str(path), contacts=["mailto:a@example.com"], terms_agreed=True)
-    monkeypatch.setattr(acme_account, "client_from_params", lambda params, version: acme)
+    monkeypatch.setattr(acme_account, "client_from_params", lambda params, version, warn=None: acme)
     warnings = []
     module = SimpleNamespace(params=params, check_mode=check_mode, warn=warnings.append, _diff=False)
     return acme_account.AccountRun(module)

@@ -187,3 +187,22 @@ def test_load_account_key_from_credentials(tmp_path):
     loaded, credentials, warnings = argspec.load_account_key({"credentials_path": str(path)})
     assert loaded.thumbprint() == key.thumbprint()
     assert credentials.account_uri == "https://ca.example/acct/1" and warnings == []
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"validate_certs": False}, "validate_certs is false: the ACME server's TLS certificate is not checked"),
+        ({"directory": "http://127.0.0.1:14000/dir"}, "directory http://127.0.0.1:14000/dir is plain http"),
+    ],
+)
+def test_a_ca_nothing_authenticates_is_named_in_a_warning(options, words):
+    heard = []
+    argspec.client_from_params(params(**options), warn=heard.append)
+    assert len(heard) == 1 and heard[0].startswith(words)
+
+
+def test_a_verified_https_ca_gets_no_warning():
+    heard = []
+    argspec.client_from_params(params(), warn=heard.append)
+    assert heard == []
