@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, dns_name_problem
 
 HTTP01_PATH_PREFIX = "/.well-known/acme-challenge/"
 DNS01_PREFIX = "_acme-challenge"
@@ -52,10 +52,26 @@ def dns01_value(token: str, thumbprint: str) -> str:
     return b64url_encode(hashlib.sha256(key_authorization(token, thumbprint).encode("ascii")).digest())
 
 
+def checked_record_name(name: str, identifier: Identifier, challenge_type: str) -> str:
+    """``name``, the record of ``identifier``, refused when it cannot be a DNS name (RFC 1035 section 2.3.4).
+
+    The identifier of an authorization comes from the CA: one that is no DNS name is the CA's
+    fault (``AcmeServerError``). A valid name can still be too long once the record's label is
+    put in front of it; then the chosen challenge type cannot work (``AcmeOptionError``).
+    """
+    problem = dns_name_problem(identifier.base)
+    if problem:
+        raise AcmeServerError(f"the CA's authorization is for {identifier.value[:80]!r}, which is not a DNS name: {problem}")
+    problem = dns_name_problem(name)
+    if problem:
+        raise AcmeOptionError("identifiers", f"{identifier.value} cannot be proved with {challenge_type}: its record name is not a DNS name: {problem}")
+    return name
+
+
 def dns01_proof(identifier: Identifier, token: str, thumbprint: str) -> dict[str, Any]:
     return {
         "identifier": identifier.value,
-        "name": f"{DNS01_PREFIX}.{identifier.base}",
+        "name": checked_record_name(f"{DNS01_PREFIX}.{identifier.base}", identifier, "dns-01"),
         "type": "TXT",
         "value": dns01_value(token, thumbprint),
     }
@@ -112,7 +128,7 @@ def dns_persist01_proof(
     bound_uri = challenge.get("accounturi") if isinstance(challenge.get("accounturi"), str) else account_uri
     return {
         "identifier": identifier.value,
-        "name": DNS_PERSIST.record_name(identifier),
+        "name": checked_record_name(DNS_PERSIST.record_name(identifier), identifier, "dns-persist-01"),
         "type": "TXT",
         "value": DNS_PERSIST.record_value(issuer, bound_uri, wildcard_policy=identifier.wildcard or policy_wildcard, persist_until=persist_until),
         "issuer": issuer,

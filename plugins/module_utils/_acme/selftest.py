@@ -34,6 +34,7 @@ from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name, dns_name_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
 
 REQUESTS_IMPORT_ERROR: str | None
@@ -72,7 +73,6 @@ MAX_BODY_BYTES = 8192
 SHOWN_BODY_CHARS = 200
 USER_AGENT = f"certfleet.acme/{COLLECTION_VERSION} self-test"
 
-_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _BRACKETED_RE = re.compile(r"^\[([^\]]+)\](?::([^:]*))?$")
 # Errors meaning "this host has no route to that address family", not "the server is wrong".
 _UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL}
@@ -100,10 +100,8 @@ class SelfTestResult:
 
 
 def _valid_hostname(host: str) -> bool:
-    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
-    if len(host) > 253 or labels[-1].isdigit():
-        return False
-    return all(_LABEL_RE.match(label) for label in labels)
+    # An all-digit last label would read as a (bad) IPv4 address, not a name.
+    return dns_name_problem(host) is None and not host.rstrip(".").rsplit(".", 1)[-1].isdigit()
 
 
 def _split_host_port(text: str, default_port: int, option: str, raw: str, example: str) -> tuple[str, int]:
@@ -494,22 +492,21 @@ def check_dns_txt(
     sleep: Callable[[float], None] = time.sleep,
     find_servers: Callable[[str], list[tuple[str, int]]] | None = None,
     challenge: str = "dns-01",
+    option: str = "dns_records",
 ) -> SelfTestResult:
     """Does every name server show every expected TXT value at ``name`` (following CNAMEs)?
 
     ``resolvers`` (``dns_resolvers``) are asked directly; without them the authoritative servers
     of each zone on the way are found with ``find_servers`` (default ``authoritative_servers``).
+    A ``name`` that is no DNS name fails as ``AcmeOptionError`` of ``option`` before any query.
     """
+    check_dns_name(name, option, f"{option} name")
     parsed = [parse_dns_resolver(raw) for raw in resolvers] if resolvers else []
     _check_bounds(attempts, delay, timeout)
     expected = list(dict.fromkeys(expected_values))
     if not expected:
         raise AcmeError(f"no TXT value given to self-test at {name}")
     _require_dnspython()
-    try:
-        dns.name.from_text(name)
-    except dns.exception.DNSException as exc:
-        raise AcmeError(f"cannot self-test {name!r}: not a valid DNS name ({exc})") from None
     display = name.rstrip(".")
 
     server_cache: dict[str, list[tuple[str, int]]] = {}

@@ -33,8 +33,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
     persist_until_warning,
     txt_rdata,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifier
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
 
 TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
@@ -148,6 +148,27 @@ def test_dns01_record_name(raw, name):
     assert proof["name"] == name
     assert proof["type"] == "TXT"
     assert proof["value"] == b64url(hashlib.sha256(f"{TOKEN}.tp".encode()).digest())
+
+
+@pytest.mark.parametrize("value", ["a..example", "x" * 64 + ".example", "bücher.example", "a b.example"])
+def test_an_authorization_for_a_name_that_is_no_dns_name_is_the_cas_fault(value):
+    """The identifier of an authorization is the CA's word: refused before a record name is built from it."""
+    identifier = Identifier("dns", value)
+    with pytest.raises(AcmeServerError, match="the CA's authorization is for .* which is not a DNS name"):
+        dns01_proof(identifier, TOKEN, "thumb")
+    with pytest.raises(AcmeServerError, match="which is not a DNS name"):
+        dns_persist01_proof(identifier, persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+
+
+def test_a_name_too_long_for_its_record_label_cannot_use_a_dns_challenge():
+    name = ".".join(["a" * 60] * 4) + ".example"  # 251 characters: a valid name, but not with _acme-challenge. before it
+    identifier = parse_identifier(name)
+    with pytest.raises(AcmeOptionError) as caught:
+        dns01_proof(identifier, TOKEN, "thumb")
+    assert caught.value.option == "identifiers"
+    assert f"{name} cannot be proved with dns-01: its record name is not a DNS name: it has 267 characters" in caught.value.msg
+    with pytest.raises(AcmeOptionError, match="cannot be proved with dns-persist-01"):
+        dns_persist01_proof(identifier, persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
 
 
 # -- dns-persist-01 --------------------------------------------------------------------

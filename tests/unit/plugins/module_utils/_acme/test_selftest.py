@@ -591,6 +591,22 @@ def test_check_dns_txt_rejects_bad_resolvers_before_any_query():
     assert caught.value.to_result()["option"] == "dns_resolvers"
 
 
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("_acme-challenge.a..b.example", "it has an empty label"),
+        ("_acme-challenge." + "x" * 64 + ".example", "more than the 63 DNS allows"),
+        ("_acme-challenge." + "abcdefghi." * 25 + "example", "more than the 253 DNS allows"),
+        ("_acme-challenge.bücher.example", "outside ASCII"),
+    ],
+)
+def test_check_dns_txt_refuses_a_name_that_is_no_dns_name_before_any_query(name, why):
+    with pytest.raises(AcmeOptionError) as caught:
+        check_dns_txt(name, ["v"], resolvers=["127.0.0.1:1"], attempts=1, delay=0, timeout=0.2)
+    assert caught.value.option == "dns_records"
+    assert caught.value.msg.startswith("dns_records name ") and why in caught.value.msg
+
+
 def test_missing_dnspython_is_named(monkeypatch):
     monkeypatch.setattr(selftest, "DNSPYTHON_IMPORT_ERROR", "Traceback: No module named 'dns'")
     with pytest.raises(AcmeError, match="Python library dnspython"):
