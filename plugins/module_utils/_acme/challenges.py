@@ -15,15 +15,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, dns_name_problem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, check_dns_name, dns_name_problem
 
 HTTP01_PATH_PREFIX = "/.well-known/acme-challenge/"
+# RFC 8555 section 8.1: a token is base64url (the length is the wire layer's concern).
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+# RFC 8659 section 4.2: a parameter value of an issue-value is printable ASCII without ';' or space.
+_ISSUE_PARAMETER_VALUE = re.compile(r"[\x21-\x3a\x3c-\x7e]+")
+# RFC 1035 section 5.1: each octet of a quoted TXT string, as written in presentation format.
+_TXT_OCTET = ["\\" + chr(octet) if chr(octet) in '"\\' else chr(octet) if 0x20 <= octet <= 0x7E else f"\\{octet:03d}" for octet in range(256)]
 DNS01_PREFIX = "_acme-challenge"
 DEFAULT_TTL = 60
 # Warn when a dns-persist-01 record's persistUntil is closer than this.
@@ -103,13 +111,74 @@ DNS_PERSIST = DnsPersistFormat()
 def choose_issuer(offered: list[str], wanted: str | None, option: str = "issuer_domain_name") -> str:
     """The wanted issuer domain name when the CA offers it (or offers none), else the CA's first."""
     if wanted:
-        wanted = wanted.strip().rstrip(".").lower()
+        wanted = check_dns_name(wanted.strip(), option).rstrip(".").lower()
         if offered and wanted not in [name.lower() for name in offered]:
             raise AcmeOptionError(option, f"{option} {wanted!r} is not among the CA's issuer-domain-names: {', '.join(offered)}")
         return wanted
     if not offered:
         raise AcmeOptionError(option, "the CA's dns-persist-01 challenge lists no issuer-domain-names; set issuer_domain_name to the CA's CAA name")
     return offered[0].lower()
+
+
+def offered_issuers(challenge: dict[str, Any]) -> list[str]:
+    """The CA's ``issuer-domain-names``, each a domain name (RFC 8659 section 4.2), else ``AcmeServerError``.
+
+    They go into a TXT record that lasts across renewals: a value with a ``;``, a space or a
+    control character would change what the record says, so the whole list is refused.
+    """
+    offered = challenge.get("issuer-domain-names")
+    if not isinstance(offered, list):
+        return []
+    for name in offered:
+        problem = dns_name_problem(name)
+        if problem:
+            shown = name[:80] if isinstance(name, str) else name
+            raise AcmeServerError(
+                f"the CA's dns-persist-01 challenge lists issuer-domain-name {shown!r}, which is not a domain name: {problem}", url=_challenge_url(challenge)
+            )
+    return [name.rstrip(".") for name in offered]
+
+
+def account_uri_problem(uri: object) -> str | None:
+    """What keeps ``uri`` from being an ``accounturi`` parameter value, or None.
+
+    RFC 8659 section 4.2: a parameter value is printable ASCII without spaces or ``;``; the
+    account URL is an https URL (RFC 8555 section 6.1).
+    """
+    if not isinstance(uri, str) or not uri:
+        return "it is empty"
+    if not _ISSUE_PARAMETER_VALUE.fullmatch(uri):
+        return "it has a space, a ';', a control character or a character outside ASCII"
+    parts = urlsplit(uri)
+    if parts.scheme != "https" or not parts.netloc:
+        return "it is not an https URL"
+    return None
+
+
+def bound_account_uri(challenge: dict[str, Any], account_uri: str) -> str:
+    """The account URL the record names: this run's, which the challenge's ``accounturi`` must repeat.
+
+    draft-ietf-acme-dns-persist-01 section 3: the CA names the account the record must bind in
+    ``accounturi``. A record binding the names to an account other than the one this run uses
+    would authorize that account for every later issuance, so a challenge that names another
+    account is refused (``AcmeServerError``) instead of being published.
+    """
+    problem = account_uri_problem(account_uri)
+    if problem:
+        raise AcmeOptionError("account_uri", f"the account URL {account_uri!r} cannot go into a dns-persist-01 record: {problem}")
+    offered = challenge.get("accounturi")
+    if isinstance(offered, str) and offered != account_uri:
+        raise AcmeServerError(
+            f"the CA's dns-persist-01 challenge binds the record to account {offered[:200]!r}, not to this run's account {account_uri}; "
+            "a record for another account is not published",
+            url=_challenge_url(challenge),
+        )
+    return account_uri
+
+
+def _challenge_url(challenge: dict[str, Any]) -> str | None:
+    url = challenge.get("url")
+    return url if isinstance(url, str) else None
 
 
 def dns_persist01_proof(
@@ -122,10 +191,8 @@ def dns_persist01_proof(
     persist_until: int | None,
 ) -> dict[str, Any]:
     """The record that binds ``identifier`` to the account for this CA, lasting across renewals."""
-    offered = challenge.get("issuer-domain-names")
-    offered_names = [str(name) for name in offered] if isinstance(offered, list) else []
-    issuer = choose_issuer(offered_names, issuer_domain_name)
-    bound_uri = challenge.get("accounturi") if isinstance(challenge.get("accounturi"), str) else account_uri
+    issuer = choose_issuer(offered_issuers(challenge), issuer_domain_name)
+    bound_uri = bound_account_uri(challenge, account_uri)
     return {
         "identifier": identifier.value,
         "name": checked_record_name(DNS_PERSIST.record_name(identifier), identifier, "dns-persist-01"),
@@ -150,13 +217,17 @@ def persist_until_warning(persist_until: int | None, now: float | None = None) -
 
 
 def txt_rdata(value: str) -> str:
-    """A TXT value in presentation format: quoted, with ``\\`` and ``"`` escaped (RFC 1035 section 5.1).
+    """A TXT value in presentation format (RFC 1035 section 5.1): quoted character-strings.
 
-    A value longer than 255 characters becomes several character-strings (section 3.3.14),
-    which the CA reads back joined.
+    The value's UTF-8 octets are cut into character-strings of at most 255 octets (section
+    3.3.14), which the CA reads back joined. Inside the quotes ``"`` and ``\\`` are escaped with a
+    backslash, and every octet that is not printable ASCII (a newline, a tab, a NUL, a byte of
+    a non-ASCII character) as ``\\DDD``, so that a value can never end the string or the line
+    of an nsupdate command or a zone file early.
     """
-    chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
-    return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
+    octets = value.encode("utf-8")
+    chunks = [octets[i : i + 255] for i in range(0, len(octets), 255)] or [b""]
+    return " ".join('"' + "".join(_TXT_OCTET[octet] for octet in chunk) + '"' for chunk in chunks)
 
 
 def merge_dns_records(proofs: list[dict[str, Any]], ttl: int = DEFAULT_TTL) -> list[dict[str, Any]]:
@@ -180,6 +251,21 @@ def bind_lines(records: list[dict[str, Any]]) -> list[str]:
     return [f"{record['name']}. {record['ttl']} IN TXT {txt_rdata(value)}" for record in records for value in record["values"]]
 
 
+def challenge_token(challenge: dict[str, Any], challenge_type: str) -> str:
+    """The CA's token, in RFC 8555's alphabet (section 8.1: base64url), else ``AcmeServerError``.
+
+    It becomes a URL path (http-01) and is hashed as ASCII (dns-01): a '/', a '..' or a
+    character outside ASCII must stop here, not reach a web node, a file name or an encoder.
+    """
+    token = challenge.get("token")
+    if not isinstance(token, str) or not _TOKEN_ALPHABET.fullmatch(token):
+        shown = token[:80] if isinstance(token, str) else token
+        raise AcmeServerError(
+            f"the CA's {challenge_type} challenge has token {shown!r}, which is not base64url (RFC 8555 section 8.1)", url=_challenge_url(challenge)
+        )
+    return token
+
+
 def build_proof(
     challenge_type: str,
     identifier: Identifier,
@@ -192,11 +278,10 @@ def build_proof(
     persist_until: int | None = None,
 ) -> dict[str, Any]:
     """The proof of ``challenge_type`` for one authorization; ``challenge`` is the CA's challenge object."""
-    token = str(challenge.get("token") or "")
     if challenge_type == "http-01":
-        return http01_proof(identifier, token, thumbprint)
+        return http01_proof(identifier, challenge_token(challenge, challenge_type), thumbprint)
     if challenge_type == "dns-01":
-        return dns01_proof(identifier, token, thumbprint)
+        return dns01_proof(identifier, challenge_token(challenge, challenge_type), thumbprint)
     return dns_persist01_proof(
         identifier,
         challenge,

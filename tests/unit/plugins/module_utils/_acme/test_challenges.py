@@ -208,18 +208,90 @@ def test_dns_persist_wildcard_gets_policy_wildcard_and_the_base_name():
     assert proof["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard"
 
 
-def test_dns_persist_prefers_the_challenges_accounturi():
+def test_dns_persist_refuses_a_challenge_bound_to_another_account():
+    """A record naming another account would authorize that account for these names on every later issuance."""
     bound = "https://ca.example/acme/acct/bound-by-ca"
-    proof = dns_persist01_proof(
+    with pytest.raises(AcmeServerError) as caught:
+        dns_persist01_proof(
+            parse_identifier("example.com"),
+            persist_challenge(accounturi=bound),
+            ACCOUNT_URI,
+            issuer_domain_name=None,
+            policy_wildcard=False,
+            persist_until=None,
+        )
+    assert f"binds the record to account '{bound}', not to this run's account {ACCOUNT_URI}" in caught.value.msg
+    assert caught.value.url == "https://ca.example/chal/1"
+    same = dns_persist01_proof(
         parse_identifier("example.com"),
-        persist_challenge(accounturi=bound),
+        persist_challenge(accounturi=ACCOUNT_URI),
         ACCOUNT_URI,
         issuer_domain_name=None,
         policy_wildcard=False,
         persist_until=None,
     )
-    assert proof["value"] == f"{ISSUER}; accounturi={bound}"
-    assert ACCOUNT_URI not in proof["value"]
+    assert same["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}"
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        ["ca.example; accounturi=https://evil.example/acct/9"],
+        ["ca.example\nevil IN TXT x"],
+        ["ca.example", "a..b"],
+        ["ca example"],
+        [42],
+    ],
+)
+def test_dns_persist_refuses_issuer_domain_names_that_are_no_domain_names(offered):
+    challenge = persist_challenge(**{"issuer-domain-names": offered})
+    with pytest.raises(AcmeServerError, match="lists issuer-domain-name .* which is not a domain name") as caught:
+        dns_persist01_proof(parse_identifier("example.com"), challenge, ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+    assert caught.value.url == "https://ca.example/chal/1"
+
+
+@pytest.mark.parametrize(
+    "account_uri, why",
+    [
+        ("https://ca.example/acct/1; policy=wildcard", "a space, a ';'"),
+        ("https://ca.example/acct/1\n", "control character"),
+        ("https://ca.example/acct/\u00e9", "outside ASCII"),
+        ("http://ca.example/acct/1", "not an https URL"),
+        ("ca.example/acct/1", "not an https URL"),
+    ],
+)
+def test_dns_persist_refuses_an_account_url_that_would_change_the_record(account_uri, why):
+    with pytest.raises(AcmeOptionError) as caught:
+        dns_persist01_proof(
+            parse_identifier("example.com"), persist_challenge(), account_uri, issuer_domain_name=None, policy_wildcard=False, persist_until=None
+        )
+    assert caught.value.option == "account_uri" and why in caught.value.msg
+    # The same URL repeated by the CA in accounturi is no better.
+    with pytest.raises(AcmeOptionError):
+        dns_persist01_proof(
+            parse_identifier("example.com"),
+            persist_challenge(accounturi=account_uri),
+            account_uri,
+            issuer_domain_name=None,
+            policy_wildcard=False,
+            persist_until=None,
+        )
+
+
+@pytest.mark.parametrize("wanted", ["ca.example; accounturi=x", "ca..example", "ca.exa\nmple"])
+def test_issuer_domain_name_option_must_be_a_domain_name(wanted):
+    with pytest.raises(AcmeOptionError) as caught:
+        choose_issuer([], wanted)
+    assert caught.value.option == "issuer_domain_name" and "is not a DNS name" in caught.value.msg
+
+
+@pytest.mark.parametrize("challenge_type", ["http-01", "dns-01"])
+@pytest.mark.parametrize("token", ["../../../../etc/passwd", "t\u00f6ken", "tok en", "", None, 42])
+def test_build_proof_refuses_a_token_outside_the_base64url_alphabet(challenge_type, token):
+    challenge = {"type": challenge_type, "url": "https://ca.example/chal/2", "token": token}
+    with pytest.raises(AcmeServerError, match=r"challenge has token .* which is not base64url \(RFC 8555 section 8.1\)") as caught:
+        build_proof(challenge_type, parse_identifier("example.com"), challenge, "thumb", ACCOUNT_URI)
+    assert caught.value.url == "https://ca.example/chal/2"
 
 
 def test_dns_persist_ignores_a_non_string_accounturi():
@@ -362,6 +434,35 @@ def test_txt_rdata_reads_back_as_the_value(value):
     assert all(len(string) <= 255 for string in parsed.strings)
     assert b"".join(parsed.strings).decode() == value
     assert len(parsed.strings) == max(1, -(-len(value) // 255))
+
+
+@pytest.mark.parametrize(
+    "value, rdata",
+    [
+        ("a\nb", '"a\\010b"'),
+        ("tab\there\x00", '"tab\\009here\\000"'),
+        ("\r\x7f", '"\\013\\127"'),
+        ("\u00e9", '"\\195\\169"'),
+        ('"\\', '"\\"\\\\"'),
+    ],
+)
+def test_txt_rdata_escapes_non_printable_octets_as_ddd(value, rdata):
+    """RFC 1035 section 5.1: \\DDD for octets that are not printable ASCII; the value reads back unchanged."""
+    assert txt_rdata(value) == rdata
+    parsed = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, rdata)
+    assert b"".join(parsed.strings).decode("utf-8") == value
+
+
+def test_txt_rdata_cuts_character_strings_at_255_octets_not_characters():
+    value = "\u00e9" * 200  # 400 octets in UTF-8
+    parsed = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, txt_rdata(value))
+    assert [len(string) for string in parsed.strings] == [255, 145]
+    assert b"".join(parsed.strings).decode("utf-8") == value
+
+
+def test_bind_lines_keep_a_value_with_a_newline_on_one_line():
+    records = [{"name": "x.example.com", "type": "TXT", "values": ["one\nx.example.com. 60 IN TXT injected"], "ttl": 60, "identifiers": []}]
+    assert bind_lines(records) == ['x.example.com. 60 IN TXT "one\\010x.example.com. 60 IN TXT injected"']
 
 
 def test_merge_of_nothing():

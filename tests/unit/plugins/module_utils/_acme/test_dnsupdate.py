@@ -172,3 +172,14 @@ def test_a_server_given_by_name_is_looked_up_before_dnspython_gets_it(monkeypatc
     with pytest.raises(AcmeOptionError) as caught:
         DnsUpdater("ns1..example", 53, "certfleet-key", SECRET, "hmac-sha256", 5)
     assert caught.value.option == "server"
+
+
+def test_values_with_control_characters_reach_the_wire_unchanged(sent):
+    """txt_rdata escapes them (RFC 1035 section 5.1) on the way through dnspython's presentation format."""
+    updater = DnsUpdater("127.0.0.1", 8053, "certfleet-key", SECRET, "hmac-sha256", 5)
+    changes = ZoneChanges("example.test")
+    changes.add = {"_acme-challenge.example.test": ["line\nbreak", 'tab\t"quote"']}
+    changes.ttl = {"_acme-challenge.example.test": 60}
+    assert updater.send(changes) == 1
+    wire = dns.message.from_wire(sent[0].to_wire(), keyring=updater.keyring)
+    assert sorted(b"".join(rdata.strings) for rrset in wire.update for rdata in rrset) == [b"line\nbreak", b'tab\t"quote"']
