@@ -69,6 +69,8 @@ DNS_PORT = 53
 # Let's Encrypt's validation authority follows at most 10 redirects.
 MAX_REDIRECTS = 10
 MAX_CNAME_HOPS = 8
+# Records of other names a server put in its answer: this many are named, the rest left out.
+MAX_IGNORED_SHOWN = 10
 MAX_BODY_BYTES = 8192
 SHOWN_BODY_CHARS = 200
 USER_AGENT = f"certfleet.acme/{COLLECTION_VERSION} self-test"
@@ -408,6 +410,7 @@ def _query_txt(server: tuple[str, int], qname: str, timeout: float) -> tuple[dic
         "error": None,
         "unreachable": False,
         "followed": None,
+        "ignored": [],
         "ok": False,
     }
     address = host
@@ -438,21 +441,35 @@ def _query_txt(server: tuple[str, int], qname: str, timeout: float) -> tuple[dic
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         entry["error"] = f"answered {entry['rcode']}"
         return entry, None
-    current = dns.name.from_text(qname)
+    current = _read_answer(response, dns.name.from_text(qname), entry)
+    if not entry["values"] and entry["cname"] and rcode == dns.rcode.NOERROR:
+        return entry, current.to_text()
+    return entry, None
+
+
+def _read_answer(response: Any, qname: Any, entry: dict[str, Any]) -> Any:
+    """The TXT values of ``qname`` in the answer, through its CNAMEs; returns the last name of the chain.
+
+    Only RRsets owned by the name asked, or by a name its CNAME chain leads to, count (RFC 1034
+    section 3.6.2): a server that adds TXT records of other names must not make a missing
+    value look present. Those are listed in ``entry["ignored"]`` and named when nothing matched.
+    """
+    current = qname
+    chain = [qname]
     for _hop in range(MAX_CNAME_HOPS):
         cname = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME)
         if cname is None:
             break
         current = cname[0].target
+        chain.append(current)
         entry["cname"].append(current.to_text().rstrip("."))
     txt = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.TXT)
     if txt is not None:
         # One record's character-strings form one value (as RFC 7208 section 3.3 reads them).
         entry["values"] = [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in txt]
-        return entry, None
-    if entry["cname"] and rcode == dns.rcode.NOERROR:
-        return entry, current.to_text()
-    return entry, None
+    others = {rrset.name.to_text().rstrip(".") for rrset in response.answer if rrset.name not in chain}
+    entry["ignored"] = sorted(others)[:MAX_IGNORED_SHOWN]
+    return current
 
 
 def _cname_path(entry: dict[str, Any], seen: list[dict[str, Any]]) -> list[str]:
@@ -474,11 +491,12 @@ def _describe_dns(entry: dict[str, Any], expected: list[str], via: list[str] | N
     where = f"{entry['server']} for {name}" if entry["server"] else name
     if entry["error"]:
         return f"{where}: {entry['error']}"
+    ignored = f"; ignored the answer's records for other names: {', '.join(entry['ignored'])}" if entry.get("ignored") else ""
     if not entry["values"]:
         reason = " (NXDOMAIN)" if entry["rcode"] == "NXDOMAIN" else ""
-        return f"{where}: no TXT record{reason}"
+        return f"{where}: no TXT record{reason}{ignored}"
     missing = [value for value in expected if value not in entry["values"]]
-    return f"{where}: TXT {', '.join(repr(v) for v in entry['values'])} (missing {', '.join(repr(v) for v in missing)})"
+    return f"{where}: TXT {', '.join(repr(v) for v in entry['values'])} (missing {', '.join(repr(v) for v in missing)}){ignored}"
 
 
 def check_dns_txt(
@@ -579,5 +597,6 @@ def _error_entry(qname: str, error: str) -> dict[str, Any]:
         "error": error,
         "unreachable": False,
         "followed": None,
+        "ignored": [],
         "ok": False,
     }

@@ -621,9 +621,13 @@ def _rrset(name: str, rdtype: str, *values: str) -> dns.rrset.RRset:
 
 
 class AuthoritativeServer:
-    """UDP-only authoritative DNS for a few zones: answers, CNAMEs (not chased), NODATA and NXDOMAIN with SOA."""
+    """UDP-only authoritative DNS for a few zones: answers, CNAMEs (not chased), NODATA and NXDOMAIN with SOA.
+
+    ``extra[qname]`` lists RRsets added to the answer for ``qname`` (a server that lies about other names).
+    """
 
     def __init__(self, records: dict[str, dict[str, list[str]]], zones: list[str]) -> None:
+        self.extra: dict[str, list[dns.rrset.RRset]] = {}
         self.records = {dns.name.from_text(name): data for name, data in records.items()}
         self.zones = [dns.name.from_text(zone) for zone in zones]
         self.queries: list[tuple[str, str]] = []
@@ -655,6 +659,7 @@ class AuthoritativeServer:
             if not exists:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             response.authority.append(_rrset(zone.to_text(), "SOA", *self.records[zone]["SOA"]))
+        response.answer.extend(self.extra.get(qname.to_text(), []))
         return response
 
     def serve(self) -> None:
@@ -760,6 +765,27 @@ def test_dns_cname_to_a_name_without_the_record_shows_the_whole_path(authoritati
     )
     result = check_dns_txt("_acme-challenge.c.example.test", ["not-there"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
     assert "for _acme-challenge.c.example.test -> c.acme.other.test: TXT 'delegated' (missing 'not-there')" in result.message
+
+
+def test_dns_txt_of_other_names_in_the_answer_does_not_count(authoritative):
+    """Only the RRset owned by the name asked (or its CNAME chain) counts; the others are named as ignored."""
+    authoritative.extra["_acme-challenge.b.example.test."] = [_rrset("_acme-challenge.b.example.test.evil.test.", "TXT", '"v"')]
+    authoritative.extra["_acme-challenge.a.example.test."] = [
+        _rrset("other.example.test.", "TXT", '"v"'),
+        _rrset("x.example.test.", "CNAME", "y.example.test."),
+    ]
+    missing = check_dns_txt("_acme-challenge.b.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
+    assert not missing.ok and missing.seen[0]["values"] == []
+    assert missing.seen[0]["ignored"] == ["_acme-challenge.b.example.test.evil.test"]
+    assert missing.message.endswith(
+        "for _acme-challenge.b.example.test: no TXT record (NXDOMAIN); ignored the answer's records for other names: _acme-challenge.b.example.test.evil.test"
+    )
+    other = check_dns_txt("_acme-challenge.a.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
+    assert not other.ok and sorted(other.seen[0]["values"]) == ["apex", "wildcard"]
+    assert other.seen[0]["cname"] == [] and other.seen[0]["followed"] is None
+    assert "(missing 'v'); ignored the answer's records for other names: other.example.test, x.example.test" in other.message
+    # Its own values still count as they did.
+    assert check_dns_txt("_acme-challenge.a.example.test", ["apex"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers).ok
 
 
 def test_dns_cname_with_configured_resolver_asks_it_for_the_target(authoritative):
