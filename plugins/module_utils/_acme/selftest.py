@@ -6,10 +6,13 @@ A failed validation costs a rate-limit slot (Let's Encrypt allows 5 per name per
 proof is fetched first the way the CA will fetch it:
 
 - ``http-01`` (RFC 8555 section 8.3): GET ``http://<name>/.well-known/acme-challenge/<token>``
-  on port 80, following redirects to http/https (certificate validity ignored, as CAs do),
-  expecting HTTP 200 and the key authorization, trailing whitespace stripped. With
+  on port 80, expecting HTTP 200 and the key authorization, trailing whitespace stripped. With
   ``http_nodes`` the same request goes to every web node with ``Host: <name>``, and every node
-  must answer correctly, since the CA may reach any of them.
+  must answer correctly, since the CA may reach any of them. Web nodes are untrusted: redirects
+  are followed only as a CA would (http or https, ports 80 and 443, at most 10) and only to
+  ``<name>`` itself (on the node, with ``http_nodes``), certificate validity ignored as CAs do;
+  at most ``MAX_BODY_BYTES`` of a body are read, and the result never holds the body, only
+  its length and whether it looks like another token's or account's key authorization.
 - ``dns-01`` (section 8.4): TXT lookups of ``_acme-challenge.<name>`` sent straight to the
   zone's authoritative servers (so no recursive resolver's negative cache hides a fresh record)
   or to the configured ``dns_resolvers``, following CNAMEs into other zones. Every expected
@@ -36,6 +39,7 @@ from urllib.parse import urljoin, urlsplit
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name, dns_name_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.webroot import KEY_AUTHORIZATION
 
 REQUESTS_IMPORT_ERROR: str | None
 try:
@@ -72,7 +76,8 @@ MAX_CNAME_HOPS = 8
 # Records of other names a server put in its answer: this many are named, the rest left out.
 MAX_IGNORED_SHOWN = 10
 MAX_BODY_BYTES = 8192
-SHOWN_BODY_CHARS = 200
+# Error texts of libraries are cut to this many characters in messages.
+SHOWN_TEXT_CHARS = 200
 USER_AGENT = f"certfleet.acme/{COLLECTION_VERSION} self-test"
 
 _BRACKETED_RE = re.compile(r"^\[([^\]]+)\](?::([^:]*))?$")
@@ -190,7 +195,7 @@ def _check_bounds(attempts: int, delay: float, timeout: float) -> None:
         raise AcmeOptionError("request_timeout", f"request_timeout must be positive for the self-test, got {timeout!r}")
 
 
-def _shorten(text: str, limit: int = SHOWN_BODY_CHARS) -> str:
+def _shorten(text: str, limit: int = SHOWN_TEXT_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -233,68 +238,148 @@ def _describe_request_error(exc: Exception, timeout: float) -> str:
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": HTTP_PORT, "https": HTTPS_PORT}
+
+
+class _SlowBody(Exception):
+    """The body did not arrive within the request's timeout."""
+
+
+@dataclasses.dataclass
+class _Hop:
+    """Where the next request goes: ``logical`` is the URL the CA fetches, ``url`` the one asked (on the node)."""
+
+    logical: str
+    url: str
+    node: tuple[str, int] | None
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    return parts.scheme, _host_key(parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+def _host_key(host: str) -> str:
+    """A host name or address as compared: lower case, no final dot, IP addresses in one spelling."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        return host
+
+
+def _next_hop(hop: _Hop, location: str, identifier: str, start: tuple[str, str, int]) -> _Hop | str:
+    """The redirect to follow, or why it is not followed (naming scheme, host and port only).
+
+    RFC 8555 section 8.3 and CA practice: only http or https, only ports 80 and 443, at most
+    ``MAX_REDIRECTS`` hops. The self-test runs inside the operator's network, so it goes further
+    than a CA: it only follows redirects to the name being validated (or to the URL it started
+    from), never to another host a web node names, which could be an internal service.
+    """
+    logical = urljoin(hop.logical, location)
+    target = urlsplit(logical)
+    try:
+        port = target.port
+    except ValueError:
+        return f"redirected to {_shorten(logical)!r}, which is not a valid URL"
+    if target.scheme not in _DEFAULT_PORTS or not target.hostname:
+        return f"redirected to {logical}, which a CA does not follow (only to http or https)"
+    port = port or _DEFAULT_PORTS[target.scheme]
+    where = f"{target.scheme}://{_netloc(target.hostname, port)}"
+    same_start = (target.scheme, _host_key(target.hostname), port) == start
+    if not same_start and not (_host_key(target.hostname) == _host_key(identifier) and port in (HTTP_PORT, HTTPS_PORT)):
+        return f"redirected to {where}, which the self-test does not follow: only redirects to {identifier} itself over http or https on port 80 or 443 are"
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    if hop.node is None:
+        return _Hop(logical, logical, None)
+    # On a node, its port stands for port 80; https (or port 443) goes to 443 on the same node.
+    node_port = hop.node[1] if target.scheme == "http" and port == HTTP_PORT else port
+    return _Hop(logical, f"{target.scheme}://{_netloc(hop.node[0], node_port)}{path}", hop.node)
+
+
+def _read_capped(response: Any, timeout: float) -> tuple[bytes, bool]:
+    """At most ``MAX_BODY_BYTES`` of the body and whether it went on; never the whole of a large body.
+
+    Read a byte at a time: each read waits at most ``timeout`` (the socket's), and the whole body
+    at most ``timeout`` more, so a node that drips its answer cannot hold the self-test longer.
+    """
+    deadline = time.monotonic() + timeout
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return bytes(body[:MAX_BODY_BYTES]), True
+        if time.monotonic() > deadline:
+            raise _SlowBody()
+    return bytes(body), False
+
+
+def _get(session: Any, hop: _Hop, host_header: str, timeout: float) -> tuple[int, str | None, bytes, bool]:
+    """One GET without following redirects: status, Location, the body up to the cap, whether it was cut."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}
+    if hop.node:
+        headers["Host"] = host_header
+    with warnings.catch_warnings():
+        # CAs ignore certificate validity on http-01 redirects to https; so does the self-test, quietly.
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+        response = session.request("GET", hop.url, headers=headers, timeout=timeout, verify=False, allow_redirects=False, stream=True)
+    try:
+        location = response.headers.get("Location") if response.status_code in _REDIRECTS else None
+        body, truncated = (b"", False) if location else _read_capped(response, timeout)
+    finally:
+        response.close()
+    return response.status_code, location, body, truncated
+
+
+def _looks_like(body: bytes, content: str) -> str:
+    """What an unexpected body resembles, without repeating it: another token's or account's key authorization."""
+    match = KEY_AUTHORIZATION.fullmatch(body.rstrip().decode("ascii", "replace"))
+    if match is None:
+        return "other"
+    return "other_token" if match.group("token") != content.partition(".")[0] else "other_account"
 
 
 def _fetch_proof(session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, content: str, timeout: float) -> dict[str, Any]:
-    """GET the proof as the CA would, from ``node`` when given, following redirects by hand.
+    """GET the proof as the CA would, from ``node`` when given, following redirects by hand (``_next_hop``).
 
-    ``logical_url`` is the URL the CA fetches. A redirect back to the identifier's own name stays
-    on the node (http on the node's port, https on 443); a redirect to another name leaves it.
+    The entry never holds the body (a node could answer with an internal page that would land
+    in a job log): only its length, whether it was cut at ``MAX_BODY_BYTES`` and what it looks like.
     """
     host_header = _netloc(identifier)
-    url = f"http://{_netloc(*node)}{urlsplit(logical_url).path}" if node else logical_url
-    entry: dict[str, Any] = {
-        "node": _netloc(*node) if node else None,
-        "url": url,
-        "host": host_header,
-        "status": None,
-        "body": "",
-        "redirects": [],
-        "error": None,
-        "ok": False,
-    }
+    hop = _Hop(logical_url, f"http://{_netloc(*node)}{urlsplit(logical_url).path}" if node else logical_url, node)
+    start = _origin(logical_url)
+    entry: dict[str, Any] = {"node": _netloc(*node) if node else None, "url": hop.url, "host": host_header, "status": None}
+    entry.update({"length": None, "truncated": False, "looks_like": None, "redirects": [], "error": None, "ok": False})
     for _hop in range(MAX_REDIRECTS + 1):
-        headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
-        if node:
-            headers["Host"] = host_header
         try:
-            with warnings.catch_warnings():
-                # CAs ignore certificate validity on http-01 redirects to https; so does the self-test, quietly.
-                warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-                response = session.request("GET", url, headers=headers, timeout=timeout, verify=False, allow_redirects=False)
-            status = response.status_code
-            location = response.headers.get("Location")
-            body = response.content[:MAX_BODY_BYTES]
-            close = getattr(response, "close", None)
-            if close:
-                close()
+            status, location, body, truncated = _get(session, hop, host_header, timeout)
+        except _SlowBody:
+            entry["error"] = f"did not send its answer within {timeout:g}s"
+            return entry
         except Exception as exc:  # requests raises many types; each is a negative result, not a crash
             entry["error"] = _describe_request_error(exc, timeout)
             return entry
         entry["status"] = status
-        if status not in _REDIRECTS or not location:
-            entry["body"] = _shorten(body.decode("utf-8", "replace"))
+        if not location:
             # Like CAs, ignore trailing whitespace (a newline added by an editor or echo).
             entry["ok"] = status == 200 and body.rstrip() == content.encode("utf-8")
+            entry.update({"length": len(body), "truncated": truncated, "looks_like": "expected" if entry["ok"] else _looks_like(body, content)})
             return entry
-        logical_url = urljoin(logical_url, location)
-        target = urlsplit(logical_url)
-        if target.scheme not in ("http", "https") or not target.hostname:
-            entry["error"] = f"redirected to {logical_url}, which a CA does not follow (only to http or https)"
+        following = _next_hop(hop, location, identifier, start)
+        if isinstance(following, str):
+            entry["error"] = following
             return entry
-        entry["redirects"].append(logical_url)
-        path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-        if node and target.hostname.lower() == identifier.lower():
-            # The node's port stands for port 80; https goes to 443 on the same node.
-            if target.scheme == "http" and target.port in (None, HTTP_PORT):
-                port = node[1]
-            else:
-                port = target.port or HTTPS_PORT
-            url = f"{target.scheme}://{_netloc(node[0], port)}{path}"
-        else:
-            url, node = logical_url, None
+        hop = following
+        entry["redirects"].append(hop.logical)
     entry["error"] = f"redirected more than {MAX_REDIRECTS} times"
     return entry
+
+
+_LOOKS_LIKE = {
+    "other": "that are not a key authorization",
+    "other_token": "that are the key authorization of another token",
+    "other_account": "that are this token's key authorization for another account key",
+}
 
 
 def _describe_http(entry: dict[str, Any], content: str) -> str:
@@ -305,7 +390,8 @@ def _describe_http(entry: dict[str, Any], content: str) -> str:
         return f"{where} {entry['error']}, expected the key authorization {content}"
     if entry["status"] != 200:
         return f"{where} answered {entry['status']}, expected the key authorization {content}"
-    return f"{where} answered 200 with {entry['body']!r}, expected the key authorization {content}"
+    cut = f" (cut at {MAX_BODY_BYTES})" if entry["truncated"] else ""
+    return f"{where} answered 200 with {entry['length']} byte(s){cut} {_LOOKS_LIKE[entry['looks_like']]}, expected the key authorization {content}"
 
 
 def check_http01(
