@@ -624,33 +624,7 @@ def check_dns_txt(
         return server_cache[qname]
 
     def one_round() -> tuple[bool, list[dict[str, Any]]]:
-        entries: list[dict[str, Any]] = []
-        pending = [name if name.endswith(".") else name + "."]
-        asked: set[str] = set()
-        while pending:
-            qname = pending.pop(0)
-            if qname.lower() in asked:
-                continue
-            asked.add(qname.lower())
-            if len(asked) > MAX_CNAME_HOPS:
-                entries.append(_error_entry(qname, f"more than {MAX_CNAME_HOPS} CNAMEs, stopped following"))
-                break
-            try:
-                servers = servers_for(qname)
-            except Exception as exc:  # dnspython raises many types; no server found is a negative result
-                entries.append(_error_entry(qname, f"could not find its authoritative name servers ({type(exc).__name__}: {exc})"))
-                continue
-            if not servers:
-                entries.append(_error_entry(qname, "has no authoritative name server with an address"))
-                continue
-            for server in servers:
-                entry, follow = _query_txt(server, qname, timeout)
-                entries.append(entry)
-                if follow:
-                    # This server points elsewhere; the answer that counts comes from the target.
-                    entry["ok"] = True
-                    entry["followed"] = follow.rstrip(".")
-                    pending.append(follow)
+        entries = _dns_round(name, servers_for, timeout)
         finals = [entry for entry in entries if entry["followed"] is None]
         # Servers found by the walk that this host has no route to (say IPv6 without IPv6) do not count
         # as long as another one answered; configured resolvers always count.
@@ -671,6 +645,38 @@ def check_dns_txt(
             bad
         )
     return SelfTestResult(challenge, display, ok, used, attempts, expected, seen, message)
+
+
+def _dns_round(name: str, servers_for: Callable[[str], list[tuple[str, int]]], timeout: float) -> list[dict[str, Any]]:
+    """One TXT lookup of ``name`` on each of its servers, then of each CNAME target a server left unresolved."""
+    entries: list[dict[str, Any]] = []
+    pending = [name if name.endswith(".") else name + "."]
+    asked: set[str] = set()
+    while pending:
+        qname = pending.pop(0)
+        if qname.lower() in asked:
+            continue
+        asked.add(qname.lower())
+        if len(asked) > MAX_CNAME_HOPS:
+            entries.append(_error_entry(qname, f"more than {MAX_CNAME_HOPS} CNAMEs, stopped following"))
+            break
+        try:
+            servers = servers_for(qname)
+        except Exception as exc:  # dnspython raises many types; no server found is a negative result
+            entries.append(_error_entry(qname, f"could not find its authoritative name servers ({type(exc).__name__}: {exc})"))
+            continue
+        if not servers:
+            entries.append(_error_entry(qname, "has no authoritative name server with an address"))
+            continue
+        for server in servers:
+            entry, follow = _query_txt(server, qname, timeout)
+            entries.append(entry)
+            if follow:
+                # This server points elsewhere; the answer that counts comes from the target.
+                entry["ok"] = True
+                entry["followed"] = follow.rstrip(".")
+                pending.append(follow)
+    return entries
 
 
 def _error_entry(qname: str, error: str) -> dict[str, Any]:
