@@ -83,6 +83,12 @@ def parse_records(records: list[dict[str, Any]], default_ttl: int) -> list[Recor
         values = record.get("values")
         if not isinstance(values, list) or not values or not all(isinstance(value, str) for value in values):
             raise AcmeOptionError("records", f"records[{index}].values must be a non-empty list of TXT values (strings)")
+        for value in values:
+            try:
+                # A TXT value goes on the wire as UTF-8 octets (txt_rdata); a lone surrogate has none.
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise AcmeOptionError("records", f"records[{index}].values has a value that is not valid Unicode text ({exc.reason})") from None
         ttl = record.get("ttl", default_ttl)
         if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
             raise AcmeOptionError("records", f"records[{index}].ttl {ttl!r} is not a number of seconds")

@@ -46,6 +46,7 @@ def test_records_with_one_name_are_merged_and_names_made_absolute():
         ({"name": "a.example", "values": "x"}, "records[0].values must be a non-empty list"),
         ({"name": "a.example", "values": [1]}, "must be a non-empty list of TXT values"),
         ({"name": "a.example", "values": ["x"], "ttl": -1}, "records[0].ttl -1 is not a number of seconds"),
+        ({"name": "a.example", "values": ["ok", "half \udc80 a character"]}, "records[0].values has a value that is not valid Unicode text"),
     ],
 )
 def test_records_that_cannot_be_sent_are_refused(record, words):
