@@ -15,15 +15,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import ACME_TOKEN, b64url_encode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, check_dns_name, dns_name_problem
 
 HTTP01_PATH_PREFIX = "/.well-known/acme-challenge/"
+# RFC 8659 section 4.2: a parameter value of an issue-value is printable ASCII without ';' or space.
+_ISSUE_PARAMETER_VALUE = re.compile(r"[\x21-\x3a\x3c-\x7e]+")
+# RFC 1035 section 5.1: each octet of a quoted TXT string, as written in presentation format.
+_TXT_OCTET = ["\\" + chr(octet) if chr(octet) in '"\\' else chr(octet) if 0x20 <= octet <= 0x7E else f"\\{octet:03d}" for octet in range(256)]
 DNS01_PREFIX = "_acme-challenge"
 DEFAULT_TTL = 60
 # Warn when a dns-persist-01 record's persistUntil is closer than this.
@@ -44,7 +50,7 @@ def checked_token(challenge_type: str, identifier: Identifier, challenge: dict[s
         f"The CA's {challenge_type} challenge for {identifier.value} carries the token {shown}, which is not an ACME token "
         "(RFC 8555 section 8.1: 22 to 255 base64url characters, no padding); nothing was published. "
         "Check that the directory option names the CA you trust",
-        url=challenge.get("url") if isinstance(challenge.get("url"), str) else None,
+        url=_challenge_url(challenge),
     )
 
 
@@ -70,10 +76,26 @@ def dns01_value(token: str, thumbprint: str) -> str:
     return b64url_encode(hashlib.sha256(key_authorization(token, thumbprint).encode("ascii")).digest())
 
 
+def checked_record_name(name: str, identifier: Identifier, challenge_type: str) -> str:
+    """``name``, the record of ``identifier``, refused when it cannot be a DNS name (RFC 1035 section 2.3.4).
+
+    The identifier of an authorization comes from the CA: one that is no DNS name is the CA's
+    fault (``AcmeServerError``). A valid name can still be too long once the record's label is
+    put in front of it; then the chosen challenge type cannot work (``AcmeOptionError``).
+    """
+    problem = dns_name_problem(identifier.base)
+    if problem:
+        raise AcmeServerError(f"the CA's authorization is for {identifier.value[:80]!r}, which is not a DNS name: {problem}")
+    problem = dns_name_problem(name)
+    if problem:
+        raise AcmeOptionError("identifiers", f"{identifier.value} cannot be proved with {challenge_type}: its record name is not a DNS name: {problem}")
+    return name
+
+
 def dns01_proof(identifier: Identifier, token: str, thumbprint: str) -> dict[str, Any]:
     return {
         "identifier": identifier.value,
-        "name": f"{DNS01_PREFIX}.{identifier.base}",
+        "name": checked_record_name(f"{DNS01_PREFIX}.{identifier.base}", identifier, "dns-01"),
         "type": "TXT",
         "value": dns01_value(token, thumbprint),
     }
@@ -105,13 +127,74 @@ DNS_PERSIST = DnsPersistFormat()
 def choose_issuer(offered: list[str], wanted: str | None, option: str = "issuer_domain_name") -> str:
     """The wanted issuer domain name when the CA offers it (or offers none), else the CA's first."""
     if wanted:
-        wanted = wanted.strip().rstrip(".").lower()
+        wanted = check_dns_name(wanted.strip(), option).rstrip(".").lower()
         if offered and wanted not in [name.lower() for name in offered]:
             raise AcmeOptionError(option, f"{option} {wanted!r} is not among the CA's issuer-domain-names: {', '.join(offered)}")
         return wanted
     if not offered:
         raise AcmeOptionError(option, "the CA's dns-persist-01 challenge lists no issuer-domain-names; set issuer_domain_name to the CA's CAA name")
     return offered[0].lower()
+
+
+def offered_issuers(challenge: dict[str, Any]) -> list[str]:
+    """The CA's ``issuer-domain-names``, each a domain name (RFC 8659 section 4.2), else ``AcmeServerError``.
+
+    They go into a TXT record that lasts across renewals: a value with a ``;``, a space or a
+    control character would change what the record says, so the whole list is refused.
+    """
+    offered = challenge.get("issuer-domain-names")
+    if not isinstance(offered, list):
+        return []
+    for name in offered:
+        problem = dns_name_problem(name)
+        if problem:
+            shown = name[:80] if isinstance(name, str) else name
+            raise AcmeServerError(
+                f"the CA's dns-persist-01 challenge lists issuer-domain-name {shown!r}, which is not a domain name: {problem}", url=_challenge_url(challenge)
+            )
+    return [name.rstrip(".") for name in offered]
+
+
+def account_uri_problem(uri: object) -> str | None:
+    """What keeps ``uri`` from being an ``accounturi`` parameter value, or None.
+
+    RFC 8659 section 4.2: a parameter value is printable ASCII without spaces or ``;``; the
+    account URL is an https URL (RFC 8555 section 6.1).
+    """
+    if not isinstance(uri, str) or not uri:
+        return "it is empty"
+    if not _ISSUE_PARAMETER_VALUE.fullmatch(uri):
+        return "it has a space, a ';', a control character or a character outside ASCII"
+    parts = urlsplit(uri)
+    if parts.scheme != "https" or not parts.netloc:
+        return "it is not an https URL"
+    return None
+
+
+def bound_account_uri(challenge: dict[str, Any], account_uri: str) -> str:
+    """The account URL the record names: this run's, which the challenge's ``accounturi`` must repeat.
+
+    draft-ietf-acme-dns-persist-01 section 3: the CA names the account the record must bind in
+    ``accounturi``. A record binding the names to an account other than the one this run uses
+    would authorize that account for every later issuance, so a challenge that names another
+    account is refused (``AcmeServerError``) instead of being published.
+    """
+    problem = account_uri_problem(account_uri)
+    if problem:
+        raise AcmeOptionError("account_uri", f"the account URL {account_uri!r} cannot go into a dns-persist-01 record: {problem}")
+    offered = challenge.get("accounturi")
+    if isinstance(offered, str) and offered != account_uri:
+        raise AcmeServerError(
+            f"the CA's dns-persist-01 challenge binds the record to account {offered[:200]!r}, not to this run's account {account_uri}; "
+            "a record for another account is not published",
+            url=_challenge_url(challenge),
+        )
+    return account_uri
+
+
+def _challenge_url(challenge: dict[str, Any]) -> str | None:
+    url = challenge.get("url")
+    return url if isinstance(url, str) else None
 
 
 def dns_persist01_proof(
@@ -124,13 +207,11 @@ def dns_persist01_proof(
     persist_until: int | None,
 ) -> dict[str, Any]:
     """The record that binds ``identifier`` to the account for this CA, lasting across renewals."""
-    offered = challenge.get("issuer-domain-names")
-    offered_names = [str(name) for name in offered] if isinstance(offered, list) else []
-    issuer = choose_issuer(offered_names, issuer_domain_name)
-    bound_uri = challenge.get("accounturi") if isinstance(challenge.get("accounturi"), str) else account_uri
+    issuer = choose_issuer(offered_issuers(challenge), issuer_domain_name)
+    bound_uri = bound_account_uri(challenge, account_uri)
     return {
         "identifier": identifier.value,
-        "name": DNS_PERSIST.record_name(identifier),
+        "name": checked_record_name(DNS_PERSIST.record_name(identifier), identifier, "dns-persist-01"),
         "type": "TXT",
         "value": DNS_PERSIST.record_value(issuer, bound_uri, wildcard_policy=identifier.wildcard or policy_wildcard, persist_until=persist_until),
         "issuer": issuer,
@@ -152,13 +233,17 @@ def persist_until_warning(persist_until: int | None, now: float | None = None) -
 
 
 def txt_rdata(value: str) -> str:
-    """A TXT value in presentation format: quoted, with ``\\`` and ``"`` escaped (RFC 1035 section 5.1).
+    """A TXT value in presentation format (RFC 1035 section 5.1): quoted character-strings.
 
-    A value longer than 255 characters becomes several character-strings (section 3.3.14),
-    which the CA reads back joined.
+    The value's UTF-8 octets are cut into character-strings of at most 255 octets (section
+    3.3.14), which the CA reads back joined. Inside the quotes ``"`` and ``\\`` are escaped with a
+    backslash, and every octet that is not printable ASCII (a newline, a tab, a NUL, a byte of
+    a non-ASCII character) as ``\\DDD``, so that a value can never end the string or the line
+    of an nsupdate command or a zone file early.
     """
-    chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
-    return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
+    octets = value.encode("utf-8")
+    chunks = [octets[i : i + 255] for i in range(0, len(octets), 255)] or [b""]
+    return " ".join('"' + "".join(_TXT_OCTET[octet] for octet in chunk) + '"' for chunk in chunks)
 
 
 def merge_dns_records(proofs: list[dict[str, Any]], ttl: int = DEFAULT_TTL) -> list[dict[str, Any]]:

@@ -9,12 +9,15 @@ Nothing is sent for a zone whose records already are as asked.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import txt_rdata
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name
 
 DNSPYTHON_IMPORT_ERROR: str | None
 try:
@@ -38,6 +41,8 @@ else:
 TSIG_ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
 # An update goes over TCP, whose DNS messages end at 64 KB; a TXT change is about 150 bytes.
 MAX_CHANGES_PER_MESSAGE = 250
+# RFC 2181 section 8: a TTL is an unsigned 32-bit number whose top bit is zero.
+MAX_TTL = 2**31 - 1
 
 
 @dataclass
@@ -70,22 +75,39 @@ def absolute(name: str) -> str:
 
 def parse_records(records: list[dict[str, Any]], default_ttl: int) -> list[Record]:
     """The ``name`` and ``values`` (and ``ttl``) of each record, as ``dns_records`` returns them; one entry per name."""
-    if default_ttl < 0:
-        raise AcmeOptionError("ttl", "ttl must be zero or more seconds")
+    if not 0 <= default_ttl <= MAX_TTL:
+        raise AcmeOptionError("ttl", f"ttl must be from 0 to {MAX_TTL} seconds (RFC 2181 section 8)")
     merged: dict[str, Record] = {}
     for index, record in enumerate(records):
-        name = record.get("name")
+        name = check_dns_name(record.get("name"), "records", f"records[{index}].name")
         values = record.get("values")
-        if not isinstance(name, str) or not name.strip(".") or " " in name:
-            raise AcmeOptionError("records", f"records[{index}].name {name!r} is not a DNS name; pass the dns_records a module returned")
         if not isinstance(values, list) or not values or not all(isinstance(value, str) for value in values):
             raise AcmeOptionError("records", f"records[{index}].values must be a non-empty list of TXT values (strings)")
+        for value in values:
+            try:
+                # A TXT value goes on the wire as UTF-8 octets (txt_rdata); a lone surrogate has none.
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise AcmeOptionError("records", f"records[{index}].values has a value that is not valid Unicode text ({exc.reason})") from None
         ttl = record.get("ttl", default_ttl)
-        if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0:
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
             raise AcmeOptionError("records", f"records[{index}].ttl {ttl!r} is not a number of seconds")
         entry = merged.setdefault(absolute(name), Record(absolute(name), [], ttl))
         entry.values.extend(value for value in values if value not in entry.values)
     return list(merged.values())
+
+
+def server_address(server: str, port: int) -> str:
+    """The IP address to send to: dnspython's queries take addresses only, so a host name is looked up here."""
+    try:
+        return ipaddress.ip_address(server.strip("[]")).compressed
+    except ValueError:
+        pass
+    check_dns_name(server, "server")
+    try:
+        return str(socket.getaddrinfo(server, port, type=socket.SOCK_STREAM)[0][4][0])
+    except OSError as exc:
+        raise AcmeError(f"could not look up the address of DNS server {server} ({exc}); check server") from None
 
 
 class DnsUpdater:
@@ -94,6 +116,8 @@ class DnsUpdater:
     def __init__(self, server: str, port: int, key_name: str, key_secret: str, key_algorithm: str, timeout: float) -> None:
         if key_algorithm not in TSIG_ALGORITHMS:
             raise AcmeOptionError("key_algorithm", f"key_algorithm {key_algorithm} is not one of {', '.join(TSIG_ALGORITHMS)}")
+        # A TSIG key name is a domain name (RFC 8945 section 4.2); checked first, so that a bad one is not reported as a bad secret.
+        check_dns_name(key_name, "key_name")
         try:
             self.keyring = dns.tsigkeyring.from_text({key_name: key_secret})
         except Exception:  # dnspython raises binascii.Error, ValueError, ... for a bad secret
@@ -101,6 +125,7 @@ class DnsUpdater:
         self.key_name = dns.name.from_text(key_name)
         self.algorithm = dns.name.from_text(key_algorithm)
         self.server = server
+        self.address = server_address(server, port)
         self.port = port
         self.timeout = timeout
         self._zones: dict[str, str] = {}
@@ -109,7 +134,7 @@ class DnsUpdater:
         query = dns.message.make_query(name, rdtype)
         query.flags &= ~dns.flags.RD  # no recursion: the server's own data
         try:
-            return dns.query.tcp(query, self.server, timeout=self.timeout, port=self.port)
+            return dns.query.tcp(query, self.address, timeout=self.timeout, port=self.port)
         except (OSError, dns.exception.DNSException) as exc:
             what = dns.rdatatype.to_text(rdtype)
             raise AcmeError(f"DNS server {self.server}:{self.port} did not answer a {what} query for {name} ({exc}); check server and port") from None
@@ -141,6 +166,8 @@ class DnsUpdater:
 
     def plan(self, records: list[Record], *, present: bool, zone: str | None) -> list[ZoneChanges]:
         """Per zone, the values to add (present) or delete (absent) that the server does not already reflect."""
+        if zone is not None:
+            check_dns_name(zone, "zone")
         zones: dict[str, ZoneChanges] = {}
         for record in records:
             record_zone = absolute(zone) if zone else self.zone_of(record.name)
@@ -173,7 +200,7 @@ class DnsUpdater:
                 else:
                     update.delete(name + ".", rdata)
             try:
-                response = dns.query.tcp(update, self.server, timeout=self.timeout, port=self.port)
+                response = dns.query.tcp(update, self.address, timeout=self.timeout, port=self.port)
             except dns.tsig.PeerError as exc:
                 raise AcmeOptionError(
                     "key_secret",

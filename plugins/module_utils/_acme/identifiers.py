@@ -16,6 +16,8 @@ except ImportError:  # pragma: no cover - Python's own codec is IDNA 2003 (maps 
     _idna = None
 
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# A label of a record name: letters, digits, '_' (as in _acme-challenge) and inner hyphens.
+_RECORD_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
 CHALLENGE_TYPES = ("http-01", "dns-01", "dns-persist-01")
 
 
@@ -81,6 +83,44 @@ def _dns_name(raw: str, option: str) -> str:
             f"{option}: {raw!r} is not a valid DNS name (labels of letters, digits and inner hyphens, at most 63 characters each, at least two labels)",
         )
     return ascii_name
+
+
+def dns_name_problem(name: object) -> str | None:
+    """What keeps ``name`` from being a DNS name in presentation format, or None (RFC 1035 sections 2.3.4 and 3.1).
+
+    Checked without dnspython, so that what a user or a server wrote fails as a message naming the
+    option instead of a dnspython exception: ASCII only (an internationalised name is passed in its
+    ``xn--`` form), no empty label, labels of at most 63 octets, at most 255 octets in wire form
+    (253 characters without the final dot), and labels of letters, digits, '_' and inner '-'.
+    """
+    if not isinstance(name, str) or not name.strip("."):
+        return "it is empty"
+    if not name.isascii():
+        return "it has characters outside ASCII (give an internationalised name in its xn-- form)"
+    text = name[:-1] if name.endswith(".") else name
+    labels = text.split(".")
+    if "" in labels:
+        return "it has an empty label (two dots in a row, or a leading dot)"
+    for label in labels:
+        if len(label) > 63:
+            return f"its label {label[:20]!r}... has {len(label)} characters, more than the 63 DNS allows"
+        if not _RECORD_LABEL_RE.match(label):
+            return f"its label {label!r} has other characters than letters, digits, '_' and inner '-'"
+    if len(text) > 253:
+        return f"it has {len(text)} characters, more than the 253 DNS allows (255 octets on the wire)"
+    return None
+
+
+def check_dns_name(name: object, option: str, what: str | None = None) -> str:
+    """``name`` when it is a DNS name (``dns_name_problem``), else ``AcmeOptionError`` naming ``option``.
+
+    ``what`` is how the message names the value (``records[2].name``), by default the option.
+    """
+    problem = dns_name_problem(name)
+    if problem:
+        shown = name if isinstance(name, str) and len(name) <= 80 else (name[:80] + "..." if isinstance(name, str) else name)
+        raise AcmeOptionError(option, f"{what or option} {shown!r} is not a DNS name: {problem}")
+    return str(name)
 
 
 def parse_identifier(raw: str, option: str = "identifiers") -> Identifier:

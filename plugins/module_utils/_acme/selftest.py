@@ -6,10 +6,13 @@ A failed validation costs a rate-limit slot (Let's Encrypt allows 5 per name per
 proof is fetched first the way the CA will fetch it:
 
 - ``http-01`` (RFC 8555 section 8.3): GET ``http://<name>/.well-known/acme-challenge/<token>``
-  on port 80, following redirects to http/https (certificate validity ignored, as CAs do),
-  expecting HTTP 200 and the key authorization, trailing whitespace stripped. With
+  on port 80, expecting HTTP 200 and the key authorization, trailing whitespace stripped. With
   ``http_nodes`` the same request goes to every web node with ``Host: <name>``, and every node
-  must answer correctly, since the CA may reach any of them.
+  must answer correctly, since the CA may reach any of them. Web nodes are untrusted: redirects
+  are followed only as a CA would (http or https, ports 80 and 443, at most 10) and only to
+  ``<name>`` itself (on the node, with ``http_nodes``), certificate validity ignored as CAs do;
+  at most ``MAX_BODY_BYTES`` of a body are read, and the result never holds the body, only
+  its length and whether it looks like another token's or account's key authorization.
 - ``dns-01`` (section 8.4): TXT lookups of ``_acme-challenge.<name>`` sent straight to the
   zone's authoritative servers (so no recursive resolver's negative cache hides a fresh record)
   or to the configured ``dns_resolvers``, following CNAMEs into other zones. Every expected
@@ -34,7 +37,9 @@ from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name, dns_name_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.webroot import KEY_AUTHORIZATION
 
 REQUESTS_IMPORT_ERROR: str | None
 try:
@@ -68,11 +73,13 @@ DNS_PORT = 53
 # Let's Encrypt's validation authority follows at most 10 redirects.
 MAX_REDIRECTS = 10
 MAX_CNAME_HOPS = 8
+# Records of other names a server put in its answer: this many are named, the rest left out.
+MAX_IGNORED_SHOWN = 10
 MAX_BODY_BYTES = 8192
-SHOWN_BODY_CHARS = 200
+# Error texts of libraries are cut to this many characters in messages.
+SHOWN_TEXT_CHARS = 200
 USER_AGENT = f"certfleet.acme/{COLLECTION_VERSION} self-test"
 
-_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _BRACKETED_RE = re.compile(r"^\[([^\]]+)\](?::([^:]*))?$")
 # Errors meaning "this host has no route to that address family", not "the server is wrong".
 _UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL}
@@ -100,10 +107,8 @@ class SelfTestResult:
 
 
 def _valid_hostname(host: str) -> bool:
-    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
-    if len(host) > 253 or labels[-1].isdigit():
-        return False
-    return all(_LABEL_RE.match(label) for label in labels)
+    # An all-digit last label would read as a (bad) IPv4 address, not a name.
+    return dns_name_problem(host) is None and not host.rstrip(".").rsplit(".", 1)[-1].isdigit()
 
 
 def _split_host_port(text: str, default_port: int, option: str, raw: str, example: str) -> tuple[str, int]:
@@ -190,7 +195,7 @@ def _check_bounds(attempts: int, delay: float, timeout: float) -> None:
         raise AcmeOptionError("request_timeout", f"request_timeout must be positive for the self-test, got {timeout!r}")
 
 
-def _shorten(text: str, limit: int = SHOWN_BODY_CHARS) -> str:
+def _shorten(text: str, limit: int = SHOWN_TEXT_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -233,68 +238,148 @@ def _describe_request_error(exc: Exception, timeout: float) -> str:
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": HTTP_PORT, "https": HTTPS_PORT}
+
+
+class _SlowBody(Exception):
+    """The body did not arrive within the request's timeout."""
+
+
+@dataclasses.dataclass
+class _Hop:
+    """Where the next request goes: ``logical`` is the URL the CA fetches, ``url`` the one asked (on the node)."""
+
+    logical: str
+    url: str
+    node: tuple[str, int] | None
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    return parts.scheme, _host_key(parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+def _host_key(host: str) -> str:
+    """A host name or address as compared: lower case, no final dot, IP addresses in one spelling."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        return host
+
+
+def _next_hop(hop: _Hop, location: str, identifier: str, start: tuple[str, str, int]) -> _Hop | str:
+    """The redirect to follow, or why it is not followed (naming scheme, host and port only).
+
+    RFC 8555 section 8.3 and CA practice: only http or https, only ports 80 and 443, at most
+    ``MAX_REDIRECTS`` hops. The self-test runs inside the operator's network, so it goes further
+    than a CA: it only follows redirects to the name being validated (or to the URL it started
+    from), never to another host a web node names, which could be an internal service.
+    """
+    logical = urljoin(hop.logical, location)
+    target = urlsplit(logical)
+    try:
+        port = target.port
+    except ValueError:
+        return f"redirected to {_shorten(logical)!r}, which is not a valid URL"
+    if target.scheme not in _DEFAULT_PORTS or not target.hostname:
+        return f"redirected to {logical}, which a CA does not follow (only to http or https)"
+    port = port or _DEFAULT_PORTS[target.scheme]
+    where = f"{target.scheme}://{_netloc(target.hostname, port)}"
+    same_start = (target.scheme, _host_key(target.hostname), port) == start
+    if not same_start and not (_host_key(target.hostname) == _host_key(identifier) and port in (HTTP_PORT, HTTPS_PORT)):
+        return f"redirected to {where}, which the self-test does not follow: only redirects to {identifier} itself over http or https on port 80 or 443 are"
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    if hop.node is None:
+        return _Hop(logical, logical, None)
+    # On a node, its port stands for port 80; https (or port 443) goes to 443 on the same node.
+    node_port = hop.node[1] if target.scheme == "http" and port == HTTP_PORT else port
+    return _Hop(logical, f"{target.scheme}://{_netloc(hop.node[0], node_port)}{path}", hop.node)
+
+
+def _read_capped(response: Any, timeout: float) -> tuple[bytes, bool]:
+    """At most ``MAX_BODY_BYTES`` of the body and whether it went on; never the whole of a large body.
+
+    Read a byte at a time: each read waits at most ``timeout`` (the socket's), and the whole body
+    at most ``timeout`` more, so a node that drips its answer cannot hold the self-test longer.
+    """
+    deadline = time.monotonic() + timeout
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return bytes(body[:MAX_BODY_BYTES]), True
+        if time.monotonic() > deadline:
+            raise _SlowBody()
+    return bytes(body), False
+
+
+def _get(session: Any, hop: _Hop, host_header: str, timeout: float) -> tuple[int, str | None, bytes, bool]:
+    """One GET without following redirects: status, Location, the body up to the cap, whether it was cut."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}
+    if hop.node:
+        headers["Host"] = host_header
+    with warnings.catch_warnings():
+        # CAs ignore certificate validity on http-01 redirects to https; so does the self-test, quietly.
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+        response = session.request("GET", hop.url, headers=headers, timeout=timeout, verify=False, allow_redirects=False, stream=True)
+    try:
+        location = response.headers.get("Location") if response.status_code in _REDIRECTS else None
+        body, truncated = (b"", False) if location else _read_capped(response, timeout)
+    finally:
+        response.close()
+    return response.status_code, location, body, truncated
+
+
+def _looks_like(body: bytes, content: str) -> str:
+    """What an unexpected body resembles, without repeating it: another token's or account's key authorization."""
+    match = KEY_AUTHORIZATION.fullmatch(body.rstrip().decode("ascii", "replace"))
+    if match is None:
+        return "other"
+    return "other_token" if match.group("token") != content.partition(".")[0] else "other_account"
 
 
 def _fetch_proof(session: Any, logical_url: str, identifier: str, node: tuple[str, int] | None, content: str, timeout: float) -> dict[str, Any]:
-    """GET the proof as the CA would, from ``node`` when given, following redirects by hand.
+    """GET the proof as the CA would, from ``node`` when given, following redirects by hand (``_next_hop``).
 
-    ``logical_url`` is the URL the CA fetches. A redirect back to the identifier's own name stays
-    on the node (http on the node's port, https on 443); a redirect to another name leaves it.
+    The entry never holds the body (a node could answer with an internal page that would land
+    in a job log): only its length, whether it was cut at ``MAX_BODY_BYTES`` and what it looks like.
     """
     host_header = _netloc(identifier)
-    url = f"http://{_netloc(*node)}{urlsplit(logical_url).path}" if node else logical_url
-    entry: dict[str, Any] = {
-        "node": _netloc(*node) if node else None,
-        "url": url,
-        "host": host_header,
-        "status": None,
-        "body": "",
-        "redirects": [],
-        "error": None,
-        "ok": False,
-    }
+    hop = _Hop(logical_url, f"http://{_netloc(*node)}{urlsplit(logical_url).path}" if node else logical_url, node)
+    start = _origin(logical_url)
+    entry: dict[str, Any] = {"node": _netloc(*node) if node else None, "url": hop.url, "host": host_header, "status": None}
+    entry.update({"length": None, "truncated": False, "looks_like": None, "redirects": [], "error": None, "ok": False})
     for _hop in range(MAX_REDIRECTS + 1):
-        headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
-        if node:
-            headers["Host"] = host_header
         try:
-            with warnings.catch_warnings():
-                # CAs ignore certificate validity on http-01 redirects to https; so does the self-test, quietly.
-                warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-                response = session.request("GET", url, headers=headers, timeout=timeout, verify=False, allow_redirects=False)
-            status = response.status_code
-            location = response.headers.get("Location")
-            body = response.content[:MAX_BODY_BYTES]
-            close = getattr(response, "close", None)
-            if close:
-                close()
+            status, location, body, truncated = _get(session, hop, host_header, timeout)
+        except _SlowBody:
+            entry["error"] = f"did not send its answer within {timeout:g}s"
+            return entry
         except Exception as exc:  # requests raises many types; each is a negative result, not a crash
             entry["error"] = _describe_request_error(exc, timeout)
             return entry
         entry["status"] = status
-        if status not in _REDIRECTS or not location:
-            entry["body"] = _shorten(body.decode("utf-8", "replace"))
+        if not location:
             # Like CAs, ignore trailing whitespace (a newline added by an editor or echo).
             entry["ok"] = status == 200 and body.rstrip() == content.encode("utf-8")
+            entry.update({"length": len(body), "truncated": truncated, "looks_like": "expected" if entry["ok"] else _looks_like(body, content)})
             return entry
-        logical_url = urljoin(logical_url, location)
-        target = urlsplit(logical_url)
-        if target.scheme not in ("http", "https") or not target.hostname:
-            entry["error"] = f"redirected to {logical_url}, which a CA does not follow (only to http or https)"
+        following = _next_hop(hop, location, identifier, start)
+        if isinstance(following, str):
+            entry["error"] = following
             return entry
-        entry["redirects"].append(logical_url)
-        path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-        if node and target.hostname.lower() == identifier.lower():
-            # The node's port stands for port 80; https goes to 443 on the same node.
-            if target.scheme == "http" and target.port in (None, HTTP_PORT):
-                port = node[1]
-            else:
-                port = target.port or HTTPS_PORT
-            url = f"{target.scheme}://{_netloc(node[0], port)}{path}"
-        else:
-            url, node = logical_url, None
+        hop = following
+        entry["redirects"].append(hop.logical)
     entry["error"] = f"redirected more than {MAX_REDIRECTS} times"
     return entry
+
+
+_LOOKS_LIKE = {
+    "other": "that are not a key authorization",
+    "other_token": "that are the key authorization of another token",
+    "other_account": "that are this token's key authorization for another account key",
+}
 
 
 def _describe_http(entry: dict[str, Any], content: str) -> str:
@@ -305,7 +390,8 @@ def _describe_http(entry: dict[str, Any], content: str) -> str:
         return f"{where} {entry['error']}, expected the key authorization {content}"
     if entry["status"] != 200:
         return f"{where} answered {entry['status']}, expected the key authorization {content}"
-    return f"{where} answered 200 with {entry['body']!r}, expected the key authorization {content}"
+    cut = f" (cut at {MAX_BODY_BYTES})" if entry["truncated"] else ""
+    return f"{where} answered 200 with {entry['length']} byte(s){cut} {_LOOKS_LIKE[entry['looks_like']]}, expected the key authorization {content}"
 
 
 def check_http01(
@@ -410,6 +496,7 @@ def _query_txt(server: tuple[str, int], qname: str, timeout: float) -> tuple[dic
         "error": None,
         "unreachable": False,
         "followed": None,
+        "ignored": [],
         "ok": False,
     }
     address = host
@@ -440,21 +527,35 @@ def _query_txt(server: tuple[str, int], qname: str, timeout: float) -> tuple[dic
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         entry["error"] = f"answered {entry['rcode']}"
         return entry, None
-    current = dns.name.from_text(qname)
+    current = _read_answer(response, dns.name.from_text(qname), entry)
+    if not entry["values"] and entry["cname"] and rcode == dns.rcode.NOERROR:
+        return entry, current.to_text()
+    return entry, None
+
+
+def _read_answer(response: Any, qname: Any, entry: dict[str, Any]) -> Any:
+    """The TXT values of ``qname`` in the answer, through its CNAMEs; returns the last name of the chain.
+
+    Only RRsets owned by the name asked, or by a name its CNAME chain leads to, count (RFC 1034
+    section 3.6.2): a server that adds TXT records of other names must not make a missing
+    value look present. Those are listed in ``entry["ignored"]`` and named when nothing matched.
+    """
+    current = qname
+    chain = [qname]
     for _hop in range(MAX_CNAME_HOPS):
         cname = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME)
         if cname is None:
             break
         current = cname[0].target
+        chain.append(current)
         entry["cname"].append(current.to_text().rstrip("."))
     txt = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.TXT)
     if txt is not None:
         # One record's character-strings form one value (as RFC 7208 section 3.3 reads them).
         entry["values"] = [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in txt]
-        return entry, None
-    if entry["cname"] and rcode == dns.rcode.NOERROR:
-        return entry, current.to_text()
-    return entry, None
+    others = {rrset.name.to_text().rstrip(".") for rrset in response.answer if rrset.name not in chain}
+    entry["ignored"] = sorted(others)[:MAX_IGNORED_SHOWN]
+    return current
 
 
 def _cname_path(entry: dict[str, Any], seen: list[dict[str, Any]]) -> list[str]:
@@ -476,11 +577,12 @@ def _describe_dns(entry: dict[str, Any], expected: list[str], via: list[str] | N
     where = f"{entry['server']} for {name}" if entry["server"] else name
     if entry["error"]:
         return f"{where}: {entry['error']}"
+    ignored = f"; ignored the answer's records for other names: {', '.join(entry['ignored'])}" if entry.get("ignored") else ""
     if not entry["values"]:
         reason = " (NXDOMAIN)" if entry["rcode"] == "NXDOMAIN" else ""
-        return f"{where}: no TXT record{reason}"
+        return f"{where}: no TXT record{reason}{ignored}"
     missing = [value for value in expected if value not in entry["values"]]
-    return f"{where}: TXT {', '.join(repr(v) for v in entry['values'])} (missing {', '.join(repr(v) for v in missing)})"
+    return f"{where}: TXT {', '.join(repr(v) for v in entry['values'])} (missing {', '.join(repr(v) for v in missing)}){ignored}"
 
 
 def check_dns_txt(
@@ -494,22 +596,21 @@ def check_dns_txt(
     sleep: Callable[[float], None] = time.sleep,
     find_servers: Callable[[str], list[tuple[str, int]]] | None = None,
     challenge: str = "dns-01",
+    option: str = "dns_records",
 ) -> SelfTestResult:
     """Does every name server show every expected TXT value at ``name`` (following CNAMEs)?
 
     ``resolvers`` (``dns_resolvers``) are asked directly; without them the authoritative servers
     of each zone on the way are found with ``find_servers`` (default ``authoritative_servers``).
+    A ``name`` that is no DNS name fails as ``AcmeOptionError`` of ``option`` before any query.
     """
+    check_dns_name(name, option, f"{option} name")
     parsed = [parse_dns_resolver(raw) for raw in resolvers] if resolvers else []
     _check_bounds(attempts, delay, timeout)
     expected = list(dict.fromkeys(expected_values))
     if not expected:
         raise AcmeError(f"no TXT value given to self-test at {name}")
     _require_dnspython()
-    try:
-        dns.name.from_text(name)
-    except dns.exception.DNSException as exc:
-        raise AcmeError(f"cannot self-test {name!r}: not a valid DNS name ({exc})") from None
     display = name.rstrip(".")
 
     server_cache: dict[str, list[tuple[str, int]]] = {}
@@ -523,33 +624,7 @@ def check_dns_txt(
         return server_cache[qname]
 
     def one_round() -> tuple[bool, list[dict[str, Any]]]:
-        entries: list[dict[str, Any]] = []
-        pending = [name if name.endswith(".") else name + "."]
-        asked: set[str] = set()
-        while pending:
-            qname = pending.pop(0)
-            if qname.lower() in asked:
-                continue
-            asked.add(qname.lower())
-            if len(asked) > MAX_CNAME_HOPS:
-                entries.append(_error_entry(qname, f"more than {MAX_CNAME_HOPS} CNAMEs, stopped following"))
-                break
-            try:
-                servers = servers_for(qname)
-            except Exception as exc:  # dnspython raises many types; no server found is a negative result
-                entries.append(_error_entry(qname, f"could not find its authoritative name servers ({type(exc).__name__}: {exc})"))
-                continue
-            if not servers:
-                entries.append(_error_entry(qname, "has no authoritative name server with an address"))
-                continue
-            for server in servers:
-                entry, follow = _query_txt(server, qname, timeout)
-                entries.append(entry)
-                if follow:
-                    # This server points elsewhere; the answer that counts comes from the target.
-                    entry["ok"] = True
-                    entry["followed"] = follow.rstrip(".")
-                    pending.append(follow)
+        entries = _dns_round(name, servers_for, timeout)
         finals = [entry for entry in entries if entry["followed"] is None]
         # Servers found by the walk that this host has no route to (say IPv6 without IPv6) do not count
         # as long as another one answered; configured resolvers always count.
@@ -572,6 +647,38 @@ def check_dns_txt(
     return SelfTestResult(challenge, display, ok, used, attempts, expected, seen, message)
 
 
+def _dns_round(name: str, servers_for: Callable[[str], list[tuple[str, int]]], timeout: float) -> list[dict[str, Any]]:
+    """One TXT lookup of ``name`` on each of its servers, then of each CNAME target a server left unresolved."""
+    entries: list[dict[str, Any]] = []
+    pending = [name if name.endswith(".") else name + "."]
+    asked: set[str] = set()
+    while pending:
+        qname = pending.pop(0)
+        if qname.lower() in asked:
+            continue
+        asked.add(qname.lower())
+        if len(asked) > MAX_CNAME_HOPS:
+            entries.append(_error_entry(qname, f"more than {MAX_CNAME_HOPS} CNAMEs, stopped following"))
+            break
+        try:
+            servers = servers_for(qname)
+        except Exception as exc:  # dnspython raises many types; no server found is a negative result
+            entries.append(_error_entry(qname, f"could not find its authoritative name servers ({type(exc).__name__}: {exc})"))
+            continue
+        if not servers:
+            entries.append(_error_entry(qname, "has no authoritative name server with an address"))
+            continue
+        for server in servers:
+            entry, follow = _query_txt(server, qname, timeout)
+            entries.append(entry)
+            if follow:
+                # This server points elsewhere; the answer that counts comes from the target.
+                entry["ok"] = True
+                entry["followed"] = follow.rstrip(".")
+                pending.append(follow)
+    return entries
+
+
 def _error_entry(qname: str, error: str) -> dict[str, Any]:
     return {
         "server": None,
@@ -582,5 +689,6 @@ def _error_entry(qname: str, error: str) -> dict[str, Any]:
         "error": error,
         "unreachable": False,
         "followed": None,
+        "ignored": [],
         "ok": False,
     }

@@ -34,7 +34,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
     txt_rdata,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifier
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
 
 TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
@@ -150,6 +150,27 @@ def test_dns01_record_name(raw, name):
     assert proof["value"] == b64url(hashlib.sha256(f"{TOKEN}.tp".encode()).digest())
 
 
+@pytest.mark.parametrize("value", ["a..example", "x" * 64 + ".example", "bücher.example", "a b.example"])
+def test_an_authorization_for_a_name_that_is_no_dns_name_is_the_cas_fault(value):
+    """The identifier of an authorization is the CA's word: refused before a record name is built from it."""
+    identifier = Identifier("dns", value)
+    with pytest.raises(AcmeServerError, match="the CA's authorization is for .* which is not a DNS name"):
+        dns01_proof(identifier, TOKEN, "thumb")
+    with pytest.raises(AcmeServerError, match="which is not a DNS name"):
+        dns_persist01_proof(identifier, persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+
+
+def test_a_name_too_long_for_its_record_label_cannot_use_a_dns_challenge():
+    name = ".".join(["a" * 60] * 4) + ".example"  # 251 characters: a valid name, but not with _acme-challenge. before it
+    identifier = parse_identifier(name)
+    with pytest.raises(AcmeOptionError) as caught:
+        dns01_proof(identifier, TOKEN, "thumb")
+    assert caught.value.option == "identifiers"
+    assert f"{name} cannot be proved with dns-01: its record name is not a DNS name: it has 267 characters" in caught.value.msg
+    with pytest.raises(AcmeOptionError, match="cannot be proved with dns-persist-01"):
+        dns_persist01_proof(identifier, persist_challenge(), ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+
+
 # -- dns-persist-01 --------------------------------------------------------------------
 
 
@@ -187,18 +208,81 @@ def test_dns_persist_wildcard_gets_policy_wildcard_and_the_base_name():
     assert proof["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard"
 
 
-def test_dns_persist_prefers_the_challenges_accounturi():
+def test_dns_persist_refuses_a_challenge_bound_to_another_account():
+    """A record naming another account would authorize that account for these names on every later issuance."""
     bound = "https://ca.example/acme/acct/bound-by-ca"
-    proof = dns_persist01_proof(
+    with pytest.raises(AcmeServerError) as caught:
+        dns_persist01_proof(
+            parse_identifier("example.com"),
+            persist_challenge(accounturi=bound),
+            ACCOUNT_URI,
+            issuer_domain_name=None,
+            policy_wildcard=False,
+            persist_until=None,
+        )
+    assert f"binds the record to account '{bound}', not to this run's account {ACCOUNT_URI}" in caught.value.msg
+    assert caught.value.url == "https://ca.example/chal/1"
+    same = dns_persist01_proof(
         parse_identifier("example.com"),
-        persist_challenge(accounturi=bound),
+        persist_challenge(accounturi=ACCOUNT_URI),
         ACCOUNT_URI,
         issuer_domain_name=None,
         policy_wildcard=False,
         persist_until=None,
     )
-    assert proof["value"] == f"{ISSUER}; accounturi={bound}"
-    assert ACCOUNT_URI not in proof["value"]
+    assert same["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}"
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        ["ca.example; accounturi=https://evil.example/acct/9"],
+        ["ca.example\nevil IN TXT x"],
+        ["ca.example", "a..b"],
+        ["ca example"],
+        [42],
+    ],
+)
+def test_dns_persist_refuses_issuer_domain_names_that_are_no_domain_names(offered):
+    challenge = persist_challenge(**{"issuer-domain-names": offered})
+    with pytest.raises(AcmeServerError, match="lists issuer-domain-name .* which is not a domain name") as caught:
+        dns_persist01_proof(parse_identifier("example.com"), challenge, ACCOUNT_URI, issuer_domain_name=None, policy_wildcard=False, persist_until=None)
+    assert caught.value.url == "https://ca.example/chal/1"
+
+
+@pytest.mark.parametrize(
+    "account_uri, why",
+    [
+        ("https://ca.example/acct/1; policy=wildcard", "a space, a ';'"),
+        ("https://ca.example/acct/1\n", "control character"),
+        ("https://ca.example/acct/\u00e9", "outside ASCII"),
+        ("http://ca.example/acct/1", "not an https URL"),
+        ("ca.example/acct/1", "not an https URL"),
+    ],
+)
+def test_dns_persist_refuses_an_account_url_that_would_change_the_record(account_uri, why):
+    with pytest.raises(AcmeOptionError) as caught:
+        dns_persist01_proof(
+            parse_identifier("example.com"), persist_challenge(), account_uri, issuer_domain_name=None, policy_wildcard=False, persist_until=None
+        )
+    assert caught.value.option == "account_uri" and why in caught.value.msg
+    # The same URL repeated by the CA in accounturi is no better.
+    with pytest.raises(AcmeOptionError):
+        dns_persist01_proof(
+            parse_identifier("example.com"),
+            persist_challenge(accounturi=account_uri),
+            account_uri,
+            issuer_domain_name=None,
+            policy_wildcard=False,
+            persist_until=None,
+        )
+
+
+@pytest.mark.parametrize("wanted", ["ca.example; accounturi=x", "ca..example", "ca.exa\nmple"])
+def test_issuer_domain_name_option_must_be_a_domain_name(wanted):
+    with pytest.raises(AcmeOptionError) as caught:
+        choose_issuer([], wanted)
+    assert caught.value.option == "issuer_domain_name" and "is not a DNS name" in caught.value.msg
 
 
 def test_dns_persist_ignores_a_non_string_accounturi():
@@ -343,6 +427,35 @@ def test_txt_rdata_reads_back_as_the_value(value):
     assert len(parsed.strings) == max(1, -(-len(value) // 255))
 
 
+@pytest.mark.parametrize(
+    "value, rdata",
+    [
+        ("a\nb", '"a\\010b"'),
+        ("tab\there\x00", '"tab\\009here\\000"'),
+        ("\r\x7f", '"\\013\\127"'),
+        ("\u00e9", '"\\195\\169"'),
+        ('"\\', '"\\"\\\\"'),
+    ],
+)
+def test_txt_rdata_escapes_non_printable_octets_as_ddd(value, rdata):
+    """RFC 1035 section 5.1: \\DDD for octets that are not printable ASCII; the value reads back unchanged."""
+    assert txt_rdata(value) == rdata
+    parsed = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, rdata)
+    assert b"".join(parsed.strings).decode("utf-8") == value
+
+
+def test_txt_rdata_cuts_character_strings_at_255_octets_not_characters():
+    value = "\u00e9" * 200  # 400 octets in UTF-8
+    parsed = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, txt_rdata(value))
+    assert [len(string) for string in parsed.strings] == [255, 145]
+    assert b"".join(parsed.strings).decode("utf-8") == value
+
+
+def test_bind_lines_keep_a_value_with_a_newline_on_one_line():
+    records = [{"name": "x.example.com", "type": "TXT", "values": ["one\nx.example.com. 60 IN TXT injected"], "ttl": 60, "identifiers": []}]
+    assert bind_lines(records) == ['x.example.com. 60 IN TXT "one\\010x.example.com. 60 IN TXT injected"']
+
+
 def test_merge_of_nothing():
     assert merge_dns_records([]) == []
     assert bind_lines([]) == []
@@ -386,6 +499,7 @@ def test_bind_lines_split_values_longer_than_255_characters():
         "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ PCt92wr-oA",  # white space
         "short-token",  # fewer than 128 bits
         "A" * 256,  # longer than a file name may be
+        "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-\u00f6",  # outside ASCII, which the dns-01 digest once choked on
         "",
         None,
         42,

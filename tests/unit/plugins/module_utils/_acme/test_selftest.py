@@ -111,6 +111,9 @@ class Node:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[tuple[str, str], tuple[int, dict[str, str], bytes]] = {}
+        # (host, path) -> (seconds between bytes, whether to hang after the body, promising more)
+        self.slow: dict[tuple[str, str], tuple[float, bool]] = {}
+        self.release = threading.Event()
         self.requests: list[dict[str, Any]] = []
         node = self
 
@@ -121,12 +124,22 @@ class Node:
                 node.requests.append({"host": host, "path": self.path, "headers": dict(self.headers)})
                 route = node.routes.get((name, self.path)) or node.routes.get(("*", self.path))
                 status, headers, body = route or (404, {}, b"404 page not found\n")
+                drip, hang = node.slow.get((name, self.path)) or node.slow.get(("*", self.path)) or (0.0, False)
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) * 1000 if hang else len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    for start in range(0, len(body), 1 if drip else len(body) or 1):
+                        self.wfile.write(body[start : start + (1 if drip else len(body))])
+                        self.wfile.flush()
+                        if drip and node.release.wait(drip):
+                            return
+                    if hang:
+                        node.release.wait(30)
+                except OSError:  # the client went away, as a capped reader does
+                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -140,10 +153,15 @@ class Node:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
-    def serve(self, host: str, path: str, body: str | bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def serve(
+        self, host: str, path: str, body: str | bytes, status: int = 200, headers: dict[str, str] | None = None, drip: float = 0.0, hang: bool = False
+    ) -> None:
+        """``drip``: seconds between single bytes; ``hang``: promise a thousand times the body, send it, then wait."""
         self.routes[(host, path)] = (status, headers or {}, body.encode() if isinstance(body, str) else body)
+        self.slow[(host, path)] = (drip, hang)
 
     def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
@@ -187,7 +205,8 @@ def test_http_every_node_must_serve_the_key_authorization(nodes):
     assert sleep.waits == [1.5, 1.5]
     assert [entry["status"] for entry in result.seen] == [200, 404]
     assert [entry["ok"] for entry in result.seen] == [True, False]
-    assert result.seen[1]["body"] == "404 page not found\n"
+    assert result.seen[1]["length"] == len(b"404 page not found\n") and "body" not in result.seen[1]
+    assert "404 page not found" not in result.message
     assert f"http://{bad.address}{PATH} (Host: a.example) answered 404, expected the key authorization {KEYAUTH}" in result.message
     assert "failed after 3 attempt(s): 1 of 2 node(s) wrong" in result.message
     assert good.address not in result.message
@@ -212,7 +231,8 @@ def test_http_host_header_routes_to_the_identifier(nodes):
     assert check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=5).ok
     result = check_http01(proof_for("b.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
     assert not result.ok
-    assert f"(Host: b.example) answered 200 with 'something else', expected the key authorization {KEYAUTH}" in result.message
+    assert f"(Host: b.example) answered 200 with 14 byte(s) that are not a key authorization, expected the key authorization {KEYAUTH}" in result.message
+    assert "something else" not in json.dumps(result.to_dict())
     result = check_http01(proof_for("c.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
     assert "(Host: c.example) answered 404" in result.message
 
@@ -228,12 +248,55 @@ def test_http_content_appears_on_third_attempt(nodes):
     assert len(node.requests) == 3
 
 
-def test_http_body_shown_is_cut_at_200_characters(nodes):
+def test_http_body_is_never_shown(nodes):
+    """A node may answer with an internal page: its length and kind reach the task output, never its text."""
     node = nodes()
     node.serve("a.example", PATH, "x" * 500)
     result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
-    assert result.seen[0]["body"] == "x" * 200 + "..."
-    assert "x" * 201 not in result.message
+    entry = result.seen[0]
+    assert (entry["length"], entry["truncated"], entry["looks_like"]) == (500, False, "other")
+    assert "xxxx" not in json.dumps(result.to_dict())
+    assert "answered 200 with 500 byte(s) that are not a key authorization, expected the key authorization" in result.message
+
+
+def test_http_body_read_stops_at_the_cap(nodes):
+    """A node that sends a huge (here: endless) body costs 8 KiB and no wait, not the whole body."""
+    node = nodes()
+    node.serve("a.example", PATH, "secret-internal-page " * 1000, hang=True)
+    started = time.monotonic()
+    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=3)
+    assert time.monotonic() - started < 2
+    entry = result.seen[0]
+    assert (entry["status"], entry["length"], entry["truncated"], entry["error"]) == (200, selftest.MAX_BODY_BYTES, True, None)
+    assert f"answered 200 with 8192 byte(s) (cut at 8192) that are not a key authorization, expected the key authorization {KEYAUTH}" in result.message
+    assert "secret" not in json.dumps(result.to_dict())
+
+
+def test_http_body_dripped_slowly_is_bounded_by_the_timeout(nodes):
+    """Each byte within the socket timeout, but the body as a whole must not take longer than the timeout either."""
+    node = nodes()
+    node.serve("a.example", PATH, KEYAUTH, drip=0.1)
+    started = time.monotonic()
+    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=1)
+    assert time.monotonic() - started < 3
+    assert not result.ok and result.seen[0]["error"] == "did not send its answer within 1s"
+    assert f"(Host: a.example) did not send its answer within 1s, expected the key authorization {KEYAUTH}" in result.message
+
+
+def test_http_key_authorization_of_another_token_or_account_is_named_not_shown(nodes):
+    other_token = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5"
+    other_thumb = "AAAAsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    node = nodes()
+    node.serve("a.example", PATH, f"{other_token}.{THUMB}\n")
+    node.serve("b.example", PATH, f"{TOKEN}.{other_thumb}")
+    token_result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
+    assert token_result.seen[0]["looks_like"] == "other_token"
+    assert "that are the key authorization of another token, expected" in token_result.message
+    account_result = check_http01(proof_for("b.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
+    assert account_result.seen[0]["looks_like"] == "other_account"
+    assert "that are this token's key authorization for another account key, expected" in account_result.message
+    shown = json.dumps([token_result.to_dict(), account_result.to_dict()])
+    assert other_token not in shown and other_thumb not in shown
 
 
 def test_http_redirect_to_the_same_name_stays_on_the_node(nodes):
@@ -257,13 +320,56 @@ def test_http_relative_redirect_without_nodes(nodes):
     assert result.seen[0]["redirects"] == [f"http://{node.address}/elsewhere"]
 
 
-def test_http_redirect_to_another_name_leaves_the_node(nodes):
+def test_http_redirect_to_another_name_is_not_followed(nodes):
+    """A web node must not steer the self-test to another host (an internal service, say): only the name itself."""
     node, elsewhere = nodes(), nodes()
-    node.serve("a.example", PATH, "", status=307, headers={"Location": f"http://{elsewhere.address}/proofs/{TOKEN}"})
-    elsewhere.serve("*", f"/proofs/{TOKEN}", KEYAUTH)
+    node.serve("a.example", PATH, "", status=307, headers={"Location": f"http://{elsewhere.address}/internal/secret?x=1"})
+    elsewhere.serve("*", "/internal/secret?x=1", KEYAUTH)
     result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
-    assert result.ok, result.message
-    assert elsewhere.requests[0]["host"] == elsewhere.address  # no Host override once off the node
+    assert not result.ok and elsewhere.requests == []
+    assert result.seen[0]["status"] == 307 and result.seen[0]["redirects"] == []
+    assert (
+        f"(Host: a.example) redirected to http://{elsewhere.address}, which the self-test does not follow: "
+        "only redirects to a.example itself over http or https on port 80 or 443 are, expected the key authorization"
+    ) in result.message
+    assert "secret" not in result.message
+
+
+@pytest.mark.parametrize(
+    "location, shown",
+    [
+        ("http://a.example:8080/x", "http://a.example:8080"),
+        ("https://a.example:8443/x", "https://a.example:8443"),
+        ("http://A.Example.:22/x", "http://a.example.:22"),
+    ],
+)
+def test_http_redirect_to_another_port_of_the_name_is_not_followed(nodes, location, shown):
+    """RFC 8555 section 8.3 as CAs apply it: redirects to ports 80 and 443 only."""
+    node = nodes()
+    node.serve("a.example", PATH, "", status=302, headers={"Location": location})
+    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=5)
+    assert not result.ok and len(node.requests) == 1
+    assert f"redirected to {shown}, which the self-test does not follow" in result.message
+
+
+def test_http_redirect_to_the_name_over_https_goes_to_443_on_the_node(nodes):
+    class Recording(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[str] = []
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            self.urls.append(url)
+            return super().request(method, url, *args, **kwargs)
+
+    node = nodes()
+    node.serve("a.example", PATH, "", status=301, headers={"Location": f"https://a.example{PATH}"})
+    session = Recording()
+    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=1, delay=0, timeout=2, session=session)
+    session.close()
+    assert result.seen[0]["redirects"] == [f"https://a.example{PATH}"]
+    assert session.urls == [f"http://{node.address}{PATH}", f"https://127.0.0.1:443{PATH}"]
+    assert f"redirected to https://a.example{PATH}, which " in result.message
 
 
 def test_http_redirect_to_another_scheme_is_not_followed(nodes):
@@ -324,7 +430,7 @@ def test_result_to_dict(nodes):
     assert isinstance(result, SelfTestResult)
     assert set(data) == {"challenge", "target", "ok", "attempts", "max_attempts", "expected", "seen", "message"}
     assert data["challenge"] == "http-01" and data["target"] == "a.example" and data["ok"] is False
-    assert set(data["seen"][0]) == {"node", "url", "host", "status", "body", "redirects", "error", "ok"}
+    assert set(data["seen"][0]) == {"node", "url", "host", "status", "length", "truncated", "looks_like", "redirects", "error", "ok"}
     json.dumps(data)
 
 
@@ -591,6 +697,22 @@ def test_check_dns_txt_rejects_bad_resolvers_before_any_query():
     assert caught.value.to_result()["option"] == "dns_resolvers"
 
 
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("_acme-challenge.a..b.example", "it has an empty label"),
+        ("_acme-challenge." + "x" * 64 + ".example", "more than the 63 DNS allows"),
+        ("_acme-challenge." + "abcdefghi." * 25 + "example", "more than the 253 DNS allows"),
+        ("_acme-challenge.bücher.example", "outside ASCII"),
+    ],
+)
+def test_check_dns_txt_refuses_a_name_that_is_no_dns_name_before_any_query(name, why):
+    with pytest.raises(AcmeOptionError) as caught:
+        check_dns_txt(name, ["v"], resolvers=["127.0.0.1:1"], attempts=1, delay=0, timeout=0.2)
+    assert caught.value.option == "dns_records"
+    assert caught.value.msg.startswith("dns_records name ") and why in caught.value.msg
+
+
 def test_missing_dnspython_is_named(monkeypatch):
     monkeypatch.setattr(selftest, "DNSPYTHON_IMPORT_ERROR", "Traceback: No module named 'dns'")
     with pytest.raises(AcmeError, match="Python library dnspython"):
@@ -605,9 +727,13 @@ def _rrset(name: str, rdtype: str, *values: str) -> dns.rrset.RRset:
 
 
 class AuthoritativeServer:
-    """UDP-only authoritative DNS for a few zones: answers, CNAMEs (not chased), NODATA and NXDOMAIN with SOA."""
+    """UDP-only authoritative DNS for a few zones: answers, CNAMEs (not chased), NODATA and NXDOMAIN with SOA.
+
+    ``extra[qname]`` lists RRsets added to the answer for ``qname`` (a server that lies about other names).
+    """
 
     def __init__(self, records: dict[str, dict[str, list[str]]], zones: list[str]) -> None:
+        self.extra: dict[str, list[dns.rrset.RRset]] = {}
         self.records = {dns.name.from_text(name): data for name, data in records.items()}
         self.zones = [dns.name.from_text(zone) for zone in zones]
         self.queries: list[tuple[str, str]] = []
@@ -639,6 +765,7 @@ class AuthoritativeServer:
             if not exists:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             response.authority.append(_rrset(zone.to_text(), "SOA", *self.records[zone]["SOA"]))
+        response.answer.extend(self.extra.get(qname.to_text(), []))
         return response
 
     def serve(self) -> None:
@@ -744,6 +871,27 @@ def test_dns_cname_to_a_name_without_the_record_shows_the_whole_path(authoritati
     )
     result = check_dns_txt("_acme-challenge.c.example.test", ["not-there"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
     assert "for _acme-challenge.c.example.test -> c.acme.other.test: TXT 'delegated' (missing 'not-there')" in result.message
+
+
+def test_dns_txt_of_other_names_in_the_answer_does_not_count(authoritative):
+    """Only the RRset owned by the name asked (or its CNAME chain) counts; the others are named as ignored."""
+    authoritative.extra["_acme-challenge.b.example.test."] = [_rrset("_acme-challenge.b.example.test.evil.test.", "TXT", '"v"')]
+    authoritative.extra["_acme-challenge.a.example.test."] = [
+        _rrset("other.example.test.", "TXT", '"v"'),
+        _rrset("x.example.test.", "CNAME", "y.example.test."),
+    ]
+    missing = check_dns_txt("_acme-challenge.b.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
+    assert not missing.ok and missing.seen[0]["values"] == []
+    assert missing.seen[0]["ignored"] == ["_acme-challenge.b.example.test.evil.test"]
+    assert missing.message.endswith(
+        "for _acme-challenge.b.example.test: no TXT record (NXDOMAIN); ignored the answer's records for other names: _acme-challenge.b.example.test.evil.test"
+    )
+    other = check_dns_txt("_acme-challenge.a.example.test", ["v"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers)
+    assert not other.ok and sorted(other.seen[0]["values"]) == ["apex", "wildcard"]
+    assert other.seen[0]["cname"] == [] and other.seen[0]["followed"] is None
+    assert "(missing 'v'); ignored the answer's records for other names: other.example.test, x.example.test" in other.message
+    # Its own values still count as they did.
+    assert check_dns_txt("_acme-challenge.a.example.test", ["apex"], attempts=1, delay=0, timeout=3, find_servers=authoritative.find_servers).ok
 
 
 def test_dns_cname_with_configured_resolver_asks_it_for_the_target(authoritative):
