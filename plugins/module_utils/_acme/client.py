@@ -369,7 +369,7 @@ class AcmeClient:
 
     # -- requests --------------------------------------------------------------
 
-    def _check_origin(self, url: str, context: str) -> None:
+    def check_origin(self, url: str, context: str) -> None:
         """Every request goes to the directory's origin: a URL the CA (or a state file) names elsewhere is refused.
 
         Signed requests carry the account's signature and the CA's URLs lead to proofs and
@@ -384,7 +384,7 @@ class AcmeClient:
             )
 
     def _send(self, method: str, url: str, *, body: bytes | None = None, context: str, pool_nonce: bool = True) -> AcmeResponse:
-        self._check_origin(url, context)
+        self.check_origin(url, context)
         headers = {"User-Agent": self.user_agent, "Accept-Language": "en"}
         if body is not None:
             headers["Content-Type"] = JOSE_CONTENT_TYPE
@@ -459,7 +459,7 @@ class AcmeClient:
         Raises ``AcmeProblem`` for any status outside ``accept_statuses``.
         """
 
-        self._check_origin(url, context)  # before a nonce is spent on it
+        self.check_origin(url, context)  # before a nonce is spent on it
 
         def attempt() -> AcmeResponse:
             jws = sign_request(key, url, payload, nonce=self._take_nonce(), kid=kid)
@@ -493,7 +493,7 @@ class AcmeClient:
         backoff = DEFAULT_BACKOFF
         resending = False
         while True:
-            spent_before = self.retry_spent
+            spent_before = self._spent_by_this_thread()
             started = self._clock()
             try:
                 response = attempt()
@@ -501,14 +501,14 @@ class AcmeClient:
                 if not (read_only and error.transient) or self.retry_spent + backoff > self.retry_timeout:
                     raise
                 self._sleep(backoff)
-                self.retry_spent += backoff
+                self._spend(backoff)
                 backoff *= 2
                 resending = True
                 continue
             if resending:
                 # Only what nested retries (a refused newNonce inside this attempt) did not count already.
-                own = (self._clock() - started) - (self.retry_spent - spent_before)
-                self.retry_spent += max(0.0, own)
+                own = (self._clock() - started) - (self._spent_by_this_thread() - spent_before)
+                self._spend(max(0.0, own))
             if response.status < 400:
                 return response
             problem = self._problem(response, context)
@@ -525,8 +525,18 @@ class AcmeClient:
             if self.retry_spent + wait > self.retry_timeout:
                 raise self._too_late(problem, wait, context)
             self._sleep(wait)
-            self.retry_spent += wait
+            self._spend(wait)
             resending = True
+
+    def _spend(self, seconds: float) -> None:
+        """Add to the run's retry time, which every thread of a batch shares, and to this thread's own share."""
+        with self._nonce_lock:
+            self.retry_spent += seconds
+        self._thread.retry_spent = self._spent_by_this_thread() + seconds
+
+    def _spent_by_this_thread(self) -> float:
+        """What this thread added to ``retry_spent``: nested retries are told apart by it, not by other threads' waits."""
+        return float(getattr(self._thread, "retry_spent", 0.0))
 
     def _too_late(self, problem: AcmeProblem, wait: float, context: str) -> AcmeProblem:
         """The refusal, with when to come back: the CA's ``Retry-After``, or why no time can be named."""

@@ -8,6 +8,7 @@ The multi-request behaviour on recorded Pebble exchanges is in test_replay.py.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -625,3 +626,27 @@ def test_a_directory_whose_endpoints_point_elsewhere_gets_no_request(session):
         acme.post(DIRECTORY["newOrder"], {}, key=generate_private_key("ec256"), kid=None, context="Creating the order")
     assert "https://evil.example/nonce is not on the ACME server's origin" in caught.value.msg
     assert len(session.sent) == 1
+
+
+def test_the_retry_budget_shared_by_a_batchs_threads_loses_no_second():
+    """Threads add their waits to one retry_spent; each thread still tells its own nested waits from the others'."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: an unlocked += loses updates
+    acme = AcmeClient(DIR, session=requests.Session())
+    own: list[float] = []
+
+    def spend() -> None:
+        for _ in range(2000):
+            acme._spend(0.5)
+        own.append(acme._spent_by_this_thread())
+
+    try:
+        threads = [threading.Thread(target=spend) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert acme.retry_spent == 8 * 2000 * 0.5
+    assert own == [1000.0] * 8
