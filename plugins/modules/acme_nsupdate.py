@@ -49,13 +49,13 @@ options:
   key_name:
     description:
       - Name of the TSIG key the server's update policy grants.
+      - Give O(key_name) and O(key_secret) together; without both, the updates are sent unsigned, for a server
+        that allows updates by address (C(allow-update { 192.0.2.1; })). Signed updates are the safer choice.
     type: str
-    required: true
   key_secret:
     description:
       - The TSIG key's secret, base64 as C(tsig-keygen) writes it. Never shown in output.
     type: str
-    required: true
   key_algorithm:
     description:
       - The TSIG key's algorithm.
@@ -170,8 +170,8 @@ def argument_spec() -> dict[str, Any]:
     return {
         "server": {"type": "str", "required": True},
         "port": {"type": "int", "default": 53},
-        "key_name": {"type": "str", "required": True},
-        "key_secret": {"type": "str", "required": True, "no_log": True},
+        "key_name": {"type": "str"},
+        "key_secret": {"type": "str", "no_log": True},
         "key_algorithm": {"type": "str", "choices": list(TSIG_ALGORITHMS), "default": "hmac-sha256"},
         "zone": {"type": "str"},
         "records": {"type": "list", "elements": "dict", "required": True},
@@ -198,7 +198,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), required_together=[("key_name", "key_secret")], supports_check_mode=True)
     if DNSPYTHON_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
     exit_with(module, lambda: run(module))

@@ -113,16 +113,21 @@ def server_address(server: str, port: int) -> str:
 class DnsUpdater:
     """One authoritative server, one TSIG key, a bounded time per exchange."""
 
-    def __init__(self, server: str, port: int, key_name: str, key_secret: str, key_algorithm: str, timeout: float) -> None:
+    def __init__(self, server: str, port: int, key_name: str | None, key_secret: str | None, key_algorithm: str, timeout: float) -> None:
         if key_algorithm not in TSIG_ALGORITHMS:
             raise AcmeOptionError("key_algorithm", f"key_algorithm {key_algorithm} is not one of {', '.join(TSIG_ALGORITHMS)}")
-        # A TSIG key name is a domain name (RFC 8945 section 4.2); checked first, so that a bad one is not reported as a bad secret.
-        check_dns_name(key_name, "key_name")
-        try:
-            self.keyring = dns.tsigkeyring.from_text({key_name: key_secret})
-        except Exception:  # dnspython raises binascii.Error, ValueError, ... for a bad secret
-            raise AcmeOptionError("key_secret", f"key_secret of {key_name} is not base64, as tsig-keygen writes it") from None
-        self.key_name = dns.name.from_text(key_name)
+        if bool(key_name) != bool(key_secret):
+            raise AcmeOptionError("key_name", "give key_name and key_secret together (a TSIG key), or neither (a server that allows updates by address)")
+        self.keyring: Any = None
+        self.key_name: Any = None
+        if key_name and key_secret:
+            # A TSIG key name is a domain name (RFC 8945 section 4.2); checked first, so that a bad one is not reported as a bad secret.
+            check_dns_name(key_name, "key_name")
+            try:
+                self.keyring = dns.tsigkeyring.from_text({key_name: key_secret})
+            except Exception:  # dnspython raises binascii.Error, ValueError, ... for a bad secret
+                raise AcmeOptionError("key_secret", f"key_secret of {key_name} is not base64, as tsig-keygen writes it") from None
+            self.key_name = dns.name.from_text(key_name)
         self.algorithm = dns.name.from_text(key_algorithm)
         self.server = server
         self.address = server_address(server, port)

@@ -184,3 +184,21 @@ def test_values_with_control_characters_reach_the_wire_unchanged(sent):
     assert updater.send(changes) == 1
     wire = dns.message.from_wire(sent[0].to_wire(), keyring=updater.keyring)
     assert sorted(b"".join(rdata.strings) for rrset in wire.update for rdata in rrset) == [b"line\nbreak", b'tab\t"quote"']
+
+
+def test_without_a_tsig_key_the_update_goes_unsigned(sent):
+    """For a server that allows updates by address (allow-update { 192.0.2.1; })."""
+    updater = DnsUpdater("127.0.0.1", 8053, None, None, "hmac-sha256", 5)
+    changes = ZoneChanges("example.test")
+    changes.add = {"_acme-challenge.example.test": ["one"]}
+    changes.ttl = {"_acme-challenge.example.test": 60}
+    assert updater.send(changes) == 1
+    wire = dns.message.from_wire(sent[0].to_wire())
+    assert not wire.had_tsig
+
+
+@pytest.mark.parametrize("key_name, key_secret", [("certfleet-key", None), (None, SECRET)])
+def test_half_a_tsig_key_is_refused(key_name, key_secret):
+    with pytest.raises(AcmeOptionError) as caught:
+        DnsUpdater("127.0.0.1", 53, key_name, key_secret, "hmac-sha256", 5)
+    assert caught.value.option == "key_name" and "give key_name and key_secret together" in caught.value.msg
