@@ -94,6 +94,10 @@ options:
       - Web nodes to fetch each V(http-01) proof from, each C(host) or C(host:port) (C([2001:db8::1]:port) for IPv6),
         with the C(Host) header of the name. Every node must serve the proof, since the CA may reach any of them.
       - Without it, the proof is fetched from C(http://<name>/) as the CA would.
+      - Redirects are followed as a CA follows them (RFC 8555 section 8.3), at most 10, to http or https on ports 80
+        and 443, and only to the same name (on the same node, with O(http_nodes)); a redirect elsewhere fails the
+        self-test, naming where it pointed. Set O(self_test=false) for setups that send the challenge path to a
+        central host. At most 8 KiB of each answer is read, and none of it is put into the task result.
     type: list
     elements: str
   dns_resolvers:
@@ -144,13 +148,12 @@ EXAMPLES = r"""
         state_path: /var/lib/certfleet/www.example.com.order.json
       register: cert_order
 
-    - name: Publish each token on every web node
-      ansible.builtin.copy:
-        dest: "/var/www/html{{ item.path }}"
-        content: "{{ item.content }}"
-        mode: "0644"
-      loop: "{{ cert_order.http_proofs }}"
-      delegate_to: "{{ groups['web'] | first }}"
+    - name: Publish the tokens on every web node (one task per node; folders created)
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ cert_order.http_proofs }}"
+      delegate_to: "{{ item }}"
+      loop: "{{ groups['web'] }}"
 
     - name: Check every node serves the tokens, then have the CA validate them
       certfleet.acme.acme_challenge_proof:
@@ -288,7 +291,14 @@ authorizations:
           description: The expected content (http-01) or the TXT values that must all be present.
           type: raw
         seen:
-          description: What each node or name server answered in the last attempt.
+          description:
+            - What each node or name server answered in the last attempt.
+            - For http-01, each entry has C(node), C(host), C(url), C(status), C(redirects), C(error), C(ok), and what
+              the answer was without repeating it (a web node may answer with a page nobody should see in a job log)
+              C(length) (bytes read), C(truncated) (true when the answer was longer than the 8 KiB read) and
+              C(looks_like) (V(expected), V(other), V(other_token) or V(other_account)).
+            - For DNS, each entry has C(server), C(name), C(values), C(cname), C(rcode), C(ok), and C(ignored), the
+              records of other names in the answer, which never count.
           type: list
           elements: dict
         message:

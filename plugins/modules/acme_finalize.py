@@ -171,12 +171,12 @@ EXAMPLES = r"""
         state_path: /var/lib/certfleet/www.example.com.order.json
       register: order
 
-    - name: Publish each token on every web node
-      ansible.builtin.copy:
-        dest: "/var/www/html{{ item.path }}"
-        content: "{{ item.content }}"
-        mode: "0644"
-      loop: "{{ order.http_proofs }}"
+    - name: Publish the tokens on every web node (one task per node; folders created)
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ order.http_proofs }}"
+      delegate_to: "{{ item }}"
+      loop: "{{ groups['web'] }}"
 
     - name: Validate
       certfleet.acme.acme_challenge_proof:

@@ -147,13 +147,12 @@ EXAMPLES = r"""
         state_path: /var/lib/certfleet/www.example.com.order.json
       register: cert_order
 
-    - name: Publish each token on every web node
-      ansible.builtin.copy:
-        dest: "/var/www/html{{ item.path }}"
-        content: "{{ item.content }}"
-        mode: "0644"
-      loop: "{{ cert_order.http_proofs }}"
-      delegate_to: "{{ groups['web'] | first }}"
+    - name: Publish the tokens on every web node (one task per node; folders created)
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ cert_order.http_proofs }}"
+      delegate_to: "{{ item }}"
+      loop: "{{ groups['web'] }}"
 
     - name: Validate
       certfleet.acme.acme_challenge_proof:

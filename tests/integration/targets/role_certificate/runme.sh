@@ -42,6 +42,7 @@ run_unchanged rerun.yml -e scenario=dns_persist01 "$@"
 run custom.yml "$@"
 run_unchanged rerun.yml -e scenario=custom "$@"
 run failures.yml "$@"
+run hostile_webroot.yml "$@"
 run bad_input.yml "$@"
 
 # Two runs of one new certificate at the same time must give one order and one certificate.
