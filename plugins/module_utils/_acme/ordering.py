@@ -92,6 +92,8 @@ class OrderRun(CoreRun):
             )
         # Refused before it is recorded: the next run orders anew instead of resuming it.
         check_order_identifiers(order, identifiers)
+        for url in [*order.authorizations, order.finalize]:
+            client.check_origin(url, "Reading the order")
         if params["state_path"] and not self.check_mode:
             recorded = OrderState(
                 orderUri=order.uri,
