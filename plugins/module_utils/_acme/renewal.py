@@ -40,7 +40,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import ARI
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes, read_state
 
 try:
     from cryptography import x509
@@ -332,14 +332,21 @@ def load_certificate(path: str) -> tuple[CertificateInfo, str] | None:
         raise AcmeOptionError("cert_path", f"cert_path {path} does not hold a readable X.509 certificate ({reason}); give the leaf or fullchain PEM") from None
 
 
-def load_wanted_public_key(path: str, passphrase: str | None = None) -> bytes | None:
+def load_wanted_public_key(path: str, passphrase: str | None = None, warn: Callable[[str], None] | None = None) -> bytes | None:
     """The public key (SubjectPublicKeyInfo DER) of the private key at ``path``; None when the file does not exist.
 
-    Errors name ``private_key_path`` and never contain key material.
+    Errors name ``private_key_path`` and never contain key material. A key file that group or
+    others may read is used, and ``warn`` hears of it: the renewal check only reads it.
     """
-    data = read_bytes(path, "private_key_path")
+    state = read_state(path, "private_key_path")
+    data = state.content
     if data is None:
         return None
+    if warn is not None and state.mode is not None and state.mode & 0o077:
+        warn(
+            f"private_key_path {path} is readable by group or others (mode {state.mode:04o}); it holds the certificate's private key: "
+            "chmod 0600 it (certfleet.acme.acme_finalize rewrites it with mode 0600 when it next writes the certificate)"
+        )
     key = load_private_key(data, "private_key_path", passphrase, path=path, passphrase_option="private_key_passphrase")
     return key.crypto_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -397,7 +404,7 @@ def check_certificate(
     wanted_key: bytes | None = None
     key_missing = False
     if params.get("private_key_path"):
-        wanted_key = load_wanted_public_key(params["private_key_path"], params.get("private_key_passphrase"))
+        wanted_key = load_wanted_public_key(params["private_key_path"], params.get("private_key_passphrase"), warn)
         if wanted_key is None:
             key_missing = True
             warn(f"private_key_path {params['private_key_path']} does not exist; the certificate cannot be for that key, so renewal is due (key_changed)")

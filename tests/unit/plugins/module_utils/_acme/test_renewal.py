@@ -134,7 +134,8 @@ def expected_cert_id(pem: str) -> str:
 def write(tmp_path):
     def write_file(name: str, data: str | bytes) -> str:
         path = os.path.join(str(tmp_path), name)
-        with open(path, "wb") as handle:
+        # 0600, as a key file should be: a file others may read is warned about.
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(data.encode("ascii") if isinstance(data, str) else data)
         return path
 
@@ -216,6 +217,22 @@ def test_wanted_key(write, tmp_path):
         load_wanted_public_key(write("g.pem", b"KEY-GARBAGE-77aa\n"))
     assert caught.value.option == "private_key_path"
     assert "KEY-GARBAGE-77aa" not in caught.value.msg
+
+
+def test_a_wanted_key_that_others_may_read_is_used_with_a_warning(write):
+    key = new_key()
+    path = write("open.pem", key_pem(key))
+    os.chmod(path, 0o640)
+    heard: list[str] = []
+    assert load_wanted_public_key(path, warn=heard.append) == spki(key)
+    assert heard == [
+        f"private_key_path {path} is readable by group or others (mode 0640); it holds the certificate's private key: "
+        "chmod 0600 it (certfleet.acme.acme_finalize rewrites it with mode 0600 when it next writes the certificate)"
+    ]
+    os.chmod(path, 0o600)
+    heard.clear()
+    load_wanted_public_key(path, warn=heard.append)
+    assert heard == []
 
 
 # -- expiry: renew_before_days and renew_before_fraction ---------------------------------------
