@@ -222,7 +222,7 @@ class FinalizeRun(RecordedOrderRun):
         """The default chain, or the first alternate (RFC 8555 section 7.4.2) that matches ``preferred_chain``."""
         chain = split_pem_chain(pem)
         if not chain:
-            raise AcmeError("The CA's certificate download holds no PEM certificate")
+            return chain  # refused by the caller, which knows the order
         self.alternates = len(alternates)
         preferred = self.params["preferred_chain"]
         if not preferred:
@@ -356,7 +356,12 @@ class FinalizeRun(RecordedOrderRun):
 
         pem, alternates = download_certificate(account, order.certificate)
         chain = self.pick_chain(account, pem, alternates)
-        info = certificate_info(chain[0])
+        if not chain:
+            raise self.refused(order, f"The certificate the CA sent for the order {order.uri} holds no PEM certificate")
+        try:
+            info = certificate_info(chain[0])
+        except ValueError:
+            raise self.refused(order, f"The certificate the CA sent for the order {order.uri} is not a readable X.509 certificate") from None
 
         # Which key is the certificate for?
         if key is None and candidates:

@@ -699,6 +699,19 @@ def test_chain_whose_upper_link_does_not_sign_is_refused(tmp_path: Any) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", "is not a readable X.509 certificate"),
+        ("<html>maintenance</html>\n", "holds no PEM certificate"),
+    ],
+)
+def test_a_download_that_is_no_certificate_is_refused_not_a_traceback(tmp_path: Any, body: str, words: str) -> None:
+    record_order(tmp_path)
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: body))
+    assert error.msg == f"The certificate the CA sent for the order {ORDER_URI} {words}; nothing was written"
+
+
 def test_leaf_not_signed_by_the_chain_is_refused(tmp_path: Any) -> None:
     ca, other = Hierarchy(), Hierarchy()
     record_order(tmp_path)
