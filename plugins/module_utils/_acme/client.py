@@ -27,6 +27,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import (
+    AcmeError,
     AcmeNetworkError,
     AcmeOptionError,
     AcmeProblem,
@@ -60,6 +61,10 @@ MAX_BAD_NONCE_RETRIES = 15
 # Without Retry-After a 503 is retried after this many seconds (doubling).
 DEFAULT_BACKOFF = 1.0
 REQUIRED_DIRECTORY_FIELDS = ("newNonce", "newAccount", "newOrder")
+# The largest answer read from the CA: a certificate chain or an order of a hundred names is a few
+# KiB, a page of an account's orders a few more.
+MAX_ANSWER_BYTES = 1 << 20
+ANSWER_CHUNK_BYTES = 1 << 16
 # Connections to the CA a batch run keeps open at most, however many certificates are in flight:
 # 1,000 certificates with 200 in flight ran as fast over 20 connections as over 200.
 MAX_CONNECTIONS = 20
@@ -404,10 +409,11 @@ class AcmeClient:
                     timeout=self.request_timeout,
                     verify=self.verify,
                     allow_redirects=False,
+                    stream=True,
                 )
             except Exception as exc:  # requests raises many types; all end the run with one clear message
                 raise self._network_error(exc, url, context) from None
-            response = AcmeResponse(url, raw.status_code, raw.headers, raw.content or b"", _header_lists(raw.raw))
+            response = AcmeResponse(url, raw.status_code, raw.headers, self._read_answer(raw, url, context), _header_lists(raw.raw))
             self.request_log.append((method, url, response.status))
             if pool_nonce:
                 self._remember_nonce(response)
@@ -415,6 +421,51 @@ class AcmeClient:
         finally:
             if pool_nonce:
                 self._request_ended()
+
+    def _read_answer(self, raw: Any, url: str, context: str) -> bytes:
+        """The body of an answer, at most ``MAX_ANSWER_BYTES`` and within ``request_timeout`` once the headers came.
+
+        ``request_timeout`` bounds each read on its own; a CA that drips its answer a byte at a
+        time, or sends without end, must not hold the run longer than that in all.
+        """
+        read1 = getattr(getattr(raw, "raw", None), "read1", None)
+        if read1 is None:  # urllib3 before 2.0 (and a test's stand-in): read as requests does, then bound the size
+            body = raw.content or b""
+            if len(body) > MAX_ANSWER_BYTES:
+                raise self._too_large(url, context)
+            return bytes(body)
+        deadline = time.monotonic() + self.request_timeout
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                chunk = read1(ANSWER_CHUNK_BYTES, decode_content=True)
+                if not chunk:
+                    return b"".join(chunks)  # read to the end: the connection goes back to the pool
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise self._too_large(url, context)
+                if time.monotonic() > deadline:
+                    raise AcmeNetworkError(
+                        f"{context}: {url} did not finish its answer within request_timeout ({self.request_timeout:g} s) after {size} bytes",
+                        url,
+                        transient=True,
+                    )
+                chunks.append(chunk)
+        except AcmeError:
+            raw.close()  # never back to the pool half-read
+            raise
+        except Exception as exc:  # urllib3 raises many types while reading; all end the request with one clear message
+            raw.close()
+            raise self._network_error(exc, url, context) from None
+
+    @staticmethod
+    def _too_large(url: str, context: str) -> AcmeServerError:
+        limit = MAX_ANSWER_BYTES // (1 << 20)
+        return AcmeServerError(
+            f"{context}: {url} answered with more than {limit} MiB, far more than any ACME answer holds; nothing of it was used",
+            url=url,
+        )
 
     def _request_ended(self) -> None:
         with self._nonce_lock:

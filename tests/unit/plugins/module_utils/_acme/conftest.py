@@ -88,6 +88,7 @@ class SentRequest:
     verify: Any
     allow_redirects: Any
     response: FakeHTTPResponse
+    stream: Any = None
 
     @property
     def jws(self) -> dict[str, str]:
@@ -162,6 +163,7 @@ class ScriptedSession:
         timeout: Any = NOT_PASSED,
         verify: Any = NOT_PASSED,
         allow_redirects: Any = NOT_PASSED,
+        stream: Any = NOT_PASSED,
         **other: Any,
     ) -> FakeHTTPResponse:
         if other:
@@ -171,7 +173,7 @@ class ScriptedSession:
         want_method, want_url, response = self.steps.pop(0)
         if (method, url) != (want_method, want_url):
             raise UnexpectedRequest(f"request {len(self.sent)}: got {method} {url}, script expected {want_method} {want_url}")
-        self.sent.append(SentRequest(method, url, data, dict(headers or {}), timeout, verify, allow_redirects, response))
+        self.sent.append(SentRequest(method, url, data, dict(headers or {}), timeout, verify, allow_redirects, response, stream))
         if isinstance(response, Exception):
             raise response
         return response

@@ -7,6 +7,7 @@ The multi-request behaviour on recorded Pebble exchanges is in test_replay.py.
 
 from __future__ import annotations
 
+import http.server
 import json
 import sys
 import threading
@@ -650,3 +651,76 @@ def test_the_retry_budget_shared_by_a_batchs_threads_loses_no_second():
         sys.setswitchinterval(interval)
     assert acme.retry_spent == 8 * 2000 * 0.5
     assert own == [1000.0] * 8
+
+
+# -- answers of any size and pace, from a real HTTP server on loopback ----------------------------
+
+
+class Answers(http.server.BaseHTTPRequestHandler):
+    """GET /small: a directory; /huge: 2 MiB; /drip: a byte every 0.2 s for ever. Counts connections."""
+
+    protocol_version = "HTTP/1.1"
+    connections: set[tuple[str, int]] = set()
+
+    def do_GET(self) -> None:
+        Answers.connections.add(self.client_address)
+        if self.path == "/small":
+            body = json.dumps(DIRECTORY).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(4 << 20))
+        self.end_headers()
+        try:
+            if self.path == "/huge":
+                self.wfile.write(b"x" * (2 << 20))
+            else:
+                for _ in range(200):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+        except OSError:
+            pass  # the client hung up, as it should
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def answers():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Answers.connections = set()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_answers_read_to_the_end_keep_one_connection(answers):
+    acme = AcmeClient(f"{answers}/small", session=requests.Session())
+    for _ in range(3):
+        assert acme.get(f"{answers}/small").json() == DIRECTORY
+    assert len(Answers.connections) == 1
+
+
+def test_an_answer_larger_than_any_acme_answer_is_refused(answers):
+    acme = AcmeClient(f"{answers}/small", session=requests.Session())
+    with pytest.raises(AcmeServerError) as caught:
+        acme.get(f"{answers}/huge", context="Fetching the order")
+    assert caught.value.msg == f"Fetching the order: {answers}/huge answered with more than 1 MiB, far more than any ACME answer holds; nothing of it was used"
+
+
+def test_an_answer_dripped_slowly_ends_within_request_timeout(answers):
+    acme = AcmeClient(f"{answers}/small", session=requests.Session(), request_timeout=1.0, retry_timeout=0)
+    started = time.monotonic()
+    with pytest.raises(AcmeNetworkError) as caught:
+        acme.get(f"{answers}/drip", context="Fetching the order")
+    # One request_timeout for the body and at most one read after it; each read waits 0.2 s here.
+    assert time.monotonic() - started < 3.0
+    assert caught.value.msg.startswith(f"Fetching the order: {answers}/drip did not finish its answer within request_timeout (1 s) after ")
+    assert caught.value.transient
