@@ -49,6 +49,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import 
     OrderState,
     RecordedOrderRun,
     find_order,
+    forget_order,
     load_order_state,
     order_recorded,
     sent_from_record,
@@ -495,13 +496,7 @@ class FinalizeRun(RecordedOrderRun):
             return False
         if self.check_mode:
             return True
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise AcmeOptionError("state_path", f"every file is written, but state_path {path} could not be removed: {exc.strerror}; remove it") from None
-        return True
+        return forget_order(path, "every file is written")
 
     def would_finalize(self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]) -> dict[str, Any]:
         """Check mode: what the real run would do (order None: acme_order ran in check mode too)."""

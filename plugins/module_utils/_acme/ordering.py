@@ -18,7 +18,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
     merge_dns_records,
     persist_until_warning,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import (
     Identifier,
     check_challenge_fits,
@@ -35,7 +35,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import 
     new_order,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import load_certificate
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import CoreRun, OrderState, load_order_state, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import CoreRun, OrderState, forget_order, load_order_state, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import check_writable_directory
 
 
@@ -48,17 +48,7 @@ class OrderRun(CoreRun):
 
     def __call__(self) -> dict[str, Any]:
         params = self.params
-        identifiers = parse_identifiers(params["identifiers"])
-        self.wildcard_bases = {i.base for i in identifiers if i.wildcard}
-        check_challenge_fits(identifiers, params["challenge"])
-        if params["dns_ttl"] < 0:
-            raise AcmeOptionError("dns_ttl", "dns_ttl must be zero or more seconds")
-        warning = persist_until_warning(params["persist_until"]) if params["challenge"] == "dns-persist-01" else None
-        if warning:
-            self.warn(warning)
-        if params["state_path"]:
-            # Checked now: finding out after the CA created the order would leave it unrecorded.
-            check_writable_directory(params["state_path"], "state_path")
+        identifiers = self.checked_identifiers()
         renewed_by = self.renewed_meanwhile()
         if renewed_by is not None:
             return self.superseded(identifiers, renewed_by)
@@ -75,47 +65,81 @@ class OrderRun(CoreRun):
         if order is None:
             if self.check_mode:
                 return self.result(None, [], identifiers, created=True, before=before)
-            replaces = params["replaces"]
-            if replaces and "renewalInfo" not in client.directory:
-                # RFC 9773 section 5: only a CA that offers ARI understands replaces; others may reject the order.
-                self.warn("the CA does not offer ARI (no renewalInfo in its directory); replaces was not sent")
-                replaces = None
-            order = new_order(
-                account,
-                identifiers,
-                profile=params["profile"],
-                replaces=replaces,
-                on_replaces_refused=lambda problem: self.warn(
-                    f"the CA refused the order with replaces={replaces} ({problem.msg}); ordered without replaces, so this "
-                    "renewal is not marked as replacing that certificate (no ARI rate-limit exemption)"
-                ),
-            )
+            order = self.create_order(account, identifiers)
         # Refused before it is recorded: the next run orders anew instead of resuming it.
         check_order_identifiers(order, identifiers)
         for url in [*order.authorizations, order.finalize]:
             client.check_origin(url, "Reading the order")
-        if params["state_path"] and not self.check_mode:
-            recorded = OrderState(
-                orderUri=order.uri,
-                identifiers=[i.value for i in identifiers],
-                challenge=params["challenge"],
-                directory=client.directory_url,
-                accountUri=account.require_uri(),
-                profile=params["profile"],
-                # acme_challenge_proof rebuilds the same dns-persist-01 records from these.
-                extra={
-                    "issuer_domain_name": params["issuer_domain_name"],
-                    "persist_policy_wildcard": params["persist_policy_wildcard"],
-                    "persist_until": params["persist_until"],
-                },
-            )
-            save_order_state(params["state_path"], recorded)
-        authorizations = get_authorizations(account, order)
-        check_authorization_identifiers(order, authorizations, identifiers)
-        if params["state_path"] and not self.check_mode:
-            # acme_challenge_proof answers the challenges from this record, without fetching them again.
-            save_order_state(params["state_path"], recorded.with_seen("acme_order", order, authorizations))
-        return self.result(order, authorizations, identifiers, created=created, before=before, account=account)
+        recorded = self.record(order, identifiers, account)
+        try:
+            authorizations = get_authorizations(account, order)
+            check_authorization_identifiers(order, authorizations, identifiers)
+            if recorded is not None:
+                # acme_challenge_proof answers the challenges from this record, without fetching them again.
+                save_order_state(params["state_path"], recorded.with_seen("acme_order", order, authorizations))
+            return self.result(order, authorizations, identifiers, created=created, before=before, account=account)
+        except AcmeServerError:
+            if recorded is not None:
+                # An order the CA answered for with something unusable is not resumed: the next run orders anew.
+                forget_order(params["state_path"], "the CA's order was refused")
+            raise
+
+    def checked_identifiers(self) -> list[Identifier]:
+        """The names to order, and every option that can be checked before the CA is asked."""
+        params = self.params
+        identifiers = parse_identifiers(params["identifiers"])
+        self.wildcard_bases = {i.base for i in identifiers if i.wildcard}
+        check_challenge_fits(identifiers, params["challenge"])
+        if params["dns_ttl"] < 0:
+            raise AcmeOptionError("dns_ttl", "dns_ttl must be zero or more seconds")
+        warning = persist_until_warning(params["persist_until"]) if params["challenge"] == "dns-persist-01" else None
+        if warning:
+            self.warn(warning)
+        if params["state_path"]:
+            # Checked now: finding out after the CA created the order would leave it unrecorded.
+            check_writable_directory(params["state_path"], "state_path")
+        return identifiers
+
+    def create_order(self, account: Account, identifiers: list[Identifier]) -> Order:
+        """Section 7.4 newOrder with the run's ``profile`` and ``replaces`` (dropped when the CA cannot take it)."""
+        params = self.params
+        replaces = params["replaces"]
+        if replaces and "renewalInfo" not in account.client.directory:
+            # RFC 9773 section 5: only a CA that offers ARI understands replaces; others may reject the order.
+            self.warn("the CA does not offer ARI (no renewalInfo in its directory); replaces was not sent")
+            replaces = None
+        return new_order(
+            account,
+            identifiers,
+            profile=params["profile"],
+            replaces=replaces,
+            on_replaces_refused=lambda problem: self.warn(
+                f"the CA refused the order with replaces={replaces} ({problem.msg}); ordered without replaces, so this "
+                "renewal is not marked as replacing that certificate (no ARI rate-limit exemption)"
+            ),
+        )
+
+    def record(self, order: Order, identifiers: list[Identifier], account: Account) -> OrderState | None:
+        """The order written to ``state_path`` (not in check mode), so that later runs resume it; None when not written."""
+        params = self.params
+        if not params["state_path"] or self.check_mode:
+            return None
+        recorded = OrderState(
+            orderUri=order.uri,
+            identifiers=[i.value for i in identifiers],
+            challenge=params["challenge"],
+            directory=account.client.directory_url,
+            accountUri=account.require_uri(),
+            profile=params["profile"],
+            # acme_challenge_proof rebuilds the same dns-persist-01 records from these.
+            extra={
+                "issuer_domain_name": params["issuer_domain_name"],
+                "persist_policy_wildcard": params["persist_policy_wildcard"],
+                "persist_until": params["persist_until"],
+            },
+        )
+        save_order_state(params["state_path"], recorded)
+        return recorded
 
     def renewed_meanwhile(self) -> str | None:
         """The serial now in ``cert_path`` when it is another certificate than the ``cert_serial`` the renewal was decided on.

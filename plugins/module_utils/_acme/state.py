@@ -111,6 +111,20 @@ def save_order_state(path: str, order_state: OrderState, option: str = "state_pa
     return atomic_write(os.path.expanduser(path), order_state.to_json(), option=option, mode=PRIVATE_MODE)
 
 
+def forget_order(path: str, after: str) -> bool:
+    """Remove the state file, so that the next run does not resume its order; False when it was gone already.
+
+    ``after`` says why, for the message when the file cannot be removed.
+    """
+    try:
+        os.unlink(os.path.expanduser(path))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise AcmeOptionError("state_path", f"{after}, but state_path {path} could not be removed: {exc.strerror}; remove it") from None
+    return True
+
+
 def order_recorded(order_uri: str | None, state_path: str | None) -> bool:
     """Whether the options name an order: an ``order_uri``, or a ``state_path`` that exists.
 
