@@ -39,6 +39,19 @@ Rules (``PUT /rules`` replaces them, ``POST /rules`` adds, ``DELETE /rules`` rem
                                    null or "none": no problem document, an empty body
    "detail": "..."}                the problem's detail (a default says what was injected)
 
+A rule may tamper with Pebble's answer instead of answering itself, as a compromised or broken CA
+would (the hostile_ca target): ``tamper`` in place of ``status``, the answer forwarded and then
+changed::
+
+  {"label": "token-climbs-out", "path": "^/authZ/", "method": "POST", "count": 100,
+   "tamper": {"sub": [["\"token\":\\s*\"[^\"]*\"", "\"token\": \"../../etc\""]],
+              regular expression and replacement (Python re.sub syntax), applied to the body
+              in order
+              "headers": {"Retry-After": "999"},   set (or replace) these headers
+              "status": 200,                        answer this status instead of Pebble's
+              "body": "...", "repeat": 1000}        the body instead of Pebble's: "body" repeated
+                                                    "repeat" times (a huge or malformed answer)
+
 The first rule (in order) with requests left that matches a request answers it. An injected
 answer carries a fresh ``Replay-Nonce`` from Pebble, as a real CA's error answers do
 (RFC 8555 section 6.5), so the client's nonce chain stays intact.
@@ -47,7 +60,7 @@ Log entries (``GET /log``, optionally ``?since=SEQ``, and the --log file); ``tim
 are when the request arrived (epoch seconds, and UTC)::
 
   {"seq": 7, "time": 1767225600.123, "at": "2026-01-01T00:00:00.123Z", "method": "POST",
-   "path": "/order-plz", "kind": "forwarded" | "injected" | "upstream-error", "status": 201,
+   "path": "/order-plz", "kind": "forwarded" | "injected" | "tampered" | "upstream-error", "status": 201,
    "previous_seq": 5, "previous_time": ...,   the last earlier request with the same method and
                                               path (null when none), to find retries
    "rule": "neworder-503", "retry_after": "3", "retry_at": 1767225603.1,   injected answers only:
@@ -83,7 +96,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
 # Asked for again as identity, so that bodies stay plain text whose URLs can be rewritten.
 NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding"}
 UPSTREAM_TIMEOUT = 30.0
-RULE_FIELDS = {"label", "path", "method", "status", "count", "retry_after_seconds", "retry_after_date_in", "problem", "detail"}
+RULE_FIELDS = {"label", "path", "method", "status", "count", "retry_after_seconds", "retry_after_date_in", "problem", "detail", "tamper"}
+TAMPER_FIELDS = {"sub", "headers", "status", "body", "repeat"}
 
 
 class RuleError(ValueError):
@@ -113,8 +127,13 @@ class Rule:
         if method is not None and not isinstance(method, str):
             raise RuleError(f"{self.label}: method must be a string")
         self.method = method.upper() if method else None
+        self.tamper = Tamper(self.label, spec["tamper"]) if "tamper" in spec else None
         self.status = spec.get("status")
-        if self.status not in (429, 503):
+        if self.tamper is not None:
+            if set(spec) & {"status", "retry_after_seconds", "retry_after_date_in", "problem", "detail"}:
+                raise RuleError(f"{self.label}: a tamper rule forwards the request; it takes no status, retry_after or problem of its own")
+            self.status = 0
+        elif self.status not in (429, 503):
             raise RuleError(f"{self.label}: status must be 429 or 503")
         self.remaining = spec.get("count", 1)
         if not isinstance(self.remaining, int) or self.remaining < 1:
@@ -124,7 +143,7 @@ class Rule:
         self.retry_after_date_in = self._seconds(spec, "retry_after_date_in")
         if self.retry_after_seconds is not None and self.retry_after_date_in is not None:
             raise RuleError(f"{self.label}: give retry_after_seconds or retry_after_date_in, not both")
-        problem = spec.get("problem", DEFAULT_PROBLEM[self.status])
+        problem = spec.get("problem", DEFAULT_PROBLEM.get(self.status))
         if problem is not None and not isinstance(problem, str):
             raise RuleError(f"{self.label}: problem must be an ACME error name or null")
         self.problem = None if problem in (None, "", "none") else problem
@@ -161,7 +180,45 @@ class Rule:
             "retry_after_date_in": self.retry_after_date_in,
             "problem": self.problem,
             "detail": self.detail,
+            "tamper": None if self.tamper is None else self.tamper.spec,
         }
+
+
+class Tamper:
+    """What a tampering rule does to the forwarded answer: body substitutions, headers, status, or a body of its own."""
+
+    def __init__(self, label: str, spec: Any) -> None:
+        if not isinstance(spec, dict) or not spec or set(spec) - TAMPER_FIELDS:
+            raise RuleError(f"{label}: tamper is an object of {', '.join(sorted(TAMPER_FIELDS))}")
+        self.spec = spec
+        self.subs: list[tuple[re.Pattern[bytes], bytes]] = []
+        for pair in spec.get("sub", []):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)):
+                raise RuleError(f"{label}: tamper.sub is a list of [pattern, replacement] pairs")
+            try:
+                self.subs.append((re.compile(pair[0].encode("utf-8")), pair[1].encode("utf-8")))
+            except re.error as exc:
+                raise RuleError(f"{label}: tamper.sub pattern {pair[0]!r}: {exc}") from None
+        headers = spec.get("headers", {})
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise RuleError(f"{label}: tamper.headers maps header names to string values")
+        self.headers = headers
+        self.status = spec.get("status")
+        if self.status is not None and (not isinstance(self.status, int) or not 100 <= self.status <= 599):
+            raise RuleError(f"{label}: tamper.status must be an HTTP status")
+        body, repeat = spec.get("body"), spec.get("repeat", 1)
+        if (body is not None and not isinstance(body, str)) or not isinstance(repeat, int) or not 1 <= repeat <= 10**8:
+            raise RuleError(f"{label}: tamper.body is a string and tamper.repeat a count from 1")
+        self.body = None if body is None else body.encode("utf-8") * repeat
+
+    def apply(self, status: int, headers: list[tuple[str, str]], content: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        for pattern, replacement in self.subs:
+            content = pattern.sub(replacement, content)
+        if self.body is not None:
+            content = self.body
+        names = {name.lower() for name in self.headers}
+        kept = [(name, value) for name, value in headers if name.lower() not in names]
+        return self.status or status, kept + list(self.headers.items()), content
 
 
 class State:
@@ -293,7 +350,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         state = self.server.state
         rule = state.take_fault(method, urlsplit(path).path)
-        if rule is not None:
+        if rule is not None and rule.tamper is None:
             self.inject(rule, now, method, path)
             return
         headers = {name: value for name, value in self.headers.items() if name.lower() not in NOT_FORWARDED}
@@ -316,7 +373,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 rewritten += value.count(self.server.upstream.base)
                 value = value.replace(self.server.upstream.base, self.server.base)
             out.append((name, value))
-        state.record(now, method, path, kind="forwarded", status=status, rewritten=rewritten, upstream_ms=upstream_ms)
+        if rule is not None and rule.tamper is not None:
+            status, out, content = rule.tamper.apply(status, out, content)
+            state.record(now, method, path, kind="tampered", status=status, rule=rule.label, rewritten=rewritten, upstream_ms=upstream_ms)
+        else:
+            state.record(now, method, path, kind="forwarded", status=status, rewritten=rewritten, upstream_ms=upstream_ms)
         self.answer(status, out, content)
 
     def inject(self, rule: Rule, now: float, method: str, path: str) -> None:

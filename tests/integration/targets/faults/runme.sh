@@ -11,7 +11,8 @@
 #                      shows when) and the certificate is issued; beyond it (an hour) the
 #                      module fails at once, says when to retry, sends nothing more and leaves
 #                      the files byte-identical. This script starts the proxy on Pebble's IP,
-#                      port 14100 (control: plain HTTP on 14101), and always stops it on exit.
+#                      port 14100 (control: plain HTTP on 14101; ../setup_fault_proxy), and
+#                      always stops it on exit.
 # This target restarts the test bed. It rewrites ../../integration_config.yml after every
 # restart (the secrets change) and, whatever happens, leaves a bed with default settings
 # behind, so the targets after it find a normal bed that matches the file.
@@ -64,19 +65,13 @@ restart_default() {
 }
 
 # The fault proxy of retry_after.yml, when it runs (started below).
-proxy_pid=
-stop_proxy() {
-    [[ -n $proxy_pid ]] || return 0
-    kill -TERM "$proxy_pid" 2>/dev/null || true
-    wait "$proxy_pid" 2>/dev/null || true
-    proxy_pid=
-}
+source ../setup_fault_proxy/fault_proxy.sh
 
 # shellcheck disable=SC2317,SC2329  # run by the EXIT trap (SC2317 on shellcheck < 0.10)
 finish() {
     local rc=$?
     set +e
-    stop_proxy
+    stop_fault_proxy
     restart_default || rc=1
     rm -rf "$work"
     exit "$rc"
@@ -111,31 +106,7 @@ restart_default
 run killed_after.yml "$@"
 
 # -- 429/503 with Retry-After, through the fault proxy ------------------------------------
-# The bed killed_after.yml ran on is a default one. The proxy serves TLS with the bed's listener
-# certificate, valid for Pebble's IP, so it listens there too, on ports no service of the bed uses.
-pebble_ip=${directory#https://}
-pebble_ip=${pebble_ip%%[:/]*}
-tls_dir=$(dirname "$(config_var acme_ca_path)")
-proxy_base=https://$pebble_ip:14100
-proxy_control=http://$pebble_ip:14101
-# Beside the bed's logs: integration.sh prints the *.log files when a target fails.
-log_dir=$(config_var fleet_log_dir)
-proxy_log=$log_dir/fault-proxy.log
-python "$(dirname "$testbed")/fault_proxy.py" --listen "$pebble_ip:14100" --control "$pebble_ip:14101" \
-    --upstream "$directory" --cert "$tls_dir/cert.pem" --key "$tls_dir/key.pem" --ca "$tls_dir/ca.pem" \
-    --log "$log_dir/fault-proxy.jsonl" >"$proxy_log" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 50); do
-    if curl --noproxy '*' --silent --max-time 1 "$proxy_control/health" >/dev/null; then
-        break
-    fi
-    kill -0 "$proxy_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! curl --noproxy '*' --silent --max-time 1 "$proxy_control/health" >/dev/null; then
-    echo "runme.sh: the fault proxy did not start; its log ($proxy_log):" >&2
-    cat "$proxy_log" >&2
-    exit 1
-fi
-run retry_after.yml -e "proxy_directory=$proxy_base/dir" -e "proxy_control=$proxy_control" "$@"
-stop_proxy
+# The bed killed_after.yml ran on is a default one.
+start_fault_proxy 14100 14101
+run retry_after.yml -e "proxy_directory=$fault_proxy_base/dir" -e "proxy_control=$fault_proxy_control" "$@"
+stop_fault_proxy
