@@ -66,6 +66,9 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage impor
     resolve_owner,
 )
 
+# A key the certificate of an order finalized earlier may be for: (key, PEM, whether it is the rotated one).
+KeyCandidate = tuple[PrivateKey, bytes, bool]
+
 # File options in the order they are put in place (as one set, see write_files): the certificate
 # last, so that even a crash between two renames never leaves a new certificate without its key.
 WRITE_ORDER = ("private_key_path", "chain_path", "fullchain_path", "cert_path")
@@ -291,12 +294,41 @@ class FinalizeRun(RecordedOrderRun):
         # A rotated key waiting in .next means an earlier run may have finalized already: ask the CA.
         trust_record = trust_record and not (params["private_key_path"] and os.path.exists(self.pending_key_path()))
         order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_challenge_proof", "ready") if trust_record else None)
+        self.check_order(order, order_state, account, csr_der, csr_public)
+        key, key_pem, candidates = self.certificate_keys(order, account)
+        if order.status == "ready":
+            if self.check_mode:
+                return self.would_finalize(order, order_state, destinations, before)
+            if key is not None and key_pem is not None:
+                self.save_new_key_early(key_pem)
+                csr_der = build_csr(key, order.identifiers)
+            with sent_from_record(order.recorded):
+                order = finalize(account, order, csr_der or b"")
+            self.finalized = True
+        order = self.issued(order, account)
+        chain, info = self.download(order, account)
+        if key is None:
+            key, key_pem = self.key_of_certificate(order, info, candidates)
+        self.verify(order, chain, info, key_public_der(key) if key is not None else csr_public)
+        files = self.write_files(destinations, chain, key_pem)
+        state_removed = self.remove_state(order, order_state)
+        return self.result(
+            order=order,
+            identifiers=order.identifiers,
+            info=info,
+            chain=chain,
+            files=files,
+            state_removed=state_removed,
+            before=before,
+        )
+
+    def check_order(self, order: Order, order_state: OrderState | None, account: Account, csr_der: bytes | None, csr_public: bytes | None) -> None:
+        """The order is for the names asked for, matches the CSR, and can still lead to a certificate (RFC 8555 section 7.1.6)."""
         if order_state is not None and order_state.orderUri == order.uri:
             # The CSR is built from the order's names: they must be the ones acme_order asked for.
             check_order_identifiers(order, parse_identifiers(order_state.identifiers, "state_path"))
         if csr_public is not None:
             self.check_csr(order, csr_der, csr_public, account)
-
         if order.status == "pending":
             raise AcmeError(
                 f"The order {order.uri} is pending: not every name is validated yet; validate first with certfleet.acme.acme_challenge_proof (validate: true)",
@@ -313,39 +345,32 @@ class FinalizeRun(RecordedOrderRun):
                 problem=order.error,
             )
 
-        # The key the CSR is (or was) made with; candidates when the order was finalized earlier.
-        key: PrivateKey | None = None
-        key_pem: bytes | None = None
-        candidates: list[tuple[PrivateKey, bytes, bool]] = []  # (key, pem, rotated)
-        if params["private_key_path"]:
-            existing = self.read_key(params["private_key_path"], "private_key_path", account)
-            if order.status == "ready":
-                if existing is None or params["rotate_key"]:
-                    key = generate_private_key(params["key_type"])
-                    key_pem = key.private_pem()
-                    # A second attempt (StaleRecord) finds the key the first one generated and saved.
-                    self.key_generated = self.key_generated or existing is None
-                    self.key_rotated = existing is not None and not self.key_generated
-                else:
-                    key, key_pem = existing
-            else:
-                if existing is not None:
-                    candidates.append((existing[0], existing[1], False))
-                pending = self.read_key(self.pending_key_path(), "private_key_path", account)
-                if pending is not None:
-                    candidates.append((pending[0], pending[1], True))
-
+    def certificate_keys(self, order: Order, account: Account) -> tuple[PrivateKey | None, bytes | None, list[KeyCandidate]]:
+        """The key to make the CSR with (a ready order), or the candidates (key, pem, rotated) a finalized order's certificate may be for."""
+        params = self.params
+        candidates: list[KeyCandidate] = []
+        if not params["private_key_path"]:
+            return None, None, candidates
+        existing = self.read_key(params["private_key_path"], "private_key_path", account)
         if order.status == "ready":
-            if self.check_mode:
-                return self.would_finalize(order, order_state, destinations, before)
-            if key is not None and key_pem is not None:
-                self.save_new_key_early(key_pem)
-                csr_der = build_csr(key, order.identifiers)
-            with sent_from_record(order.recorded):
-                order = finalize(account, order, csr_der or b"")
-            self.finalized = True
+            if existing is not None and not params["rotate_key"]:
+                return existing[0], existing[1], candidates
+            key = generate_private_key(params["key_type"])
+            # A second attempt (StaleRecord) finds the key the first one generated and saved.
+            self.key_generated = self.key_generated or existing is None
+            self.key_rotated = existing is not None and not self.key_generated
+            return key, key.private_pem(), candidates
+        if existing is not None:
+            candidates.append((existing[0], existing[1], False))
+        pending = self.read_key(self.pending_key_path(), "private_key_path", account)
+        if pending is not None:
+            candidates.append((pending[0], pending[1], True))
+        return None, None, candidates
+
+    def issued(self, order: Order, account: Account) -> Order:
+        """The order once the CA issued its certificate (polled while processing, RFC 8555 section 7.4), else the CA's reason."""
         if order.status == "processing":
-            order = poll_order(account, order, self.poller(float(params["wait_timeout"]), f"the CA to issue the certificate of {order.uri}"))
+            order = poll_order(account, order, self.poller(float(self.params["wait_timeout"]), f"the CA to issue the certificate of {order.uri}"))
         if order.status != "valid" or not order.certificate:
             problem = order.error or {}
             raise AcmeError(
@@ -354,46 +379,39 @@ class FinalizeRun(RecordedOrderRun):
                 status=order.status,
                 problem=order.error,
             )
+        return order
 
-        pem, alternates = download_certificate(account, order.certificate)
+    def download(self, order: Order, account: Account) -> tuple[list[str], CertificateInfo]:
+        """The chain to install (RFC 8555 section 7.4.2) and its leaf, refused when the CA sent no readable certificate."""
+        pem, alternates = download_certificate(account, order.certificate or "")
         chain = self.pick_chain(account, pem, alternates)
         if not chain:
             raise self.refused(order, f"The certificate the CA sent for the order {order.uri} holds no PEM certificate")
         try:
-            info = certificate_info(chain[0])
+            return chain, certificate_info(chain[0])
         except ValueError:
             raise self.refused(order, f"The certificate the CA sent for the order {order.uri} is not a readable X.509 certificate") from None
 
-        # Which key is the certificate for?
-        if key is None and candidates:
+    def key_of_certificate(self, order: Order, info: CertificateInfo, candidates: list[KeyCandidate]) -> tuple[PrivateKey | None, bytes | None]:
+        """Which of the candidate keys an order finalized earlier was for (the kept key, or a rotated one waiting in .next)."""
+        path = self.params["private_key_path"]
+        if candidates:
             match = next((c for c in candidates if key_public_der(c[0]) == info.public_key_der), None)
             if match is None:
                 raise self.refused(
                     order,
                     f"The certificate of the order {order.uri} is for a key that is neither private_key_path "
-                    f"{params['private_key_path']} nor a pending rotated key; start a new order with certfleet.acme.acme_order",
+                    f"{path} nor a pending rotated key; start a new order with certfleet.acme.acme_order",
                 )
             key, key_pem, self.key_rotated = match
-        elif key is None and params["private_key_path"]:
+            return key, key_pem
+        if path:
             raise AcmeError(
                 f"The order {order.uri} was finalized with a key this run does not have (private_key_path "
-                f"{params['private_key_path']} does not exist); start a new order with certfleet.acme.acme_order",
+                f"{path} does not exist); start a new order with certfleet.acme.acme_order",
                 order_uri=order.uri,
             )
-        expected_public = key_public_der(key) if key is not None else csr_public
-        self.verify(order, chain, info, expected_public)
-
-        files = self.write_files(destinations, chain, key_pem)
-        state_removed = self.remove_state(order, order_state)
-        return self.result(
-            order=order,
-            identifiers=order.identifiers,
-            info=info,
-            chain=chain,
-            files=files,
-            state_removed=state_removed,
-            before=before,
-        )
+        return None, None
 
     def poller(self, timeout: float, what: str) -> Poller:
         """The bounded wait while the order is processing (tests replace it to drive a fake clock)."""

@@ -401,14 +401,7 @@ def check_certificate(
         return _result(None, None, None, decision, now)
     cert, pem = loaded
 
-    wanted_key: bytes | None = None
-    key_missing = False
-    if params.get("private_key_path"):
-        wanted_key = load_wanted_public_key(params["private_key_path"], params.get("private_key_passphrase"), warn)
-        if wanted_key is None:
-            key_missing = True
-            warn(f"private_key_path {params['private_key_path']} does not exist; the certificate cannot be for that key, so renewal is due (key_changed)")
-
+    wanted_key, key_missing = _wanted_key(params, warn)
     cert_id = ari_cert_id(pem)
     window: RenewalWindow | None = None
     decide_for_cert = functools.partial(
@@ -437,6 +430,17 @@ def check_certificate(
                 warn(warning)
             decision = decide_for_cert(window=window)
     return _result(cert, cert_id, window, decision, now)
+
+
+def _wanted_key(params: dict[str, Any], warn: Callable[[str], None]) -> tuple[bytes | None, bool]:
+    """The public key the certificate must be for (``private_key_path``), and whether that file is missing."""
+    if not params.get("private_key_path"):
+        return None, False
+    wanted_key = load_wanted_public_key(params["private_key_path"], params.get("private_key_passphrase"), warn)
+    if wanted_key is None:
+        warn(f"private_key_path {params['private_key_path']} does not exist; the certificate cannot be for that key, so renewal is due (key_changed)")
+        return None, True
+    return wanted_key, False
 
 
 def _result(
