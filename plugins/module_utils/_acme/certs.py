@@ -13,6 +13,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding impo
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, unsupported_key_reason
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import format_time
 
 try:
     from cryptography import x509
@@ -275,14 +276,9 @@ def validity_problem(info: CertificateInfo, now: datetime | None = None, skew: t
     """Why ``now`` is outside the certificate's validity (RFC 5280 section 4.1.2.5), allowing ``skew`` either way; None when inside."""
     now = now or datetime.now(timezone.utc)
     allowance = f"allowing {int(skew.total_seconds() // 60)} minutes of clock skew"
-    span = f"valid from {_utc_text(info.not_before)} to {_utc_text(info.not_after)}"
+    span = f"valid from {format_time(info.not_before)} to {format_time(info.not_after)}"
     if info.not_before - skew > now:
-        return f"it is {span}: not yet valid at {_utc_text(now)}, this host's time ({allowance}); check this host's clock and the CA's"
+        return f"it is {span}: not yet valid at {format_time(now)}, this host's time ({allowance}); check this host's clock and the CA's"
     if info.not_after + skew < now:
-        return f"it is {span}: expired at {_utc_text(now)}, this host's time ({allowance}); check this host's clock and the CA's"
+        return f"it is {span}: expired at {format_time(now)}, this host's time ({allowance}); check this host's clock and the CA's"
     return None
-
-
-def _utc_text(value: datetime) -> str:
-    """A date as the modules return it (UTC, ``2026-01-31T12:00:00Z``)."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

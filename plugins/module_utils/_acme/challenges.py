@@ -232,6 +232,14 @@ def persist_until_warning(persist_until: int | None, now: float | None = None) -
     return None
 
 
+def txt_text(rdata: Any) -> str:
+    """A TXT record's value as one string: its character-strings joined (RFC 1035 section 3.3.14), as the CA reads it.
+
+    Bytes that are not UTF-8 become U+FFFD: such a value never equals one this collection published.
+    """
+    return b"".join(rdata.strings).decode("utf-8", "replace")
+
+
 def txt_rdata(value: str) -> str:
     """A TXT value in presentation format (RFC 1035 section 5.1): quoted character-strings.
 

@@ -37,6 +37,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import si
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import RATE_LIMITED, parse_retry_after
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import SessionCache
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import format_time
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
 
 REQUESTS_IMPORT_ERROR: str | None
@@ -65,8 +66,8 @@ REQUIRED_DIRECTORY_FIELDS = ("newNonce", "newAccount", "newOrder")
 # KiB, a page of an account's orders a few more.
 MAX_ANSWER_BYTES = 1 << 20
 ANSWER_CHUNK_BYTES = 1 << 16
-# Connections to the CA a batch run keeps open at most, however many certificates are in flight:
-# 1,000 certificates with 200 in flight ran as fast over 20 connections as over 200.
+# Connections to the CA a batch run keeps open at most, however many certificates are in flight
+# (docs/performance.md has the measurements behind the number).
 MAX_CONNECTIONS = 20
 
 
@@ -233,8 +234,9 @@ class AcmeClient:
 
         With every connection busy, a thread that needs a nonce also waits for one of their
         answers to bring it (RFC 8555 section 6.5) instead of asking newNonce, so a batch asks
-        newNonce about once per connection however many certificates start at once. Waiting
-        from 4 requests in flight instead slowed ordering 1,000 certificates from 6.3 s to 10 s.
+        newNonce about once per connection however many certificates start at once. The
+        threshold is the connection count itself: waiting from fewer requests in flight slowed a
+        batch down (docs/performance.md).
         """
         connections = max(1, min(threads, MAX_CONNECTIONS))
         self._nonce_waits_from = connections
@@ -599,7 +601,7 @@ class AcmeClient:
             hint = f"The CA answered HTTP {problem.status} without Retry-After, and another try after {wait:g} s would go beyond {budget}; run again later"
         else:
             when = datetime.now(timezone.utc).timestamp() + wait
-            retry_at = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            retry_at = format_time(datetime.fromtimestamp(int(when), timezone.utc))
             hint = f"The CA asks to retry after {retry_at} (in {wait:.0f} s), beyond {budget}; run again after that time"
         return AcmeProblem(
             url=problem.url,

@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import txt_rdata
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import txt_rdata, txt_text
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name
 
@@ -166,7 +166,7 @@ class DnsUpdater:
         values = []
         for rrset in response.answer:
             if rrset.rdtype == dns.rdatatype.TXT and absolute(rrset.name.to_text()) == name:
-                values.extend(b"".join(rdata.strings).decode("utf-8", "replace") for rdata in rrset)
+                values.extend(txt_text(rdata) for rdata in rrset)
         return values
 
     def plan(self, records: list[Record], *, present: bool, zone: str | None) -> list[ZoneChanges]:

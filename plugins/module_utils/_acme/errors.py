@@ -29,7 +29,12 @@ class AcmeError(Exception):
 
 
 class AcmeOptionError(AcmeError):
-    """Bad module input, detected before anything is sent to the CA."""
+    """Bad module input, or a file or server the user points at that cannot serve: ``option`` names what to fix.
+
+    Checked before anything is sent to the CA wherever the input allows; some only show once
+    the CA or a server answered (a CSR for other names than the order, a DNS server that is
+    not authoritative for a zone, a key file that cannot be written).
+    """
 
     def __init__(self, option: str, msg: str) -> None:
         super().__init__(msg, option=option)

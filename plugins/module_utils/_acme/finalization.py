@@ -14,7 +14,6 @@ renewals ("nothing in flight") and, in check mode, what the real run would do.
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
@@ -65,6 +64,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage impor
     resolve_group,
     resolve_owner,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import format_time
 
 # A key the certificate of an order finalized earlier may be for: (key, PEM, whether it is the rotated one).
 KeyCandidate = tuple[PrivateKey, bytes, bool]
@@ -75,16 +75,11 @@ WRITE_ORDER = ("private_key_path", "chain_path", "fullchain_path", "cert_path")
 PENDING_KEY_SUFFIX = ".next"
 
 
-def timestamp(value: datetime) -> str:
-    """A certificate date as the module returns it (UTC, ``2026-01-31T12:00:00Z``)."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def snapshot(info: CertificateInfo | None) -> dict[str, Any]:
     """Serial and end of validity of a certificate, for ``--diff``."""
     if info is None:
         return {"serial": None, "not_after": None}
-    return {"serial": info.serial, "not_after": timestamp(info.not_after)}
+    return {"serial": info.serial, "not_after": format_time(info.not_after)}
 
 
 def destinations(params: dict[str, Any]) -> dict[str, str]:
@@ -565,8 +560,8 @@ class FinalizeRun(RecordedOrderRun):
             leaf = chain[0] if chain else ""
             rest = "".join(chain[1:])
             result.update(
-                not_before=timestamp(info.not_before),
-                not_after=timestamp(info.not_after),
+                not_before=format_time(info.not_before),
+                not_after=format_time(info.not_after),
                 issuer=info.issuer,
                 chain_issuer=chain_top_issuer(chain) if chain else None,
                 cert_pem=leaf,

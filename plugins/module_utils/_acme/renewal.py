@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -41,6 +40,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers i
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import ARI
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes, read_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import ceil_second, format_time, parse_rfc3339
 
 try:
     from cryptography import x509
@@ -49,7 +49,6 @@ try:
 except ImportError:  # reported by module.require_libraries
     UnsupportedAlgorithm = ValueError  # keeps the except clauses below valid
 
-REASONS = ("missing", "names_changed", "key_changed", "ari_window", "expiring")
 NO_REASON = "none"
 DEFAULT_RENEW_BEFORE_DAYS = 30
 MAX_RENEW_BEFORE_DAYS = 100000  # far beyond any certificate; keeps the date arithmetic in range
@@ -57,61 +56,6 @@ MAX_RENEW_BEFORE_DAYS = 100000  # far beyond any certificate; keeps the date ari
 # Let's Encrypt answer 6 hours too).
 DEFAULT_CHECK_INTERVAL = timedelta(hours=6)
 ARI_CONTEXT = "Fetching the certificate's renewal information (ARI)"
-
-_RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-# -- time helpers ----------------------------------------------------------------
-
-
-def format_time(value: datetime) -> str:
-    """ISO 8601 / RFC 3339 in UTC, e.g. ``2026-03-01T12:00:00Z``.
-
-    Whole seconds unless the value has a fraction (an ARI window from a CA that sends
-    milliseconds), which is kept without trailing zeros: ``2026-03-01T12:00:00.25Z``.
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    value = value.astimezone(timezone.utc)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += "." + f"{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
-def ceil_second(value: datetime) -> datetime:
-    """The next whole second at or after ``value``."""
-    if value.microsecond:
-        return value.replace(microsecond=0) + timedelta(seconds=1)
-    return value
-
-
-def parse_rfc3339(text: Any) -> datetime:
-    """An RFC 3339 ``date-time`` (any offset, any number of fractional digits) as an aware UTC datetime.
-
-    Written out because ``datetime.fromisoformat`` on Python 3.9 and 3.10 accepts neither
-    ``Z`` nor the nine fractional digits that Go servers (Pebble, Boulder) send.
-    """
-    match = _RFC3339_RE.match(text.strip()) if isinstance(text, str) else None
-    if not match:
-        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
-    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
-    microsecond = int(((match.group(7) or "") + "000000")[:6])
-    zone = match.group(8)
-    if zone in ("Z", "z"):
-        tz = timezone.utc
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    # RFC 3339 allows a leap second (:60); datetime does not.
-    leap = second == 60
-    try:
-        value = datetime(year, month, day, hour, minute, 59 if leap else second, microsecond, tzinfo=tz)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a valid date and time") from None
-    if leap:
-        value += timedelta(seconds=1)
-    return value.astimezone(timezone.utc)
 
 
 # -- ARI (RFC 9773) --------------------------------------------------------------------

@@ -36,6 +36,7 @@ import warnings
 from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import txt_text
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name, dns_name_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
@@ -552,7 +553,7 @@ def _read_answer(response: Any, qname: Any, entry: dict[str, Any]) -> Any:
     txt = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.TXT)
     if txt is not None:
         # One record's character-strings form one value (as RFC 7208 section 3.3 reads them).
-        entry["values"] = [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in txt]
+        entry["values"] = [txt_text(rdata) for rdata in txt]
     others = {rrset.name.to_text().rstrip(".") for rrset in response.answer if rrset.name not in chain}
     entry["ignored"] = sorted(others)[:MAX_IGNORED_SHOWN]
     return current

@@ -32,14 +32,13 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal impor
     decide,
     expiry_due_at,
     fetch_renewal_info,
-    format_time,
     load_certificate,
     load_wanted_public_key,
     next_check_time,
     parse_renewal_info,
-    parse_rfc3339,
     renewal_info_url,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import format_time, parse_rfc3339
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 DIR = "https://ca.example/dir"
