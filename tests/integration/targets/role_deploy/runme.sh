@@ -61,3 +61,14 @@ playbook broken_nginx.yml "$@"
 
 # 6. haproxy (combined file, a failing test restores the files) and apache.
 playbook other_servers.yml "$@"
+
+# 7. v1 swapped in with a reload that fails (the playbook must fail, in the handler): the next run,
+#    with nothing to install, still reloads.
+if playbook reload_owed_fail.yml "$@" >"$workdir/reload_owed_fail.log" 2>&1; then
+    cat "$workdir/reload_owed_fail.log"
+    echo "runme.sh: the deployment with a failing reload command did not fail" >&2
+    exit 1
+fi
+cat "$workdir/reload_owed_fail.log"
+grep -q 'RUNNING HANDLER \[certfleet.acme.deploy : Reload the servers whose certificates changed\]' "$workdir/reload_owed_fail.log"
+playbook reload_owed.yml "$@"
