@@ -25,10 +25,15 @@ grep -E '^ *"web[0-9]+ |^[a-z0-9]+ +: ok=' "$out"
 grep -q 'MISMATCH' "$out" && die "the first run's table shows a node that does not serve its certificate"
 grep -Eq '^localhost +: .*changed=[1-9]' "$out" || die "the first run changed nothing on localhost; it should have issued certificates"
 grep -q 'PRIVATE KEY' "$out" && die "a private key appears in the -vvv output of the first run"
+searched=0
 while read -r secret; do
+    [[ ${#secret} -ge 16 ]] || die "a secret of the test bed read from .testbed/vars.yml is shorter than 16 characters; the search would mean nothing"
     grep -qF -- "$secret" "$out" && die "a secret of the test bed appears in the -vvv output of the first run"
+    searched=$((searched + 1))
 done < <(sed -n 's/^\(tsig_key_secret\|eab_hmac_key\|eab_hmac_key2\): "\(.*\)"$/\2/p' "$ROOT/.testbed/vars.yml")
-log "first run: $(wc -c <"$out") bytes of -vvv output, no private key and no secret in them"
+# Three secrets or the search proved nothing (vars.yml moved, or its format changed).
+((searched == 3)) || die "found $searched of the 3 test bed secrets to search for in .testbed/vars.yml; the secret search proved nothing"
+log "first run: $(wc -c <"$out") bytes of -vvv output, no private key and none of the $searched test bed secrets in them"
 
 log "second run: nothing may change"
 "$ROOT/scripts/demo.sh" | tee "$out"
