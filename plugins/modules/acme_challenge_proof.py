@@ -326,7 +326,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     validation_argument_spec,
     wait_argument_spec,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
 

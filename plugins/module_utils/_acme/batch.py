@@ -20,10 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import bind_lines, merge_dns_records
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES, bind_lines, challenge_type, merge_dns_records
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, unexpected_error_message
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import order_recorded
@@ -203,8 +202,9 @@ class CertificateRun:
         result.update(order_uri=ordered["order_uri"], status=ordered["status"])
         name = params["name"]
         proofs = [dict(entry["proof"], certificate=name) for entry in ordered["authorizations"] if entry["proof"]]
-        result["http_proofs"] = [proof for proof in proofs if "content" in proof]
-        result["dns_proofs"] = [proof for proof in proofs if "name" in proof]
+        publishes = challenge_type(order_params["challenge"]).publishes
+        result["http_proofs"] = proofs if publishes == "http" else []
+        result["dns_proofs"] = proofs if publishes == "dns" else []
         if self.check_mode and ordered["created"]:
             result["status"] = "would_order"
             return False

@@ -275,8 +275,101 @@ def bind_lines(records: list[dict[str, Any]]) -> list[str]:
     return [f"{record['name']}. {record['ttl']} IN TXT {txt_rdata(value)}" for record in records for value in record["values"]]
 
 
+@dataclass(frozen=True)
+class ProofChoices:
+    """What a run chose for its proofs beyond the CA's challenge (dns-persist-01's issuer, policy and expiry)."""
+
+    issuer_domain_name: str | None = None
+    policy_wildcard: bool = False
+    persist_until: int | None = None
+
+
+class ChallengeType:
+    """One challenge type: the names it can prove, the proof it builds from the CA's challenge, how that is published.
+
+    ``publishes`` is ``http`` (a token file that web nodes serve, RFC 8555 section 8.3) or ``dns``
+    (a TXT record, section 8.4 and draft-ietf-acme-dns-persist). Adding a type is one subclass
+    in ``CHALLENGES`` plus its tests.
+    """
+
+    name = ""
+    publishes = ""
+
+    def cannot_prove(self, identifier: Identifier) -> str | None:
+        """Why this type cannot prove ``identifier`` (RFC 8555 section 7.1.3, RFC 8738 section 7); None when it can."""
+        if identifier.type == "ip":
+            return f"{identifier.value} is an IP address, which {self.name} cannot prove (no DNS name); use challenge: http-01"
+        return None
+
+    def proof(self, identifier: Identifier, challenge: dict[str, Any], thumbprint: str, account_uri: str, choices: ProofChoices) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Http01(ChallengeType):
+    """RFC 8555 section 8.3: the key authorization served at ``/.well-known/acme-challenge/<token>``."""
+
+    name = "http-01"
+    publishes = "http"
+
+    def cannot_prove(self, identifier: Identifier) -> str | None:
+        if identifier.wildcard:
+            return f"{identifier.value} is a wildcard, which http-01 cannot prove; use challenge: dns-01 or dns-persist-01"
+        return None
+
+    def proof(self, identifier: Identifier, challenge: dict[str, Any], thumbprint: str, account_uri: str, choices: ProofChoices) -> dict[str, Any]:
+        return http01_proof(identifier, checked_token(self.name, identifier, challenge), thumbprint)
+
+
+class Dns01(ChallengeType):
+    """RFC 8555 section 8.4: base64url(SHA-256(key authorization)) at ``_acme-challenge.<name>``."""
+
+    name = "dns-01"
+    publishes = "dns"
+
+    def proof(self, identifier: Identifier, challenge: dict[str, Any], thumbprint: str, account_uri: str, choices: ProofChoices) -> dict[str, Any]:
+        return dns01_proof(identifier, checked_token(self.name, identifier, challenge), thumbprint)
+
+
+class DnsPersist01(ChallengeType):
+    """draft-ietf-acme-dns-persist: a lasting record binding the name to the account, at ``_validation-persist.<name>``."""
+
+    name = "dns-persist-01"
+    publishes = "dns"
+
+    def proof(self, identifier: Identifier, challenge: dict[str, Any], thumbprint: str, account_uri: str, choices: ProofChoices) -> dict[str, Any]:
+        return dns_persist01_proof(
+            identifier,
+            challenge,
+            account_uri,
+            issuer_domain_name=choices.issuer_domain_name,
+            policy_wildcard=choices.policy_wildcard,
+            persist_until=choices.persist_until,
+        )
+
+
+CHALLENGES: dict[str, ChallengeType] = {kind.name: kind for kind in (Http01(), Dns01(), DnsPersist01())}
+CHALLENGE_TYPES = tuple(CHALLENGES)
+
+
+def challenge_type(name: str, option: str = "challenge") -> ChallengeType:
+    """The registered type called ``name``; any other is refused naming ``option``."""
+    kind = CHALLENGES.get(name)
+    if kind is None:
+        raise AcmeOptionError(option, f"{option} {name!r} is not one of {', '.join(CHALLENGE_TYPES)}")
+    return kind
+
+
+def check_challenge_fits(identifiers: list[Identifier], challenge: str, option: str = "challenge") -> None:
+    """Every name can be proved with ``challenge``, before anything is sent."""
+    kind = challenge_type(challenge, option)
+    for identifier in identifiers:
+        reason = kind.cannot_prove(identifier)
+        if reason:
+            raise AcmeOptionError(option, reason)
+
+
 def build_proof(
-    challenge_type: str,
+    challenge_type_name: str,
     identifier: Identifier,
     challenge: dict[str, Any],
     thumbprint: str,
@@ -286,16 +379,6 @@ def build_proof(
     policy_wildcard: bool = False,
     persist_until: int | None = None,
 ) -> dict[str, Any]:
-    """The proof of ``challenge_type`` for one authorization; ``challenge`` is the CA's challenge object."""
-    if challenge_type == "http-01":
-        return http01_proof(identifier, checked_token(challenge_type, identifier, challenge), thumbprint)
-    if challenge_type == "dns-01":
-        return dns01_proof(identifier, checked_token(challenge_type, identifier, challenge), thumbprint)
-    return dns_persist01_proof(
-        identifier,
-        challenge,
-        account_uri,
-        issuer_domain_name=issuer_domain_name,
-        policy_wildcard=policy_wildcard,
-        persist_until=persist_until,
-    )
+    """The proof of ``challenge_type_name`` for one authorization; ``challenge`` is the CA's challenge object."""
+    choices = ProofChoices(issuer_domain_name=issuer_domain_name, policy_wildcard=policy_wildcard, persist_until=persist_until)
+    return challenge_type(challenge_type_name).proof(identifier, challenge, thumbprint, account_uri, choices)

@@ -18,7 +18,6 @@ except ImportError:  # pragma: no cover - Python's own codec is IDNA 2003 (maps 
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # A label of a record name: letters, digits, '_' (as in _acme-challenge) and inner hyphens.
 _RECORD_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
-CHALLENGE_TYPES = ("http-01", "dns-01", "dns-persist-01")
 
 
 @dataclass(frozen=True)
@@ -147,17 +146,6 @@ def parse_identifiers(values: list[str] | None, option: str = "identifiers") -> 
         seen.add(identifier)
         identifiers.append(identifier)
     return identifiers
-
-
-def check_challenge_fits(identifiers: list[Identifier], challenge: str, option: str = "challenge") -> None:
-    """RFC 8555 section 7.1.3 and RFC 8738 section 7: which names a challenge type can prove."""
-    if challenge not in CHALLENGE_TYPES:
-        raise AcmeOptionError(option, f"{option} {challenge!r} is not one of {', '.join(CHALLENGE_TYPES)}")
-    for identifier in identifiers:
-        if identifier.wildcard and challenge == "http-01":
-            raise AcmeOptionError(option, f"{identifier.value} is a wildcard, which http-01 cannot prove; use challenge: dns-01 or dns-persist-01")
-        if identifier.type == "ip" and challenge != "http-01":
-            raise AcmeOptionError(option, f"{identifier.value} is an IP address, which {challenge} cannot prove (no DNS name); use challenge: http-01")
 
 
 def same_names(a: list[Identifier], b: list[Identifier]) -> bool:

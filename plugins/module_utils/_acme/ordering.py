@@ -14,6 +14,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
     bind_lines,
     build_proof,
+    challenge_type,
+    check_challenge_fits,
     choose_issuer,
     merge_dns_records,
     persist_until_warning,
@@ -21,7 +23,6 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import (
     Identifier,
-    check_challenge_fits,
     parse_identifiers,
     same_names,
 )
@@ -258,7 +259,8 @@ class OrderRun(CoreRun):
                     "error": failed.error if failed else None,
                 }
             )
-        dns_records = merge_dns_records([p for p in proofs if "name" in p], self.params["dns_ttl"])
+        publishes = challenge_type(self.params["challenge"]).publishes
+        dns_records = merge_dns_records(proofs if publishes == "dns" else [], self.params["dns_ttl"])
         after = {"order_uri": order.uri if order else None, "status": order.status if order else "pending"}
         result: dict[str, Any] = {
             "changed": created,
@@ -270,7 +272,7 @@ class OrderRun(CoreRun):
             "identifiers": [i.value for i in identifiers],
             "challenge": self.params["challenge"],
             "authorizations": entries,
-            "http_proofs": [p for p in proofs if "content" in p],
+            "http_proofs": proofs if publishes == "http" else [],
             "dns_records": dns_records,
             "bind": bind_lines(dns_records),
         }

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof, challenge_type
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
@@ -237,7 +237,7 @@ class ValidationRun(RecordedOrderRun):
             # The self-test waits on the user's servers as long as on the CA.
             "timeout": float(params["request_timeout"] or DEFAULT_TIMEOUT),
         }
-        if self.challenge_type == "http-01":
+        if challenge_type(self.challenge_type).publishes == "http":
             for entry in to_answer:
                 entry.self_test = check_http01(entry.proof or {}, nodes=params["http_nodes"], **bounds)
         else:

@@ -19,8 +19,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import (
+    CHALLENGE_TYPES,
+    CHALLENGES,
     DNS_PERSIST,
     PERSIST_UNTIL_WARNING_SECONDS,
+    ChallengeType,
     bind_lines,
     build_proof,
     choose_issuer,
@@ -522,3 +525,35 @@ def test_tokens_of_22_to_255_base64url_characters_are_accepted(token):
     key = PrivateKey(ec.generate_private_key(ec.SECP256R1()))
     proof = build_proof("http-01", parse_identifier("www.example.com"), {"type": "http-01", "token": token}, key.thumbprint(), ACCOUNT_URI)
     assert proof["path"] == "/.well-known/acme-challenge/" + token
+
+
+# -- the registry: one class per challenge type ----------------------------------------------------
+
+
+def test_every_registered_type_names_itself_and_how_it_is_published():
+    assert CHALLENGE_TYPES == ("http-01", "dns-01", "dns-persist-01")
+    assert {name: kind.publishes for name, kind in CHALLENGES.items()} == {"http-01": "http", "dns-01": "dns", "dns-persist-01": "dns"}
+    assert all(kind.name == name for name, kind in CHALLENGES.items())
+
+
+@pytest.mark.parametrize("name", ["tls-alpn-01", "dns-account-01", "HTTP-01", ""])
+def test_an_unregistered_type_is_refused_naming_the_option(name):
+    with pytest.raises(AcmeOptionError) as caught:
+        build_proof(name, parse_identifier("www.example.com"), {"token": TOKEN}, "thumb", ACCOUNT_URI)
+    assert caught.value.option == "challenge"
+    assert caught.value.msg == f"challenge {name!r} is not one of http-01, dns-01, dns-persist-01"
+
+
+def test_a_new_type_is_one_class_in_the_registry(monkeypatch):
+    """What adding tls-alpn-01 or dns-account-01 takes: a subclass registered under its name."""
+
+    class Example01(ChallengeType):
+        name = "example-01"
+        publishes = "dns"
+
+        def proof(self, identifier, challenge, thumbprint, account_uri, choices):
+            return {"identifier": identifier.value, "name": f"_example.{identifier.base}", "type": "TXT", "value": challenge["token"]}
+
+    monkeypatch.setitem(CHALLENGES, "example-01", Example01())
+    proof = build_proof("example-01", parse_identifier("www.example.com"), {"token": TOKEN}, "thumb", ACCOUNT_URI)
+    assert proof == {"identifier": "www.example.com", "name": "_example.www.example.com", "type": "TXT", "value": TOKEN}

@@ -10,11 +10,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import identifiers as identifiers_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES, check_challenge_fits
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import (
-    CHALLENGE_TYPES,
     Identifier,
-    check_challenge_fits,
     parse_identifier,
     parse_identifiers,
     same_names,
