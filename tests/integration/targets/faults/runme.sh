@@ -108,5 +108,6 @@ run killed_after.yml "$@"
 # -- 429/503 with Retry-After, through the fault proxy ------------------------------------
 # The bed killed_after.yml ran on is a default one.
 start_fault_proxy 14100 14101
+# shellcheck disable=SC2154  # fault_proxy_base and fault_proxy_control are set by start_fault_proxy
 run retry_after.yml -e "proxy_directory=$fault_proxy_base/dir" -e "proxy_control=$fault_proxy_control" "$@"
 stop_fault_proxy

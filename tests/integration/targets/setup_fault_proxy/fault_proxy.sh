@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # fault_proxy_base and fault_proxy_control are for the scripts that source this
 # Starts and stops testbed/fault_proxy.py in front of the test bed's Pebble, for the runme.sh of
 # the targets that need it (faults, hostile_ca: their aliases say needs/target/setup_fault_proxy).
 # Sourced, not run. The caller has set config_var (reads ../../integration_config.yml) and calls

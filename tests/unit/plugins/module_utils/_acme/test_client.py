@@ -637,12 +637,12 @@ def test_the_retry_budget_shared_by_a_batchs_threads_loses_no_second():
     own: list[float] = []
 
     def spend() -> None:
-        for _ in range(2000):
+        for _round in range(2000):
             acme._spend(0.5)
         own.append(acme._spent_by_this_thread())
 
     try:
-        threads = [threading.Thread(target=spend) for _ in range(8)]
+        threads = [threading.Thread(target=spend) for _thread in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -679,7 +679,7 @@ class Answers(http.server.BaseHTTPRequestHandler):
             if self.path == "/huge":
                 self.wfile.write(b"x" * (2 << 20))
             else:
-                for _ in range(200):
+                for _byte in range(200):
                     self.wfile.write(b"x")
                     self.wfile.flush()
                     time.sleep(0.2)
@@ -703,7 +703,7 @@ def answers():
 
 def test_answers_read_to_the_end_keep_one_connection(answers):
     acme = AcmeClient(f"{answers}/small", session=requests.Session())
-    for _ in range(3):
+    for _request in range(3):
         assert acme.get(f"{answers}/small").json() == DIRECTORY
     assert len(Answers.connections) == 1
 

@@ -758,7 +758,7 @@ def test_an_order_for_other_names_than_asked_for_is_refused_before_finalizing(tm
         make_run(params(tmp_path), account)()
     assert caught.value.msg.startswith(f"The CA's order {ORDER_URI} is for a.example.test, b.example.test, not for the names asked for")
     assert "not asked for: b.example.test; missing: c.example.test" in caught.value.msg
-    assert [url for url, _ in account.posts] == [ORDER_URI]
+    assert [post[0] for post in account.posts] == [ORDER_URI]
     assert sorted(os.listdir(str(tmp_path))) == ["order.json"]
 
 

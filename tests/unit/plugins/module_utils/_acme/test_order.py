@@ -384,7 +384,7 @@ def test_poller_caps_long_retry_after(clock):
 
 def test_poller_never_polls_without_a_pause_on_a_zero_retry_after(clock):
     poller = Poller(600, "the order", clock=clock.time, sleep=clock.sleep)
-    for _ in range(3):
+    for _request in range(3):
         poller.wait(0.0, "processing")
     assert clock.waits == [POLLING.shortest] * 3
     assert POLLING.shortest > 0

@@ -440,7 +440,11 @@ def test_install_files_replaces_the_whole_set(tmp_path):
 def test_install_files_failure_at_each_rename_puts_every_file_back(nth, links, monkeypatch, tmp_path):
     before = old_set(tmp_path, missing=("chain.pem",))
     if not links:  # a file system without hard links: the previous files are renamed aside instead
-        monkeypatch.setattr(os, "link", lambda *args, **kwargs: (_ for _ in ()).throw(PermissionError(errno.EPERM, "Operation not permitted")))
+
+        def no_link(*args, **kwargs):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_link)
     calls = fail_rename_call(monkeypatch, nth)
     with pytest.raises(AcmeOptionError) as info:
         storage.install_files(new_set(tmp_path))
