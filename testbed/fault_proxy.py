@@ -49,8 +49,17 @@ changed::
               in order
               "headers": {"Retry-After": "999"},   set (or replace) these headers
               "status": 200,                        answer this status instead of Pebble's
-              "body": "...", "repeat": 1000}        the body instead of Pebble's: "body" repeated
+              "body": "...", "repeat": 1000,        the body instead of Pebble's: "body" repeated
                                                     "repeat" times (a huge or malformed answer)
+              "drip": 0.5,                          send the body one byte every this many seconds
+                                                    (a CA that never finishes its answer)
+              "reissue": "expired"}                 on a certificate download: the leaf re-made for the
+                                                    same key and names by a CA of the proxy's own,
+                                                    "expired", "not_yet_valid" (each with that CA
+                                                    after it), or "foreign_signer" (the original chain
+                                                    after it, which did not sign it); needs the
+                                                    cryptography package, the rest of the proxy only
+                                                    the standard library
 
 The first rule (in order) with requests left that matches a request answers it. An injected
 answer carries a fresh ``Replay-Nonce`` from Pebble, as a real CA's error answers do
@@ -97,7 +106,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
 NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding"}
 UPSTREAM_TIMEOUT = 30.0
 RULE_FIELDS = {"label", "path", "method", "status", "count", "retry_after_seconds", "retry_after_date_in", "problem", "detail", "tamper"}
-TAMPER_FIELDS = {"sub", "headers", "status", "body", "repeat"}
+TAMPER_FIELDS = {"sub", "headers", "status", "body", "repeat", "drip", "reissue"}
+REISSUES = ("expired", "not_yet_valid", "foreign_signer")
+# A dripped answer stops after this long whatever its size: the client is expected to give up first.
+MAX_DRIP_SECONDS = 120.0
 
 
 class RuleError(ValueError):
@@ -210,15 +222,74 @@ class Tamper:
         if (body is not None and not isinstance(body, str)) or not isinstance(repeat, int) or not 1 <= repeat <= 10**8:
             raise RuleError(f"{label}: tamper.body is a string and tamper.repeat a count from 1")
         self.body = None if body is None else body.encode("utf-8") * repeat
+        drip = spec.get("drip", 0)
+        if not isinstance(drip, (int, float)) or isinstance(drip, bool) or not 0 <= drip <= 5:
+            raise RuleError(f"{label}: tamper.drip is the seconds between two bytes of the body, from 0 to 5")
+        self.drip = float(drip)
+        self.reissue = spec.get("reissue")
+        if self.reissue is not None and self.reissue not in REISSUES:
+            raise RuleError(f"{label}: tamper.reissue is one of {', '.join(REISSUES)}")
 
     def apply(self, status: int, headers: list[tuple[str, str]], content: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         for pattern, replacement in self.subs:
             content = pattern.sub(replacement, content)
         if self.body is not None:
             content = self.body
+        if self.reissue is not None:
+            content = reissued(content, self.reissue)
         names = {name.lower() for name in self.headers}
         kept = [(name, value) for name, value in headers if name.lower() not in names]
         return self.status or status, kept + list(self.headers.items()), content
+
+
+def reissued(chain_pem: bytes, how: str) -> bytes:
+    """The chain's leaf made again for the same public key and names by a throwaway CA of the proxy's.
+
+    ``expired`` and ``not_yet_valid`` put that CA after the leaf (the chain holds, the dates do
+    not); ``foreign_signer`` keeps the original chain after it (the chain does not hold).
+    """
+    # Imported here: only this tamper needs them, and cryptography is not in the standard library.
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n?", chain_pem, re.S)
+    leaf = x509.load_pem_x509_certificate(blocks[0])
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "fault proxy stranger CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    window = {
+        "expired": (now - datetime.timedelta(days=30), now - datetime.timedelta(days=1)),
+        "not_yet_valid": (now + datetime.timedelta(days=1), now + datetime.timedelta(days=30)),
+        "foreign_signer": (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=30)),
+    }[how]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(leaf.subject)
+        .issuer_name(ca_name)
+        .public_key(leaf.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(window[0])
+        .not_valid_after(window[1])
+        .add_extension(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value, critical=False)
+    )
+    new_leaf = builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    if how == "foreign_signer":
+        return new_leaf + b"".join(block if block.endswith(b"\n") else block + b"\n" for block in blocks[1:])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=60))
+        .not_valid_after(now + datetime.timedelta(days=60))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return new_leaf + ca.public_bytes(serialization.Encoding.PEM)
 
 
 class State:
@@ -376,8 +447,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None and rule.tamper is not None:
             status, out, content = rule.tamper.apply(status, out, content)
             state.record(now, method, path, kind="tampered", status=status, rule=rule.label, rewritten=rewritten, upstream_ms=upstream_ms)
-        else:
-            state.record(now, method, path, kind="forwarded", status=status, rewritten=rewritten, upstream_ms=upstream_ms)
+            self.answer(status, out, content, drip=rule.tamper.drip)
+            return
+        state.record(now, method, path, kind="forwarded", status=status, rewritten=rewritten, upstream_ms=upstream_ms)
         self.answer(status, out, content)
 
     def inject(self, rule: Rule, now: float, method: str, path: str) -> None:
@@ -417,14 +489,29 @@ class ProxyHandler(BaseHTTPRequestHandler):
             content = content.replace(upstream, self.server.base.encode("ascii"))
         return content, count
 
-    def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    def answer(self, status: int, headers: list[tuple[str, str]], body: bytes, drip: float = 0.0) -> None:
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD" and body:
+        if self.command == "HEAD" or not body:
+            return
+        if not drip:
             self.wfile.write(body)
+            return
+        self.wfile.flush()
+        stop = time.monotonic() + MAX_DRIP_SECONDS
+        try:
+            for offset in range(len(body)):
+                if time.monotonic() > stop:
+                    break
+                self.wfile.write(body[offset : offset + 1])
+                self.wfile.flush()
+                time.sleep(drip)
+        except OSError:
+            pass  # the client gave up on the answer, as it should
+        self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: State.record prints one line per request."""

@@ -26,6 +26,7 @@ trap finish EXIT
 export ANSIBLE_ROLES_PATH=
 
 start_fault_proxy 14200 14201
+# shellcheck disable=SC2154  # fault_proxy_base and fault_proxy_control are set by start_fault_proxy
 run() {
     ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" -e "run_id=$$" \
         -e "proxy_directory=$fault_proxy_base/dir" -e "proxy_control=$fault_proxy_control" "$@"
