@@ -53,7 +53,8 @@ options:
     suboptions:
       name:
         description:
-          - A name for the certificate, unique in the batch. Its order state file is C(<state_dir>/<name>.order.json).
+          - A name for the certificate, unique in the batch. Its order state file is C(<state_dir>/<name>.order.json)
+            unless O(certificates[].state_path) says otherwise.
           - Letters, digits, C(.), C(_) and C(-).
         type: str
         required: true
@@ -77,6 +78,14 @@ options:
       chain_path:
         description:
           - Where to write the chain without the leaf.
+        type: path
+      state_path:
+        description:
+          - The certificate's order state file, instead of C(<state_dir>/<name>.order.json); its folder is created
+            (mode V(0700)) when missing.
+          - Give the O(certfleet.acme.acme_order#module:state_path) that the step modules (or the
+            C(certfleet.acme.certificate) role, which uses C(<dir>/<name>/order.json)) use for the same certificate:
+            then a batch and a single-certificate run share one order and one lock, and take turns.
         type: path
       fullchain_path:
         description:
@@ -105,7 +114,8 @@ options:
         type: int
   state_dir:
     description:
-      - Directory for the order state files, one per certificate (C(<name>.order.json)), created (mode V(0700)) when missing.
+      - Directory for the order state files, one per certificate (C(<name>.order.json)) that gives no
+        O(certificates[].state_path), created (mode V(0700)) when missing.
       - Keep it on a persistent path; an AWX job's container is thrown away after each job.
     type: path
     required: true
@@ -126,7 +136,7 @@ options:
     description:
       - Longest time in seconds a certificate waits for another run working on it (a single-certificate module or another
         batch with the same O(state_dir)).
-      - Each certificate is worked on while holding the lock C(<state_dir>/<name>.order.json.lock), the same lock
+      - Each certificate is worked on while holding the lock of its state file (C(<state_path>.lock)), the same lock
         M(certfleet.acme.acme_order), M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize) take
         for that state file, so runs on one certificate take turns.
       - A certificate whose lock is still held after O(lock_timeout) seconds fails alone; the others go on.
@@ -417,6 +427,7 @@ def argument_spec() -> dict[str, Any]:
                 "private_key_path": {"type": "path", "required": True},
                 "chain_path": {"type": "path"},
                 "fullchain_path": {"type": "path"},
+                "state_path": {"type": "path"},
                 **OVERRIDABLE,
             },
         },

@@ -83,7 +83,7 @@ def certificate_params(params: dict[str, Any]) -> list[dict[str, Any]]:
             cert[option] = entry.get(option)
         # What the single-certificate modules take as options and a batch does not offer.
         cert.update(order_uri=None, replaces=None, cert_serial=None, csr_path=None, validate=True)
-        cert["state_path"] = os.path.join(params["state_dir"], f"{name}.order.json")
+        cert["state_path"] = entry.get("state_path") or os.path.join(params["state_dir"], f"{name}.order.json")
         for option in ("name", "cert_path", "chain_path", "fullchain_path", "private_key_path", "state_path"):
             value = cert[option]
             if value is None:
@@ -128,6 +128,9 @@ class CertificateRun:
 
     def __call__(self) -> dict[str, Any]:
         try:
+            if not self.check_mode:
+                # Before the lock: without its folder, state_lock would take no lock at all.
+                self.make_folder(self.params["state_path"], "state_path")
             with state_lock(self.params["state_path"], self.params["lock_timeout"], create=not self.check_mode):
                 self.run()
         except AcmeError as error:
@@ -168,13 +171,15 @@ class CertificateRun:
     def make_folders(self) -> None:
         """The folders of the certificate's files, created (mode 0700, they hold its key) when missing."""
         for option in ("cert_path", "chain_path", "fullchain_path", "private_key_path"):
-            path = self.params[option]
-            if not path:
-                continue
-            try:
-                os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
-            except OSError as exc:
-                raise AcmeOptionError("certificates", f"{self.params['name']}: cannot create the folder of {option} {path} ({exc.strerror})") from None
+            if self.params[option]:
+                self.make_folder(self.params[option], option)
+
+    def make_folder(self, path: str, option: str) -> None:
+        """The folder of ``path``, created with mode 0700 when missing."""
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise AcmeOptionError("certificates", f"{self.params['name']}: cannot create the folder of {option} {path} ({exc.strerror})") from None
 
     def order(self) -> bool:
         """The renewal decision, then the order when due; True when the next steps have an order to work on."""

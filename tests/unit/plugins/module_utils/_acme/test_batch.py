@@ -82,6 +82,27 @@ def test_an_entry_falls_back_to_the_module_options_and_gets_its_state_file(tmp_p
     assert (first["order_uri"], first["replaces"], first["csr_path"], first["validate"]) == (None, None, None, True)
 
 
+def test_an_entry_may_name_its_own_state_file(tmp_path):
+    """The certificates role passes <dir>/<name>/order.json: the file (and lock) the certificate role uses."""
+    own = str(tmp_path / "www" / "order.json")
+    first, second = certificate_params(batch_params(tmp_path, [entry(tmp_path, "www", state_path=own), entry(tmp_path, "api")]))
+    assert first["state_path"] == own
+    assert second["state_path"] == str(tmp_path / "orders" / "api.order.json")
+    with pytest.raises(AcmeOptionError) as caught:
+        certificate_params(batch_params(tmp_path, [entry(tmp_path, "a", state_path=own), entry(tmp_path, "b", state_path=own)]))
+    assert "uses " + own + " as state_path, which certificates[0] (a) uses already" in caught.value.msg
+
+
+def test_the_state_files_folder_is_made_before_the_order_step_locks_it(tmp_path):
+    own = tmp_path / "www" / "order.json"
+    params = batch_params(tmp_path, [entry(tmp_path, "www", state_path=str(own))], ari=False)
+    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False)
+    # No certificate yet: due; the order step then needs the CA, which this test does not give.
+    assert result["certificates"][0]["status"] == "failed"
+    assert own.parent.is_dir() and (own.parent.stat().st_mode & 0o777) == 0o700
+    assert (tmp_path / "www" / "order.json.lock").exists()
+
+
 def test_two_certificates_writing_one_file_are_refused(tmp_path):
     shared = str(tmp_path / "same.crt")
     params = batch_params(tmp_path, [entry(tmp_path, "a", cert_path=shared), entry(tmp_path, "b", fullchain_path=str(tmp_path / "x" / ".." / "same.crt"))])
