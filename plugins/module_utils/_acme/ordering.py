@@ -67,10 +67,15 @@ class OrderRun(CoreRun):
             if self.check_mode:
                 return self.result(None, [], identifiers, created=True, before=before)
             order = self.create_order(account, identifiers)
-        # Refused before it is recorded: the next run orders anew instead of resuming it.
-        check_order_identifiers(order, identifiers)
-        for url in [*order.authorizations, order.finalize]:
-            client.check_origin(url, "Reading the order")
+        try:
+            check_order_identifiers(order, identifiers)
+            for url in [*order.authorizations, order.finalize]:
+                client.check_origin(url, "Reading the order")
+        except AcmeServerError:
+            # A new order is refused before it is recorded, a resumed one is forgotten: the next run orders anew.
+            if not created and not params["order_uri"] and params["state_path"] and not self.check_mode:
+                forget_order(params["state_path"], "the CA's order was refused")
+            raise
         recorded = self.record(order, identifiers, account)
         try:
             authorizations = get_authorizations(account, order)

@@ -134,7 +134,8 @@ def _is_link(parent: int, name: str) -> bool:
 def _holds(directory: int, token: Token, mode: int, uid: int | None, gid: int | None) -> bool:
     """True when the token's file is a regular file (not a link) with its content, mode and owner already."""
     try:
-        fd = os.open(token.token, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=directory)
+        # O_NONBLOCK: a FIFO planted under a token's name must not hold the run (it is replaced like any other).
+        fd = os.open(token.token, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), dir_fd=directory)
     except OSError:
         return False  # missing, a link, unreadable: written anew (the rename replaces a link itself)
     try:

@@ -136,3 +136,12 @@ def test_a_regular_file_where_the_folder_belongs_is_refused(tmp_path):
 def test_no_temporary_file_is_left_behind(tmp_path):
     publish(str(tmp_path), parse_proofs(proofs()), mode=0o644, uid=None, gid=None, check_mode=False)
     assert sorted(os.listdir(tmp_path / ".well-known" / "acme-challenge")) == sorted(TOKENS)
+
+
+def test_a_fifo_planted_under_a_token_name_is_replaced_without_waiting(tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: the check of a token file must not."""
+    directory = tmp_path / ".well-known" / "acme-challenge"
+    directory.mkdir(parents=True)
+    os.mkfifo(directory / TOKENS[0])
+    assert publish(str(tmp_path), parse_proofs(proofs()), mode=0o644, uid=None, gid=None, check_mode=False) == TOKENS
+    assert read(tmp_path, TOKENS[0]) == (f"{TOKENS[0]}.{THUMBPRINT}", 0o644)
