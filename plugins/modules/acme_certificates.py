@@ -84,8 +84,8 @@ options:
           - The certificate's order state file, instead of C(<state_dir>/<name>.order.json); its folder is created
             (mode V(0700)) when missing.
           - Give the O(certfleet.acme.acme_order#module:state_path) that the step modules (or the
-            C(certfleet.acme.certificate) role, which uses C(<dir>/<name>/order.json)) use for the same certificate:
-            then a batch and a single-certificate run share one order and one lock, and take turns.
+            C(certfleet.acme.certificate) role, which uses C(<dir>/<name>/order.json)) use for the same certificate, and
+            a batch and a single-certificate run share one order and one lock, and take turns.
         type: path
       fullchain_path:
         description:
