@@ -61,6 +61,9 @@ changed::
                                                     cryptography package, the rest of the proxy only
                                                     the standard library
 
+A tamper rule acts only on Pebble's successful (2xx) answers: a refusal, such as a rejected nonce, goes
+through unchanged and does not count against the rule.
+
 The first rule (in order) with requests left that matches a request answers it. An injected
 answer carries a fresh ``Replay-Nonce`` from Pebble, as a real CA's error answers do
 (RFC 8555 section 6.5), so the client's nonce chain stays intact.
@@ -319,6 +322,11 @@ class State:
         with self.lock:
             return [rule.describe() for rule in self.rules]
 
+    def give_back(self, rule: Rule) -> None:
+        """Undo ``take_fault`` for a request the rule did not act on."""
+        with self.lock:
+            rule.remaining += 1
+
     def take_fault(self, method: str, path: str) -> Rule | None:
         """The rule that answers this request, its count already taken."""
         with self.lock:
@@ -444,6 +452,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 rewritten += value.count(self.server.upstream.base)
                 value = value.replace(self.server.upstream.base, self.server.base)
             out.append((name, value))
+        if rule is not None and rule.tamper is not None and not 200 <= status < 300:
+            # Pebble refused the request (a rejected nonce, say): its problem document goes through as it is, and
+            # the rule waits for the request sent again, as a CA tampering with its answers would.
+            state.give_back(rule)
+            rule = None
         if rule is not None and rule.tamper is not None:
             status, out, content = rule.tamper.apply(status, out, content)
             state.record(now, method, path, kind="tampered", status=status, rule=rule.label, rewritten=rewritten, upstream_ms=upstream_ms)
