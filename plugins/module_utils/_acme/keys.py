@@ -173,7 +173,9 @@ def load_private_key(
         ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
         # cryptography's message never contains key material, only what it could not parse.
-        if passphrase and "decrypt" in str(exc).lower():
+        # A wrong passphrase decrypts to noise, which cryptography reports as a failed decryption or,
+        # now and then, as a parsing error of that noise: an encrypted key that does not load did not decrypt.
+        if passphrase and ("decrypt" in str(exc).lower() or b"ENCRYPTED" in data):
             raise AcmeOptionError(
                 option, f"{subject} cannot be decrypted with {passphrase_option or 'the passphrase'}: the passphrase does not fit or the key is damaged"
             ) from None
