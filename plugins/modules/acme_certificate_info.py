@@ -274,15 +274,13 @@ next_check_at:
 
 from typing import Any
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    client_from_params,
     renewal_decision_argument_spec,
     server_argument_spec,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import ModuleGlue
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 
 
@@ -300,14 +298,8 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(
-        module,
-        lambda: check_certificate(
-            module.params,
-            client_factory=lambda: client_from_params(module.params, ANSIBLE_VERSION, module.warn),
-            warn=module.warn,
-        ),
-    )
+    glue = ModuleGlue(module)
+    glue.run(lambda: check_certificate(module.params, client_factory=glue.client, warn=module.warn))
 
 
 if __name__ == "__main__":

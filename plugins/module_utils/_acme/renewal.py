@@ -38,6 +38,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import CertificateStatus
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import ARI
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes, read_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import ceil_second, format_time, parse_rfc3339
@@ -321,7 +322,7 @@ def check_certificate(
     warn: Callable[[str], None],
     now: datetime | None = None,
     ari_when_due: bool = True,
-) -> dict[str, Any]:
+) -> CertificateStatus:
     """The whole ``acme_certificate_info`` run: read, ask ARI (at most the directory and one GET), decide, report.
 
     With ``ari_when_due`` false, ARI is not asked for a certificate that is due anyway
@@ -393,30 +394,21 @@ def _result(
     window: RenewalWindow | None,
     decision: Decision,
     now: datetime,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "changed": False,
-        "exists": cert is not None,
-        "renewal_due": decision.renewal_due,
-        "reason": decision.reason,
-        "reasons": list(decision.reasons),
-        "serial": None,
-        "not_before": None,
-        "not_after": None,
-        "days_left": None,
-        "identifiers": [],
-        "issuer": None,
-        "cert_id": cert_id,
-        "ari": window.to_result() if window else None,
-        "next_check_at": format_time(decision.next_check_at or ceil_second(now)),
-    }
+) -> CertificateStatus:
+    status = CertificateStatus(
+        exists=cert is not None,
+        renewal_due=decision.renewal_due,
+        reason=decision.reason,
+        reasons=list(decision.reasons),
+        cert_id=cert_id,
+        ari=window.to_result() if window else None,
+        next_check_at=format_time(decision.next_check_at or ceil_second(now)),
+    )
     if cert is not None:
-        result.update(
-            serial=cert.serial,
-            not_before=format_time(cert.not_before),
-            not_after=format_time(cert.not_after),
-            days_left=round(cert.days_left(now), 2),
-            identifiers=[identifier.value for identifier in cert.identifiers],
-            issuer=cert.issuer,
-        )
-    return result
+        status.serial = cert.serial
+        status.not_before = format_time(cert.not_before)
+        status.not_after = format_time(cert.not_after)
+        status.days_left = round(cert.days_left(now), 2)
+        status.identifiers = [identifier.value for identifier in cert.identifiers]
+        status.issuer = cert.issuer
+    return status

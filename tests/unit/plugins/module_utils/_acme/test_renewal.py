@@ -534,7 +534,7 @@ def params(cert_path, **overrides):
 def run(p, session=None, now=NOW, **options):
     warnings: list[str] = []
     factory = (lambda: AcmeClient(DIR, session=session)) if session is not None else (lambda: pytest.fail("no client expected"))
-    return check_certificate(p, client_factory=factory, warn=warnings.append, now=now, **options), warnings
+    return check_certificate(p, client_factory=factory, warn=warnings.append, now=now, **options).to_result(), warnings
 
 
 def test_run_not_due_with_ari(session, write):

@@ -23,7 +23,7 @@ import yaml
 from ansible_collections.certfleet.acme.plugins.doc_fragments.acme import ModuleDocFragment
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import argspec
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import with_state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import with_state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import lock_path_for, state_lock
 
 # Takes the lock (blocking), says so, and keeps it until its stdin is closed.
