@@ -109,6 +109,10 @@ options:
   cert_path:
     description:
       - Where to write the certificate (PEM, the leaf certificate only).
+      - Beside it, in the same set of files, the module writes C(<cert_path>.acme.json) (mode 0644, owned by the user
+        who runs the module) with the directory, account and serial of the issuance. It holds no secret.
+        M(certfleet.acme.acme_certificate_info) reads it to renew a certificate whose directory has changed
+        (reason V(ca_changed)), for example after a switch from staging to production.
     type: path
     required: true
   chain_path:

@@ -31,6 +31,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers, same_names
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.issuance_record import IssuanceRecord, planned_record
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     PrivateKey,
     generate_private_key,
@@ -301,7 +302,8 @@ class FinalizeRun(RecordedOrderRun):
         if key is None:
             key, key_pem = self.key_of_certificate(order, info, candidates)
         self.verify(order, chain, info, key_public_der(key) if key is not None else csr_public)
-        files = self.write_files(destinations, chain, key_pem)
+        record = IssuanceRecord(directory=account.client.directory_url, serial=info.serial, account_uri=account.uri, certificate_uri=order.certificate)
+        files = self.write_files(destinations, chain, key_pem, record)
         state_removed = self.remove_state(order, order_state)
         return self.result(
             order=order,
@@ -463,11 +465,12 @@ class FinalizeRun(RecordedOrderRun):
         if len(chain) == 1 and self.params["chain_path"]:
             self.warn("The CA sent the certificate without a chain; chain_path is written empty")
 
-    def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None) -> dict[str, bool]:
+    def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None, record: IssuanceRecord) -> dict[str, bool]:
         """Install key, chain, fullchain and certificate as one set (``storage.install_files``).
 
         Either every file changes or none does: a rotated key never lands beside the old
         certificate, nor a new certificate beside the old key. Files already right are left alone.
+        The record of the issuing CA (``issuance_record``) goes in the same set, last.
         """
         contents = file_contents(chain, key_pem, self.mode)
         writes = [
@@ -475,11 +478,12 @@ class FinalizeRun(RecordedOrderRun):
             for option, path in destinations.items()
             if option in contents
         ]
+        writes.append(planned_record(destinations["cert_path"], record))
         if self.check_mode:
             changed = [write.needed() for write in writes]
         else:
             changed = install_files(writes)
-        files = {write.option: flag for write, flag in zip(writes, changed)}
+        files = {write.option: flag for write, flag in zip(writes[:-1], changed[:-1])}
         if "private_key_path" in files and (self.key_generated or self.key_rotated):
             files["private_key_path"] = True  # generated this run (possibly written before finalizing)
         if self.params["private_key_path"] and not self.check_mode:

@@ -34,9 +34,10 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
     certificate_info,
     split_pem_chain,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient, resolve_directory
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.issuance_record import load_record
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import CertificateStatus
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import ARI
@@ -215,13 +216,15 @@ def decide(
     wanted_identifiers: list[Identifier] | None = None,
     wanted_public_key: bytes | None = None,
     wanted_key_missing: bool = False,
+    ca_changed: bool = False,
     window: RenewalWindow | None = None,
 ) -> Decision:
     """Every reason that applies, in the documented order, and the next check time.
 
     ``wanted_public_key`` is the wanted key's SubjectPublicKeyInfo in DER;
     ``wanted_key_missing`` says the wanted key file does not exist yet (a certificate
-    cannot match a key that is still to be generated).
+    cannot match a key that is still to be generated); ``ca_changed`` that the certificate's
+    issuance record names another directory than the run's (``issuance_record``).
     """
     if cert is None:
         return Decision(renewal_due=True, reasons=["missing"], next_check_at=ceil_second(now))
@@ -230,6 +233,8 @@ def decide(
         reasons.append("names_changed")
     if wanted_key_missing or (wanted_public_key is not None and wanted_public_key != cert.public_key_der):
         reasons.append("key_changed")
+    if ca_changed:
+        reasons.append("ca_changed")
     if window is not None and now >= window.renewal_time:
         reasons.append("ari_window")
     due_at = expiry_due_at(cert, renew_before_days, renew_before_fraction)
@@ -347,6 +352,8 @@ def check_certificate(
     cert, pem = loaded
 
     wanted_key, key_missing = _wanted_key(params, warn)
+    issued_by = _issuing_directory(path, cert)
+    ca_changed = issued_by is not None and issued_by != resolve_directory(params.get("directory"))
     cert_id = ari_cert_id(pem)
     window: RenewalWindow | None = None
     decide_for_cert = functools.partial(
@@ -358,10 +365,12 @@ def check_certificate(
         wanted_identifiers=wanted,
         wanted_public_key=wanted_key,
         wanted_key_missing=key_missing,
+        ca_changed=ca_changed,
     )
     decision = decide_for_cert()
-    # The window could only add a reason to a certificate that is due anyway.
-    if client is not None and (ari_when_due or not decision.renewal_due):
+    # The window could only add a reason to a certificate that is due anyway; and the CA the run
+    # uses does not know a certificate another CA issued (it would answer 404).
+    if client is not None and not ca_changed and (ari_when_due or not decision.renewal_due):
         if cert_id is None:
             warn(
                 f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
@@ -374,7 +383,15 @@ def check_certificate(
             for warning in warnings:
                 warn(warning)
             decision = decide_for_cert(window=window)
-    return _result(cert, cert_id, window, decision, now)
+    status = _result(cert, cert_id, window, decision, now)
+    status.issuing_directory = issued_by
+    return status
+
+
+def _issuing_directory(cert_path: str, cert: CertificateInfo) -> str | None:
+    """The directory that issued ``cert``, as its issuance record says; None without a usable record."""
+    record = load_record(cert_path, cert.serial)
+    return record.directory if record is not None else None
 
 
 def _wanted_key(params: dict[str, Any], warn: Callable[[str], None]) -> tuple[bytes | None, bool]:

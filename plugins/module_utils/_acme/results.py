@@ -134,6 +134,7 @@ class CertificateStatus(TaskResult):
     identifiers: list[str] = field(default_factory=list)
     issuer: str | None = None
     cert_id: str | None = None
+    issuing_directory: str | None = None
     ari: dict[str, Any] | None = None
     next_check_at: str = ""
 

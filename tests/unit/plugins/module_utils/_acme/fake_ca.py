@@ -7,6 +7,7 @@ returns either. Every POST is recorded in ``posts`` as ``(url, payload)``.
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeResponse
@@ -35,9 +36,11 @@ class Reply(AcmeResponse):
 class QueuedAccount:
     """Stands in for ``Account``: answers each POST with the next answer queued for its URL."""
 
-    def __init__(self, routes: dict[str, list[Any]], uri: str) -> None:
+    def __init__(self, routes: dict[str, list[Any]], uri: str, directory_url: str = "https://ca.test/dir") -> None:
         self.key = generate_private_key("ec256")
         self.uri = uri
+        # All a run reads of the client: the directory it records as the issuing CA.
+        self.client = SimpleNamespace(directory_url=directory_url)
         self.routes = {url: list(answers) for url, answers in routes.items()}
         self.posts: list[tuple[str, Any]] = []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import json
 import os
 from typing import Any
 
@@ -473,7 +474,26 @@ def test_rotation_installs_the_whole_set_with_its_modes(tmp_path: Any) -> None:
     key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
     assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
-    assert sorted(os.listdir(str(tmp_path))) == sorted(before)
+    # Beside the set, the record of the CA that issued it; nothing else is left.
+    assert sorted(os.listdir(str(tmp_path))) == sorted([*before, "cert.pem.acme.json"])
+
+
+def test_the_issuing_ca_is_recorded_beside_the_certificate(tmp_path: Any) -> None:
+    issuer = Issuer()
+    record_order(tmp_path)
+    account = account_with(issuing_ca(issuer))
+    result = make_run(params(tmp_path, mode="0640"), account)().to_result()
+    record_file = str(tmp_path / "cert.pem.acme.json")
+    assert os.stat(record_file).st_mode & 0o7777 == 0o644  # no secret in it, whatever the certificate's mode
+    record = json.loads(read(record_file))
+    assert record == {
+        "version": 1,
+        "directory": account.client.directory_url,
+        "serial": result["serial"],
+        "accountUri": ACCOUNT_URI,
+        "certificateUri": CERT_URI,
+    }
+    assert sorted(result["files"]) == ["cert_path", "chain_path", "fullchain_path", "private_key_path"]
 
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:
