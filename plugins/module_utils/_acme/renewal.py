@@ -371,21 +371,30 @@ def check_certificate(
     # The window could only add a reason to a certificate that is due anyway; and the CA the run
     # uses does not know a certificate another CA issued (it would answer 404).
     if client is not None and not ca_changed and (ari_when_due or not decision.renewal_due):
-        if cert_id is None:
-            warn(
-                f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
-                "certificate ID needs (RFC 9773 section 4.1); set ari: false for certificates not issued by an ACME CA"
-            )
-        elif cert.not_after <= now:
-            pass  # RFC 9773 section 4.3: no more ARI checks for an expired certificate; it is due anyway
-        else:
-            window, warnings = fetch_renewal_info(client, cert_id, now)
-            for warning in warnings:
-                warn(warning)
+        window = _renewal_window(client, cert, cert_id, path, now, warn)
+        if window is not None:
             decision = decide_for_cert(window=window)
     status = _result(cert, cert_id, window, decision, now)
     status.issuing_directory = issued_by
     return status
+
+
+def _renewal_window(
+    client: AcmeClient, cert: CertificateInfo, cert_id: str | None, path: str, now: datetime, warn: Callable[[str], None]
+) -> RenewalWindow | None:
+    """The CA's renewal window for ``cert`` (RFC 9773 section 4.2), when it can be asked; every problem a warning."""
+    if cert_id is None:
+        warn(
+            f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
+            "certificate ID needs (RFC 9773 section 4.1); set ari: false for certificates not issued by an ACME CA"
+        )
+        return None
+    if cert.not_after <= now:
+        return None  # RFC 9773 section 4.3: no more ARI checks for an expired certificate; it is due anyway
+    window, warnings = fetch_renewal_info(client, cert_id, now)
+    for warning in warnings:
+        warn(warning)
+    return window
 
 
 def _issuing_directory(cert_path: str, cert: CertificateInfo) -> str | None:
