@@ -269,7 +269,7 @@ def main() -> None:
     kwargs["mutually_exclusive"].append(["new_account_key_src", "new_account_key_content"])
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **kwargs)
     glue = ModuleGlue(module)
-    glue.run(AccountRun(module.params, client=glue.client, warn=module.warn, check_mode=module.check_mode, diff=module._diff))
+    glue.run(AccountRun(module.params, connect=glue.client, warn=module.warn, check_mode=module.check_mode, diff=module._diff))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import (
     Account,
@@ -21,6 +21,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, generate_private_key, load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Status
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import AccountResult
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.runs import CoreRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, check_writable_directory, needs_write, read_bytes
 
 
@@ -33,27 +34,15 @@ def _snapshot(state: AccountState | None, key: PrivateKey | None) -> dict[str, A
     }
 
 
-class AccountRun:
+class AccountRun(CoreRun[AcmeClient]):
     """One run of the module: look up, decide, act (unless check mode), report.
 
-    Unlike the order runs it needs the client before any account: the account key may
-    still have to be generated, or looked up under a new key after a rollover.
+    Unlike the order runs it connects to the client, not to an account: the account key
+    may still have to be generated, or looked up under a new key after a rollover.
     """
 
-    def __init__(
-        self,
-        params: dict[str, Any],
-        *,
-        client: Callable[[], AcmeClient],
-        warn: Callable[[str], None],
-        check_mode: bool = False,
-        diff: bool = False,
-    ) -> None:
-        self.params = params
-        self.client = client
-        self.warn = warn
-        self.check_mode = check_mode
-        self.diff = diff
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.changed = False
         self.created = False
         self.rolled_over = False
@@ -77,7 +66,7 @@ class AccountRun:
         params = self.params
         contacts = validate_contacts(params["contacts"]) if params["contacts"] is not None else None
         new_key = self.new_key()
-        client = self.client()
+        client = self.connect()
         key, credentials, warnings = load_account_key(params)
         for warning in warnings:
             self.warn(warning)

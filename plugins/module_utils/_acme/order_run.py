@@ -41,7 +41,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.runs import C
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import check_writable_directory
 
 
-class OrderRun(CoreRun):
+class OrderRun(CoreRun[Account]):
     """One ``acme_order`` run: create or resume the order for ``params`` and report the proofs to publish."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -9,28 +9,31 @@ The runs themselves have a file each: ``order_run`` (acme_order), ``validate_run
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import Poller
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import StaleRecord
 
 ResultT = TypeVar("ResultT")
+# What a run connects to: the account for the order runs, the bare client for acme_account.
+ConnectionT = TypeVar("ConnectionT")
 
 
-class CoreRun:
-    """One module run of the core (acme_order, acme_challenge_proof, acme_finalize, and each step of a batch).
+class CoreRun(Generic[ConnectionT]):
+    """One module run of the core (acme_order, acme_challenge_proof, acme_finalize, acme_account, and each step of a batch).
 
-    ``params`` are the module's options; ``connect`` returns the account to use, called
-    only when the CA is needed; ``warn`` receives warnings for the task. Calling the run
-    returns its typed result (``results.py``) or raises ``AcmeError``.
+    ``params`` are the module's options; ``connect`` returns what the run talks to the CA
+    with, called only when the CA is needed (the module glue makes it once); ``warn``
+    receives warnings for the task. Calling the run returns its typed result
+    (``results.py``) or raises ``AcmeError``.
     """
 
     def __init__(
         self,
         params: dict[str, Any],
         *,
-        connect: Callable[[], Account],
+        connect: Callable[[], ConnectionT],
         warn: Callable[[str], None],
         check_mode: bool = False,
         diff: bool = False,
@@ -42,7 +45,7 @@ class CoreRun:
         self.diff = diff
 
 
-class RecordedOrderRun(CoreRun):
+class RecordedOrderRun(CoreRun[Account]):
     """A run on an existing order (acme_challenge_proof, acme_finalize), named by ``order_uri`` or ``state_path``."""
 
     def poller(self, timeout: float, what: str) -> Poller:

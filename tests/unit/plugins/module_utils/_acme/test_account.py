@@ -334,7 +334,7 @@ def account_run(acme, monkeypatch, path, *, check_mode=False):
 
     params = {name: spec.get("default") for name, spec in acme_account.argument_spec().items()}
     params.update(directory=DIR, credentials_path=str(path), contacts=["mailto:a@example.com"], terms_agreed=True)
-    return AccountRun(params, client=lambda: acme, warn=[].append, check_mode=check_mode)
+    return AccountRun(params, connect=lambda: acme, warn=[].append, check_mode=check_mode)
 
 
 def test_acme_account_keeps_the_generated_key_when_registration_fails(acme, session, monkeypatch, jws_verify, tmp_path):
