@@ -61,6 +61,13 @@ changed::
                                                     cryptography package, the rest of the proxy only
                                                     the standard library
 
+A rule may hold the request instead, as a CA that stopped answering would (Pebble under a lock-order
+cycle, a CA behind a dead load balancer): ``hold`` in place of ``status``, the request neither
+forwarded nor answered for that many seconds (1 to 600), then the connection closed without an
+answer; the client's own timeout should end it first::
+
+  {"label": "ca-stops", "path": "^/order-plz$", "method": "POST", "count": 1000, "hold": 60}
+
 A tamper rule acts only on Pebble's successful (2xx) answers: a refusal, such as a rejected nonce, goes
 through unchanged and does not count against the rule.
 
@@ -72,7 +79,7 @@ Log entries (``GET /log``, optionally ``?since=SEQ``, and the --log file); ``tim
 are when the request arrived (epoch seconds, and UTC)::
 
   {"seq": 7, "time": 1767225600.123, "at": "2026-01-01T00:00:00.123Z", "method": "POST",
-   "path": "/order-plz", "kind": "forwarded" | "injected" | "tampered" | "upstream-error", "status": 201,
+   "path": "/order-plz", "kind": "forwarded" | "injected" | "tampered" | "held" | "upstream-error", "status": 201,
    "previous_seq": 5, "previous_time": ...,   the last earlier request with the same method and
                                               path (null when none), to find retries
    "rule": "neworder-503", "retry_after": "3", "retry_at": 1767225603.1,   injected answers only:
@@ -108,7 +115,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
 # Asked for again as identity, so that bodies stay plain text whose URLs can be rewritten.
 NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding"}
 UPSTREAM_TIMEOUT = 30.0
-RULE_FIELDS = {"label", "path", "method", "status", "count", "retry_after_seconds", "retry_after_date_in", "problem", "detail", "tamper"}
+RULE_FIELDS = {"label", "path", "method", "status", "count", "retry_after_seconds", "retry_after_date_in", "problem", "detail", "tamper", "hold"}
+OWN_ANSWER_FIELDS = {"status", "retry_after_seconds", "retry_after_date_in", "problem", "detail"}
+MAX_HOLD_SECONDS = 600
 TAMPER_FIELDS = {"sub", "headers", "status", "body", "repeat", "drip", "reissue"}
 REISSUES = ("expired", "not_yet_valid", "foreign_signer")
 # A dripped answer stops after this long whatever its size: the client is expected to give up first.
@@ -143,10 +152,13 @@ class Rule:
             raise RuleError(f"{self.label}: method must be a string")
         self.method = method.upper() if method else None
         self.tamper = Tamper(self.label, spec["tamper"]) if "tamper" in spec else None
+        self.hold = self._hold(spec)
         self.status = spec.get("status")
-        if self.tamper is not None:
-            if set(spec) & {"status", "retry_after_seconds", "retry_after_date_in", "problem", "detail"}:
-                raise RuleError(f"{self.label}: a tamper rule forwards the request; it takes no status, retry_after or problem of its own")
+        if self.tamper is not None and self.hold is not None:
+            raise RuleError(f"{self.label}: a rule tampers with an answer or holds the request, not both")
+        if self.tamper is not None or self.hold is not None:
+            if set(spec) & OWN_ANSWER_FIELDS:
+                raise RuleError(f"{self.label}: a tamper or hold rule sends no answer of its own; it takes no status, retry_after or problem")
             self.status = 0
         elif self.status not in (429, 503):
             raise RuleError(f"{self.label}: status must be 429 or 503")
@@ -164,6 +176,12 @@ class Rule:
         self.problem = None if problem in (None, "", "none") else problem
         detail = spec.get("detail")
         self.detail = detail if isinstance(detail, str) else f"injected by the fault proxy (rule {self.label})"
+
+    def _hold(self, spec: dict[str, Any]) -> int | None:
+        hold = spec.get("hold")
+        if hold is not None and (not isinstance(hold, int) or isinstance(hold, bool) or not 1 <= hold <= MAX_HOLD_SECONDS):
+            raise RuleError(f"{self.label}: hold is the whole seconds to hold the request, from 1 to {MAX_HOLD_SECONDS}")
+        return hold
 
     def _seconds(self, spec: dict[str, Any], name: str) -> int | None:
         value = spec.get(name)
@@ -196,6 +214,7 @@ class Rule:
             "problem": self.problem,
             "detail": self.detail,
             "tamper": None if self.tamper is None else self.tamper.spec,
+            "hold": self.hold,
         }
 
 
@@ -429,6 +448,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         state = self.server.state
         rule = state.take_fault(method, urlsplit(path).path)
+        if rule is not None and rule.hold is not None:
+            state.record(now, method, path, kind="held", status=0, rule=rule.label, hold=rule.hold)
+            time.sleep(rule.hold)
+            self.close_connection = True
+            return
         if rule is not None and rule.tamper is None:
             self.inject(rule, now, method, path)
             return

@@ -7,7 +7,10 @@ decision, ``OrderRun``, ``ValidationRun``, ``FinalizeRun``) under the lock of it
 file, so idempotency, check mode, resumable state and atomic writes are the same. What the
 batch adds: one client and account for all of them (one keep-alive session, one nonce pool,
 one directory), a bounded number of certificates in flight at once, and isolation: a
-certificate that fails is reported with its error and never stops the others.
+certificate that fails is reported with its error and never stops the others, unless the CA
+itself stops answering: after ``UNANSWERED_LIMIT`` certificates in a row could not reach it,
+the batch starts no more and reports the rest as not attempted, their state kept for a rerun,
+instead of spending ``request_timeout`` on each of them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES, bind_lines, challenge_type, merge_dns_records
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, unexpected_error_message
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeNetworkError, AcmeOptionError, unexpected_error_message
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run import OrderRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import order_recorded
@@ -31,6 +34,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage impor
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 
 STEPS = ("order", "validate", "finalize")
+# Certificates in a row that could not reach the CA before the batch starts no more of them.
+UNANSWERED_LIMIT = 5
 # For new orders; later steps use the type recorded with the order.
 DEFAULT_CHALLENGE = "http-01"
 # A certificate's name becomes a file name in state_dir.
@@ -101,14 +106,45 @@ def certificate_params(params: dict[str, Any]) -> list[dict[str, Any]]:
     return merged
 
 
+class CaWatch:
+    """Whether the CA still answers, as the batch's certificates find it, across worker threads."""
+
+    def __init__(self, limit: int = UNANSWERED_LIMIT) -> None:
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.in_a_row = 0
+        self.last: AcmeNetworkError | None = None
+        self.skipped = 0
+
+    def ended(self, error: BaseException | None) -> None:
+        """A certificate ended: with a network error (the CA did not answer), or otherwise."""
+        with self.lock:
+            if isinstance(error, AcmeNetworkError):
+                self.in_a_row += 1
+                self.last = error
+            else:
+                self.in_a_row = 0
+
+    def given_up(self) -> AcmeNetworkError | None:
+        """The last network error once ``limit`` certificates in a row could not reach the CA; counts a skipped one."""
+        with self.lock:
+            if self.in_a_row < self.limit or self.last is None:
+                return None
+            self.skipped += 1
+            return self.last
+
+
 class CertificateRun:
     """The steps of one certificate of the batch, in one worker thread."""
 
-    def __init__(self, params: dict[str, Any], *, account: Callable[[], Account], steps: list[str], check_mode: bool) -> None:
+    def __init__(
+        self, params: dict[str, Any], *, account: Callable[[], Account], steps: list[str], check_mode: bool, watch: CaWatch | None = None
+    ) -> None:
         self.params = params
         self.account = account
         self.steps = steps
         self.check_mode = check_mode
+        self.watch = watch or CaWatch()
         self.warnings: list[str] = []
         self.result = CertificateOutcome(name=params["name"])
 
@@ -116,6 +152,10 @@ class CertificateRun:
         self.warnings.append(f"{self.params['name']}: {text}")
 
     def __call__(self) -> CertificateOutcome:
+        unanswered = self.watch.given_up()
+        if unanswered is not None:
+            return self.not_attempted(unanswered)
+        ended: BaseException | None = None
         try:
             if not self.check_mode:
                 # Before the lock: without its folder, state_lock would take no lock at all.
@@ -123,12 +163,26 @@ class CertificateRun:
             with state_lock(self.params["state_path"], self.params["lock_timeout"], create=not self.check_mode):
                 self.run()
         except AcmeError as error:
+            ended = error
             fields = error.to_result()
             msg = fields.pop("msg")
             fields.pop("changed", None)
             self.failed(msg, fields)
         except Exception as error:  # one certificate's unforeseen failure must not take the others' results with it
+            ended = error
             self.failed(unexpected_error_message(error), {"exception_type": type(error).__name__})
+        self.watch.ended(ended)
+        return self.result
+
+    def not_attempted(self, unanswered: AcmeNetworkError) -> CertificateOutcome:
+        """Nothing done for this certificate: the CA stopped answering; its state is kept for the rerun."""
+        self.result.status, self.result.failed = "not_attempted", True
+        self.result.msg = (
+            f"not attempted: the CA stopped answering ({self.watch.limit} certificates in a row could not reach it; the last: "
+            f"{unanswered.msg}). Nothing was sent for this certificate and its files and order state are as they were; "
+            "run the batch again when the CA answers"
+        )
+        self.result.error = {"url": unanswered.url}
         return self.result
 
     def failed(self, msg: str, error: dict[str, Any]) -> None:
@@ -243,12 +297,15 @@ def run_batch(
                 shared.append(made)
             return shared[0]
 
-    runs = [CertificateRun(cert, account=account, steps=steps, check_mode=check_mode) for cert in certificates]
+    watch = CaWatch()
+    runs = [CertificateRun(cert, account=account, steps=steps, check_mode=check_mode, watch=watch) for cert in certificates]
     with ThreadPoolExecutor(max_workers=min(params["workers"], len(runs))) as pool:
         results = list(pool.map(lambda run: run(), runs))
     for run in runs:
         for text in run.warnings:
             warn(text)
+    if watch.skipped:
+        warn(f"the CA stopped answering: {watch.limit} certificates in a row could not reach it, so {watch.skipped} were not attempted (status not_attempted)")
     if refused:
         # Not one certificate's failure: the whole batch could not reach the CA with its account.
         raise refused[0]

@@ -10,7 +10,10 @@
 #                      retry_timeout each is retried no earlier than asked (the proxy's log
 #                      shows when) and the certificate is issued; beyond it (an hour) the
 #                      module fails at once, says when to retry, sends nothing more and leaves
-#                      the files byte-identical. This script starts the proxy on Pebble's IP,
+#                      the files byte-identical.
+#   ca_stops.yml       the same proxy holds every newOrder without an answer: a batch gives up
+#                      after a bounded number of certificates, reports the rest not attempted
+#                      and orders them all once the CA answers. This script starts the proxy on Pebble's IP,
 #                      port 14100 (control: plain HTTP on 14101; ../setup_fault_proxy), and
 #                      always stops it on exit.
 # This target restarts the test bed. It rewrites ../../integration_config.yml after every
@@ -110,4 +113,7 @@ run killed_after.yml "$@"
 start_fault_proxy 14100 14101
 # shellcheck disable=SC2154  # fault_proxy_base and fault_proxy_control are set by start_fault_proxy
 run retry_after.yml -e "proxy_directory=$fault_proxy_base/dir" -e "proxy_control=$fault_proxy_control" "$@"
+
+# -- a CA that stops answering, through the same proxy ------------------------------------------
+run ca_stops.yml -e "proxy_directory=$fault_proxy_base/dir" -e "proxy_control=$fault_proxy_control" "$@"
 stop_fault_proxy

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import batch_run as batch_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch_run import certificate_params, check_steps, run_batch, summarize
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch_run import UNANSWERED_LIMIT, certificate_params, check_steps, run_batch, summarize
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import CertificateOutcome
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.test_renewal import key_pem, make_cert
 
@@ -213,3 +213,52 @@ def test_an_unforeseen_exception_fails_its_certificate_alone_with_a_message(tmp_
     assert odd["error"] == {"exception_type": "UnicodeDecodeError"}
     assert (good["status"], good["failed"]) == ("not_due", False)
     assert result["failed_certificates"] == [{"name": "odd", "msg": odd["msg"]}]
+
+
+# -- a CA that stops answering ----------------------------------------------------------------------
+
+
+def unanswered_after(monkeypatch, answered: set[str]):
+    """check_certificate as if the CA answered only for the names in ``answered``; the names asked, in order."""
+    asked = []
+
+    def check(params, **kwargs):
+        asked.append(params["name"])
+        if params["name"] in answered:
+            raise AcmeProblem(url="https://ca.test/x", status=403, problem_type="urn:ietf:params:acme:error:unauthorized", detail="no", context="Ordering")
+        raise AcmeNetworkError(f"Ordering: https://ca.test/order-plz did not answer within request_timeout (10 s) for {params['name']}", "https://ca.test/order-plz")
+
+    monkeypatch.setattr(batch_module, "check_certificate", check)
+    return asked
+
+
+def test_a_ca_that_stops_answering_costs_a_bounded_number_of_certificates(tmp_path, monkeypatch):
+    asked = unanswered_after(monkeypatch, set())
+    names = [f"c{index:02d}" for index in range(12)]
+    params = batch_params(tmp_path, [entry(tmp_path, name) for name in names], workers=1)
+    warnings = []
+    result = run_batch(params, connect=lambda: None, warn=warnings.append, check_mode=False).to_result()
+    # One worker: exactly UNANSWERED_LIMIT certificates tried the CA, none after them.
+    assert asked == names[:UNANSWERED_LIMIT]
+    statuses = [cert["status"] for cert in result["certificates"]]
+    assert statuses == ["failed"] * UNANSWERED_LIMIT + ["not_attempted"] * (12 - UNANSWERED_LIMIT)
+    skipped = result["certificates"][-1]
+    assert skipped["failed"] is True and skipped["changed"] is False
+    assert skipped["msg"].startswith("not attempted: the CA stopped answering (5 certificates in a row could not reach it; the last: ")
+    assert "for c04" in skipped["msg"] and skipped["error"] == {"url": "https://ca.test/order-plz"}
+    assert result["counts"] == {"failed": UNANSWERED_LIMIT, "not_attempted": 12 - UNANSWERED_LIMIT}
+    assert len(result["failed_certificates"]) == 12
+    skipped_count = 12 - UNANSWERED_LIMIT
+    assert warnings == [f"the CA stopped answering: 5 certificates in a row could not reach it, so {skipped_count} were not attempted (status not_attempted)"]
+    # Nothing was written for a certificate that was not attempted: no folder, no state, no lock.
+    assert not (tmp_path / "orders" / "c11.order.json").exists() and not (tmp_path / "orders" / "c11.order.json.lock").exists()
+
+
+def test_an_answer_between_timeouts_keeps_the_batch_going(tmp_path, monkeypatch):
+    names = [f"c{index:02d}" for index in range(12)]
+    # Every fourth certificate gets an answer (a refusal still is one): never five timeouts in a row.
+    asked = unanswered_after(monkeypatch, set(names[3::4]))
+    params = batch_params(tmp_path, [entry(tmp_path, name) for name in names], workers=1)
+    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False).to_result()
+    assert asked == names
+    assert {cert["status"] for cert in result["certificates"]} == {"failed"}
