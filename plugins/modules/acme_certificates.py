@@ -333,7 +333,7 @@ certificates:
           steps remain), V(valid) (validated; finalization remains), V(issued) (files written or already
           up to date), V(superseded) (another run renewed it meanwhile), V(no_order) (no order in flight for a run
           without the order step), V(failed), or V(not_attempted) (the CA stopped answering before this certificate
-          was started: nothing was sent for it and its files and order state are as they were).
+          was started; nothing was sent for it, and its files and order state are as they were).
       type: str
     changed:
       description: Whether anything changed for this certificate (an order created, a challenge answered, a file written).
