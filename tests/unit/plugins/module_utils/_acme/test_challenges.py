@@ -39,19 +39,16 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_encode
 
 TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 ACCOUNT_URI = "https://ca.example/acme/acct/1234"
 ISSUER = "ca.example"
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
 def int_b64url(value: int, length: int | None = None) -> str:
     length = length or (value.bit_length() + 7) // 8
-    return b64url(value.to_bytes(length, "big"))
+    return b64url_encode(value.to_bytes(length, "big"))
 
 
 def independent_thumbprint(private_key) -> str:
@@ -64,7 +61,7 @@ def independent_thumbprint(private_key) -> str:
         crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[private_key.curve.name]
         jwk = {"crv": crv, "kty": "EC", "x": int_b64url(numbers.x, size), "y": int_b64url(numbers.y, size)}
     canonical = json.dumps(jwk, sort_keys=True, separators=(",", ":"))
-    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+    return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 @pytest.fixture(
@@ -132,7 +129,7 @@ def test_dns01_value_is_base64url_sha256_of_the_key_authorization(key_pair):
 def test_dns01_value_rfc8555_style_vector():
     # Fixed input, digest computed with hashlib by hand: guards against a change of encoding.
     keyauth = "token.thumbprint"
-    expected = b64url(hashlib.sha256(keyauth.encode()).digest())
+    expected = b64url_encode(hashlib.sha256(keyauth.encode()).digest())
     assert dns01_value("token", "thumbprint") == expected
     assert "=" not in expected and "+" not in expected and "/" not in expected
 
@@ -150,7 +147,7 @@ def test_dns01_record_name(raw, name):
     assert proof["identifier"] == raw
     assert proof["name"] == name
     assert proof["type"] == "TXT"
-    assert proof["value"] == b64url(hashlib.sha256(f"{TOKEN}.tp".encode()).digest())
+    assert proof["value"] == b64url_encode(hashlib.sha256(f"{TOKEN}.tp".encode()).digest())
 
 
 @pytest.mark.parametrize("value", ["a..example", "x" * 64 + ".example", "bücher.example", "a b.example"])
@@ -362,7 +359,7 @@ def test_build_proof_dispatches_by_type(key_pair):
     http = build_proof("http-01", identifier, {"type": "http-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
     assert http["content"] == f"{TOKEN}.{thumbprint}"
     dns = build_proof("dns-01", identifier, {"type": "dns-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
-    assert dns["value"] == b64url(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode()).digest())
+    assert dns["value"] == b64url_encode(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode()).digest())
     persist = build_proof("dns-persist-01", identifier, persist_challenge(), key.thumbprint(), ACCOUNT_URI, policy_wildcard=True, persist_until=2000000000)
     assert persist["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard; persistUntil=2000000000"
 

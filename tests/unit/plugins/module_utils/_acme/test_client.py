@@ -28,7 +28,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import FakeHTTPResponse, b64url_decode
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeHTTPResponse, b64url_decode
 
 DIR = "https://ca.example/dir"
 DIRECTORY = {
@@ -464,7 +464,7 @@ def test_post_with_a_payload_that_times_out_is_not_sent_again(session, clock):
 
 def test_get_that_keeps_timing_out_stops_within_retry_timeout(session, clock):
     url = "https://ca.example/renewalInfo/abc"
-    for _attempt in range(4):
+    for _attempt in range(3):
         session.add_error("GET", url, requests.exceptions.ConnectionError("Connection reset by peer"))
     acme = make_client(session, clock, retry_timeout=5)
     with pytest.raises(AcmeNetworkError) as info:

@@ -23,7 +23,7 @@ import time
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 import dns.message
 import dns.name
@@ -46,6 +46,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     parse_dns_resolver,
     parse_http_node,
 )
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeClock
 
 TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 THUMB = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
@@ -69,20 +70,6 @@ def proof_for(identifier: str, url_host: str | None = None) -> dict[str, Any]:
         "url": f"http://{url_host or identifier}{PATH}",
         "content": KEYAUTH,
     }
-
-
-class FakeSleep:
-    """Records each wait; ``on_call[n]`` runs before the n-th (1-based) wait returns."""
-
-    def __init__(self, on_call: dict[int, Callable[[], None]] | None = None) -> None:
-        self.waits: list[float] = []
-        self.on_call = on_call or {}
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        action = self.on_call.get(len(self.waits))
-        if action:
-            action()
 
 
 def free_port(kind: int = socket.SOCK_STREAM, both: bool = False) -> int:
@@ -187,9 +174,9 @@ def nodes():
 def test_http_without_nodes_fetches_the_url(nodes):
     node = nodes()
     node.serve("*", PATH, KEYAUTH + "\n")
-    sleep = FakeSleep()
-    result = check_http01(proof_for("a.example", node.address), nodes=None, attempts=3, delay=2.0, timeout=5, sleep=sleep)
-    assert result.ok and result.attempts == 1 and sleep.waits == []
+    clock = FakeClock()
+    result = check_http01(proof_for("a.example", node.address), nodes=None, attempts=3, delay=2.0, timeout=5, sleep=clock.sleep)
+    assert result.ok and result.attempts == 1 and clock.waits == []
     assert result.seen[0]["status"] == 200 and result.seen[0]["node"] is None
     assert "is served correctly by http://" in result.message
     assert node.requests[0]["host"] == node.address
@@ -198,11 +185,11 @@ def test_http_without_nodes_fetches_the_url(nodes):
 def test_http_every_node_must_serve_the_key_authorization(nodes):
     good, bad = nodes(), nodes()
     good.serve("a.example", PATH, KEYAUTH)
-    sleep = FakeSleep()
-    result = check_http01(proof_for("a.example"), nodes=[good.address, bad.address], attempts=3, delay=1.5, timeout=5, sleep=sleep)
+    clock = FakeClock()
+    result = check_http01(proof_for("a.example"), nodes=[good.address, bad.address], attempts=3, delay=1.5, timeout=5, sleep=clock.sleep)
     assert not result.ok
     assert result.attempts == 3 and result.max_attempts == 3
-    assert sleep.waits == [1.5, 1.5]
+    assert clock.waits == [1.5, 1.5]
     assert [entry["status"] for entry in result.seen] == [200, 404]
     assert [entry["ok"] for entry in result.seen] == [True, False]
     assert result.seen[1]["length"] == len(b"404 page not found\n") and "body" not in result.seen[1]
@@ -240,10 +227,10 @@ def test_http_host_header_routes_to_the_identifier(nodes):
 def test_http_content_appears_on_third_attempt(nodes):
     node = nodes()
     node.serve("a.example", PATH, "stale")
-    sleep = FakeSleep({2: lambda: node.serve("a.example", PATH, KEYAUTH)})
-    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=5, delay=4, timeout=5, sleep=sleep)
+    clock = FakeClock(on_wait={2: lambda: node.serve("a.example", PATH, KEYAUTH)})
+    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=5, delay=4, timeout=5, sleep=clock.sleep)
     assert result.ok and result.attempts == 3
-    assert sleep.waits == [4, 4]
+    assert clock.waits == [4, 4]
     assert "(attempt 3 of 5)" in result.message
     assert len(node.requests) == 3
 
@@ -391,7 +378,7 @@ def test_http_redirect_loop_is_bounded(nodes):
 
 def test_http_unreachable_node():
     port = free_port()
-    result = check_http01(proof_for("a.example"), nodes=[f"127.0.0.1:{port}"], attempts=2, delay=0, timeout=2, sleep=FakeSleep())
+    result = check_http01(proof_for("a.example"), nodes=[f"127.0.0.1:{port}"], attempts=2, delay=0, timeout=2, sleep=FakeClock().sleep)
     assert not result.ok and result.attempts == 2
     assert result.seen[0]["status"] is None
     assert f"http://127.0.0.1:{port}{PATH} (Host: a.example) could not be reached (connection refused)" in result.message
@@ -576,9 +563,9 @@ def record_name() -> str:
 
 def test_dns_value_present(challtestsrv, record_name):
     challtestsrv.add_txt(record_name, "good-value")
-    sleep = FakeSleep()
-    result = check_dns_txt(record_name, ["good-value"], resolvers=[challtestsrv.resolver], attempts=3, delay=2, timeout=3, sleep=sleep)
-    assert result.ok and result.attempts == 1 and sleep.waits == []
+    clock = FakeClock()
+    result = check_dns_txt(record_name, ["good-value"], resolvers=[challtestsrv.resolver], attempts=3, delay=2, timeout=3, sleep=clock.sleep)
+    assert result.ok and result.attempts == 1 and clock.waits == []
     assert result.challenge == "dns-01" and result.target == record_name
     assert result.seen[0]["values"] == ["good-value"] and result.seen[0]["server"] == challtestsrv.resolver
     assert f"TXT {record_name} shows every expected value on {challtestsrv.resolver} (attempt 1 of 3)" == result.message
@@ -586,9 +573,9 @@ def test_dns_value_present(challtestsrv, record_name):
 
 def test_dns_value_missing_shows_what_was_seen(challtestsrv, record_name):
     challtestsrv.add_txt(record_name, "leftover")
-    sleep = FakeSleep()
-    result = check_dns_txt(record_name, ["wanted"], resolvers=[challtestsrv.resolver], attempts=2, delay=5, timeout=3, sleep=sleep)
-    assert not result.ok and result.attempts == 2 and sleep.waits == [5]
+    clock = FakeClock()
+    result = check_dns_txt(record_name, ["wanted"], resolvers=[challtestsrv.resolver], attempts=2, delay=5, timeout=3, sleep=clock.sleep)
+    assert not result.ok and result.attempts == 2 and clock.waits == [5]
     assert result.expected == ["wanted"]
     assert result.seen[0]["values"] == ["leftover"]
     assert result.message == (
@@ -618,9 +605,9 @@ def test_dns_apex_and_wildcard_values_on_one_name(challtestsrv, record_name):
 
 
 def test_dns_value_appears_on_third_attempt(challtestsrv, record_name):
-    sleep = FakeSleep({2: lambda: challtestsrv.add_txt(record_name, "late")})
-    result = check_dns_txt(record_name, ["late"], resolvers=[challtestsrv.resolver], attempts=4, delay=10, timeout=3, sleep=sleep)
-    assert result.ok and result.attempts == 3 and sleep.waits == [10, 10]
+    clock = FakeClock(on_wait={2: lambda: challtestsrv.add_txt(record_name, "late")})
+    result = check_dns_txt(record_name, ["late"], resolvers=[challtestsrv.resolver], attempts=4, delay=10, timeout=3, sleep=clock.sleep)
+    assert result.ok and result.attempts == 3 and clock.waits == [10, 10]
     assert "(attempt 3 of 4)" in result.message
 
 
@@ -831,17 +818,17 @@ def test_dns_authoritative_value_present(authoritative):
 
 
 def test_dns_authoritative_value_missing(authoritative):
-    sleep = FakeSleep()
+    clock = FakeClock()
     result = check_dns_txt(
         "_acme-challenge.a.example.test.",
         ["apex", "wild", "card"],
         attempts=2,
         delay=1,
         timeout=3,
-        sleep=sleep,
+        sleep=clock.sleep,
         find_servers=authoritative.find_servers,
     )
-    assert not result.ok and sleep.waits == [1]
+    assert not result.ok and clock.waits == [1]
     assert sorted(result.seen[0]["values"]) == ["apex", "wildcard"]
     assert "expected 'apex', 'wild', 'card'; saw " in result.message
     assert "(missing 'wild', 'card')" in result.message
@@ -905,7 +892,7 @@ def test_dns_authoritative_servers_not_found():
     def broken(name: str) -> list[tuple[str, int]]:
         raise dns.resolver.NoNameservers("no name servers")
 
-    result = check_dns_txt("_acme-challenge.a.example.test", ["v"], attempts=2, delay=0, timeout=1, find_servers=broken, sleep=FakeSleep())
+    result = check_dns_txt("_acme-challenge.a.example.test", ["v"], attempts=2, delay=0, timeout=1, find_servers=broken, sleep=FakeClock().sleep)
     assert not result.ok and result.attempts == 2
     assert "_acme-challenge.a.example.test: could not find its authoritative name servers (NoNameservers" in result.message
 
