@@ -556,22 +556,24 @@ def test_a_batch_asks_newnonce_about_as_often_as_it_keeps_requests_in_flight():
 
 
 def test_the_nonce_asked_for_goes_to_the_thread_that_asked(session):
-    """Another thread taking from the pool while a newNonce answer arrives cannot take that nonce."""
+    """A newNonce answer goes straight to the request that asked for it, never through the pool
+    other threads take from; the answers to signed requests do go to the pool."""
     session.add("GET", DIR, 200, {"Content-Type": "application/json"}, DIRECTORY)
     session.add("HEAD", DIRECTORY["newNonce"], 200, {"Replay-Nonce": "asked-for"})
+    session.add("POST", ORDER, 200, {"Replay-Nonce": "from-the-order", "Content-Type": "application/json"}, {"status": "pending"})
     acme = make_client(session)
-    taken_by_others: list[str] = []
+    pooled: list[str] = []
     remember = acme._remember_nonce
 
-    def remember_while_another_thread_takes(response):
+    def spy(response):
+        if response.headers.get("Replay-Nonce"):
+            pooled.append(response.headers["Replay-Nonce"])
         remember(response)
-        with acme._nonce_lock:
-            if acme._nonces:
-                taken_by_others.append(acme._nonces.pop())
 
-    acme._remember_nonce = remember_while_another_thread_takes
-    assert acme._take_nonce() == "asked-for"
-    assert taken_by_others == []
+    acme._remember_nonce = spy
+    acme.post(ORDER, None, key=generate_private_key("ec256"), kid="https://ca.example/acct/1", context="Fetching the order")
+    assert [sent.nonce for sent in session.sent_to("POST")] == ["asked-for"]
+    assert pooled == ["from-the-order"]  # the spy ran, and never saw the nonce that was asked for
 
 
 def test_threads_asking_for_the_directory_at_once_fetch_it_once():
