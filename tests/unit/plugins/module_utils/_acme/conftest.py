@@ -7,6 +7,8 @@
 - ``clock``: a ``FakeClock``.
 - ``jws_verify``: ``verify_jws``, a JWS check with ``cryptography`` alone.
 - ``problem``: builds a problem document response.
+- ``frozen_now``: client.py's wall clock stopped at one whole second, for HTTP-dates in
+  ``Retry-After`` and the ``retry_at`` the client names (the fake ``clock`` is monotonic time).
 
 After every test that passed, each scripted session and account it made must have given every
 answer it was scripted with: a test fails when the code under test stopped asking early.
@@ -14,11 +16,13 @@ answer it was scripted with: a test fails when the code under test stopped askin
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import client as client_module
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import (
     LIVE_SCRIPTS,
     FakeClock,
@@ -80,3 +84,21 @@ def jws_verify() -> Callable[[dict[str, str], dict[str, str]], tuple[dict[str, A
 def problem() -> Callable[..., FakeHTTPResponse]:
     """Builds a problem document response (for ``ScriptedSession.insert``-style use)."""
     return problem_response
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime.datetime:
+    """Stops the wall clock client.py reads (when an answer arrived, when to come back) at one instant.
+
+    The fake ``clock`` only moves monotonic time; an HTTP-date measured against the real wall
+    clock would make a test's expected wait depend on how fast the test ran.
+    """
+    instant = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            return instant if tz is None else instant.astimezone(tz)
+
+    monkeypatch.setattr(client_module, "datetime", Frozen)
+    return instant
