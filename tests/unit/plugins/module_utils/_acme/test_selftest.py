@@ -5,7 +5,8 @@
 - http-01: ``http.server`` instances on ephemeral 127.0.0.1 ports stand for web nodes; their
   handlers route by ``Host`` header and path like a virtual-host web server.
 - dns-01 with ``dns_resolvers``: pebble-challtestsrv (skipped with the reason when the binary
-  is missing), records set through its management API.
+  is missing, failed instead when CERTFLEET_REQUIRE_CHALLTESTSRV is set, as the pipeline does),
+  records set through its management API.
 - dns-01 without resolvers: a small authoritative server written with dnspython (SOA, NS, A,
   TXT, CNAME; no recursion) serves two zones, so the walk to the authoritative servers and a
   CNAME into another zone run over real DNS exchanges.
@@ -22,8 +23,9 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 import dns.message
 import dns.name
@@ -72,21 +74,43 @@ def proof_for(identifier: str, url_host: str | None = None) -> dict[str, Any]:
     }
 
 
-def free_port(kind: int = socket.SOCK_STREAM, both: bool = False) -> int:
-    """An unused loopback port (for ``both``: free for TCP and UDP alike)."""
+@pytest.fixture
+def closed_port() -> Iterator[Callable[[int], int]]:
+    """Loopback ports that nothing answers on and nothing else can take while the test runs.
+
+    Each is bound by a socket of this test that never listens (TCP: connections are refused)
+    or never reads (UDP: queries go unanswered). A port found free and then let go could be
+    taken by another process before the test used it.
+    """
+    held: list[socket.socket] = []
+
+    def take(kind: int = socket.SOCK_STREAM) -> int:
+        sock = socket.socket(socket.AF_INET, kind)
+        held.append(sock)
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+    yield take
+    for sock in held:
+        sock.close()
+
+
+def spare_port_pair() -> tuple[int, int]:
+    """A port free for TCP and UDP alike, and another free for TCP, for a server that binds them itself.
+
+    Free when asked only: ``ChallTestSrv`` starts again on other ports when its binding fails.
+    """
     for _attempt in range(50):
-        with socket.socket(socket.AF_INET, kind) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if not both:
-            return port
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                udp.bind(("127.0.0.1", port))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            try:
                 tcp.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return port
+            except OSError:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+                other.bind(("127.0.0.1", 0))
+                return port, other.getsockname()[1]
     raise RuntimeError("no free port")
 
 
@@ -376,18 +400,18 @@ def test_http_redirect_loop_is_bounded(nodes):
     assert len(node.requests) == 11
 
 
-def test_http_unreachable_node():
-    port = free_port()
+def test_http_unreachable_node(closed_port):
+    port = closed_port()
     result = check_http01(proof_for("a.example"), nodes=[f"127.0.0.1:{port}"], attempts=2, delay=0, timeout=2, sleep=FakeClock().sleep)
     assert not result.ok and result.attempts == 2
     assert result.seen[0]["status"] is None
     assert f"http://127.0.0.1:{port}{PATH} (Host: a.example) could not be reached (connection refused)" in result.message
 
 
-def test_http_node_checks_ignore_proxy_environment(nodes, monkeypatch):
+def test_http_node_checks_ignore_proxy_environment(nodes, monkeypatch, closed_port):
     node = nodes()
     node.serve("a.example", PATH, KEYAUTH)
-    dead = free_port()
+    dead = closed_port()
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
     monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{dead}")
     monkeypatch.delenv("NO_PROXY", raising=False)
@@ -484,40 +508,50 @@ def test_check_bounds():
 
 
 class ChallTestSrv:
-    def __init__(self, binary: str) -> None:
-        self.dns_port = free_port(both=True)
-        self.mgmt_port = free_port()
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "-dnsserver",
-                f"127.0.0.1:{self.dns_port}",
-                "-management",
-                f"127.0.0.1:{self.mgmt_port}",
-                "-http01",
-                "",
-                "-https01",
-                "",
-                "-tlsalpn01",
-                "",
-                "-doh",
-                "",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        while True:
+    """pebble-challtestsrv on ports of its own, started again on others when one was taken meanwhile.
+
+    It does not exit when a port is taken (it logs the bind error and goes on), and whatever
+    took the port may accept connections: it counts as started once a TXT record set through
+    its management port is answered on its DNS port.
+    """
+
+    def __init__(self, binary: str, log_dir: str) -> None:
+        for attempt in range(5):
+            self.dns_port, self.mgmt_port = spare_port_pair()
+            self.log_path = os.path.join(log_dir, f"challtestsrv-{attempt}.log")
+            with open(self.log_path, "wb") as log:
+                self.process = subprocess.Popen(
+                    [binary, "-dnsserver", f"127.0.0.1:{self.dns_port}", "-management", f"127.0.0.1:{self.mgmt_port}"]
+                    + ["-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", ""],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            self.resolver = f"127.0.0.1:{self.dns_port}"
+            if self._answering_within(10):
+                return
+            self.stop()
+        raise RuntimeError(f"pebble-challtestsrv found one of its ports taken five times: {self.output()}")
+
+    def output(self) -> str:
+        with open(self.log_path, "rb") as log:
+            return log.read().decode(errors="replace")
+
+    def _answering_within(self, seconds: float) -> bool:
+        """True once a record set through the management port is served on the DNS port; False when a port was taken."""
+        probe = f"_probe.{uuid.uuid4().hex[:12]}.example.test"
+        deadline = time.monotonic() + seconds
+        while "address already in use" not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"pebble-challtestsrv did not start: {self.stop()}")
             try:
-                socket.create_connection(("127.0.0.1", self.mgmt_port), timeout=0.5).close()
-                socket.create_connection(("127.0.0.1", self.dns_port), timeout=0.5).close()
-                break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    output = self.stop()
-                    raise RuntimeError(f"pebble-challtestsrv did not start: {output}") from None
-                time.sleep(0.05)
-        self.resolver = f"127.0.0.1:{self.dns_port}"
+                self.add_txt(probe, "ready")
+                answer = dns.query.udp(dns.message.make_query(probe, dns.rdatatype.TXT), "127.0.0.1", port=self.dns_port, timeout=0.5)
+                if any(b"ready" in rdata.strings for rrset in answer.answer for rdata in rrset):
+                    return True
+            except (OSError, dns.exception.DNSException, AssertionError):
+                pass
+            time.sleep(0.05)  # polling for readiness, bounded by the deadline
+        return False
 
     def post(self, endpoint: str, body: dict[str, str]) -> None:
         request = urllib.request.Request(f"http://127.0.0.1:{self.mgmt_port}/{endpoint}", data=json.dumps(body).encode(), method="POST")
@@ -539,18 +573,26 @@ class ChallTestSrv:
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            output, _errors = self.process.communicate(timeout=5)
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _errors = self.process.communicate(timeout=5)
-        return output.decode(errors="replace")
+            self.process.wait(timeout=5)
+        return self.output()
 
 
 @pytest.fixture(scope="module")
-def challtestsrv():
+def challtestsrv(tmp_path_factory):
+    """The server for the tests of configured resolvers.
+
+    Missing, they are skipped, unless CERTFLEET_REQUIRE_CHALLTESTSRV is set (the pipeline sets
+    it, after bootstrap fetched Pebble): there a missing binary is a fault, not a reason to skip.
+    """
     if not os.access(CHALLTESTSRV, os.X_OK):
-        pytest.skip(f"pebble-challtestsrv not found at {os.path.normpath(CHALLTESTSRV)} (fetch Pebble into .cache/pebble first)")
-    server = ChallTestSrv(CHALLTESTSRV)
+        why = f"pebble-challtestsrv not found at {os.path.normpath(CHALLTESTSRV)} (fetch Pebble into .cache/pebble first)"
+        if os.environ.get("CERTFLEET_REQUIRE_CHALLTESTSRV"):
+            pytest.fail(f"{why}; CERTFLEET_REQUIRE_CHALLTESTSRV is set, so the DNS self-tests may not be skipped", pytrace=False)
+        pytest.skip(why)
+    server = ChallTestSrv(CHALLTESTSRV, str(tmp_path_factory.mktemp("challtestsrv")))
     yield server
     server.stop()
 
@@ -611,9 +653,9 @@ def test_dns_value_appears_on_third_attempt(challtestsrv, record_name):
     assert "(attempt 3 of 4)" in result.message
 
 
-def test_dns_every_resolver_must_agree(challtestsrv, record_name):
+def test_dns_every_resolver_must_agree(challtestsrv, record_name, closed_port):
     challtestsrv.add_txt(record_name, "v")
-    dead = free_port(socket.SOCK_DGRAM)
+    dead = closed_port(socket.SOCK_DGRAM)
     result = check_dns_txt(record_name, ["v"], resolvers=[challtestsrv.resolver, f"127.0.0.1:{dead}"], attempts=1, delay=0, timeout=0.5)
     assert not result.ok
     assert [entry["ok"] for entry in result.seen] == [True, False]
