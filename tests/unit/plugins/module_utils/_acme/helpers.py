@@ -12,7 +12,8 @@
   written by ``record_pebble.py``) replayed in order.
 - ``FakeClock``: a monotonic clock whose ``sleep`` records the wait and moves time on.
 - ``verify_jws``: checks a flattened JWS against a public JWK with ``cryptography`` alone (no code
-  of the collection); ``b64url_encode``/``b64url_decode`` are likewise the tests' own.
+  of the collection); ``b64url_encode``/``b64url_decode`` and ``rfc7638_thumbprint`` are likewise
+  the tests' own.
 - ``make_cert``: a certificate (PEM) built with ``cryptography`` alone.
 
 Nothing here depends on where the tree lives: fixtures are found relative to this file.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import ipaddress
 import json
 import os
@@ -67,6 +69,30 @@ def b64url_decode(text: str) -> bytes:
 def b64url_encode(data: bytes) -> str:
     """The tests' own base64url encoder without padding (RFC 7515 section 2)."""
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def sha256_b64url(text: str) -> str:
+    """base64url(SHA-256(UTF-8 text)): a JWK thumbprint of a canonical JWK, a dns-01 TXT value."""
+    return b64url_encode(hashlib.sha256(text.encode("utf-8")).digest())
+
+
+_JWK_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+
+
+def rfc7638_thumbprint(public_key: Any) -> str:
+    """The JWK thumbprint of an EC or RSA public key, computed here (RFC 7638 section 3).
+
+    The canonical JSON is written out by hand: the required members only, in lexical order, no
+    white space; EC coordinates at the curve's full length (RFC 7518 section 6.2.1.2), RSA
+    integers without leading zero bytes (section 6.3.1).
+    """
+    numbers = public_key.public_numbers()
+    if isinstance(public_key, rsa.RSAPublicKey):
+        e, n = (b64url_encode(value.to_bytes((value.bit_length() + 7) // 8, "big")) for value in (numbers.e, numbers.n))
+        return sha256_b64url(f'{{"e":"{e}","kty":"RSA","n":"{n}"}}')
+    size = (public_key.curve.key_size + 7) // 8
+    x, y = (b64url_encode(value.to_bytes(size, "big")) for value in (numbers.x, numbers.y))
+    return sha256_b64url(f'{{"crv":"{_JWK_CURVES[public_key.curve.name]}","kty":"EC","x":"{x}","y":"{y}"}}')
 
 
 class FakeHTTPResponse:

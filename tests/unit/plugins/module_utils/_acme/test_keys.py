@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
@@ -21,7 +20,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     load_private_key,
     unsupported_key_reason,
 )
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_decode, b64url_encode
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_decode, rfc7638_thumbprint, sha256_b64url
 
 # RFC 7638 section 3.1, the RSA key of the example (as in RFC 7517 appendix A.1), with the
 # optional members the example carries: they must not change the thumbprint.
@@ -39,10 +38,6 @@ RFC7638_JWK = {
 }
 RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 EC_CURVES = {"ec256": (ec.SECP256R1, "P-256", "ES256", 32), "ec384": (ec.SECP384R1, "P-384", "ES384", 48), "ec521": (ec.SECP521R1, "P-521", "ES512", 66)}
-
-
-def independent_thumbprint(canonical: str) -> str:
-    return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 def pem_body_lines(pem: bytes) -> list[str]:
@@ -63,9 +58,9 @@ def test_rfc7638_thumbprint_hashes_only_the_required_members_in_order():
     SHA-256 of exactly that text (computed here with hashlib), through the collection's function.
     """
     canonical = '{"e":"AQAB","kty":"RSA","n":"' + RFC7638_JWK["n"] + '"}'
-    assert independent_thumbprint(canonical) == RFC7638_THUMBPRINT  # the independent helper agrees with the RFC
+    assert sha256_b64url(canonical) == RFC7638_THUMBPRINT  # the independent helper agrees with the RFC
     shuffled = {"use": "sig", "n": RFC7638_JWK["n"], "kid": "other", "e": "AQAB", "kty": "RSA", "x5t": "ignored"}
-    assert jwk_thumbprint(shuffled) == independent_thumbprint(canonical)
+    assert jwk_thumbprint(shuffled) == sha256_b64url(canonical)
 
 
 def test_rfc7638_example_modulus_encoding():
@@ -98,10 +93,7 @@ def test_ec_public_jwk_rebuilds_the_key(key_type):
     rebuilt = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve_class()).public_key()
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     assert rebuilt.public_bytes(*spki) == key.crypto_key.public_key().public_bytes(*spki)
-    numbers = key.crypto_key.public_key().public_numbers()
-    x_text, y_text = b64url_encode(numbers.x.to_bytes(size, "big")), b64url_encode(numbers.y.to_bytes(size, "big"))
-    canonical = f'{{"crv":"{crv}","kty":"EC","x":"{x_text}","y":"{y_text}"}}'
-    assert key.thumbprint() == independent_thumbprint(canonical)
+    assert key.thumbprint() == rfc7638_thumbprint(key.crypto_key.public_key())
 
 
 def test_ec_coordinates_keep_leading_zero_bytes():
@@ -116,10 +108,7 @@ def test_ec_coordinates_keep_leading_zero_bytes():
     jwk = key.public_jwk()
     assert len(b64url_decode(jwk["x"])) == 32
     assert b64url_decode(jwk["x"])[0] == 0
-    numbers = private.public_key().public_numbers()
-    x_text, y_text = b64url_encode(numbers.x.to_bytes(32, "big")), b64url_encode(numbers.y.to_bytes(32, "big"))
-    canonical = f'{{"crv":"P-256","kty":"EC","x":"{x_text}","y":"{y_text}"}}'
-    assert key.thumbprint() == independent_thumbprint(canonical)
+    assert key.thumbprint() == rfc7638_thumbprint(private.public_key())
 
 
 @pytest.mark.parametrize("bits", [2048, 3072])
@@ -133,9 +122,7 @@ def test_rsa_public_jwk_rebuilds_the_key(bits):
     assert len(n_bytes) == bits // 8 and n_bytes[0] != 0  # minimal big-endian, no sign byte
     rebuilt = rsa.RSAPublicNumbers(int.from_bytes(b64url_decode(jwk["e"]), "big"), int.from_bytes(n_bytes, "big")).public_key()
     assert rebuilt.public_numbers() == key.crypto_key.public_key().public_numbers()
-    numbers = key.crypto_key.public_key().public_numbers()
-    canonical = f'{{"e":"AQAB","kty":"RSA","n":"{b64url_encode(numbers.n.to_bytes(bits // 8, "big"))}"}}'
-    assert key.thumbprint() == independent_thumbprint(canonical)
+    assert key.thumbprint() == rfc7638_thumbprint(key.crypto_key.public_key())
 
 
 def test_same_key_as():
