@@ -383,8 +383,6 @@ def _general_name(name: str) -> x509.GeneralName:
         return x509.DNSName(name)
 
 
-
-
 # -- a scripted account for the core runs ---------------------------------------------------
 
 
