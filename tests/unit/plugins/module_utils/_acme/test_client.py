@@ -519,9 +519,13 @@ def post_from_threads(acme: AcmeClient, threads: int, requests_each: int) -> lis
     """``threads`` threads each sending ``requests_each`` signed POST-as-GET requests at once; their errors."""
     key = generate_private_key("ec256")
     errors: list[BaseException] = []
+    # Released together once every thread runs: started one by one, the first threads' answers
+    # could come back before the last threads exist, and there would be no crowd to test.
+    together = threading.Barrier(threads)
 
     def fetch() -> None:
         try:
+            together.wait(timeout=30)
             for _request in range(requests_each):
                 acme.post(ORDER, None, key=key, kid="https://ca.example/acct/1", context="Fetching the order")
         except BaseException as exc:  # noqa: BLE001 - reported by the test, with the thread's failure
@@ -590,7 +594,13 @@ def test_threads_asking_for_the_directory_at_once_fetch_it_once():
     session.request = counting
     acme = AcmeClient(DIR, session=session)
     seen: list[dict] = []
-    threads = [threading.Thread(target=lambda: seen.append(acme.directory)) for _thread in range(20)]
+    together = threading.Barrier(20)
+
+    def ask() -> None:
+        together.wait(timeout=30)
+        seen.append(acme.directory)
+
+    threads = [threading.Thread(target=ask) for _thread in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
