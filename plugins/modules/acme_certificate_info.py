@@ -17,6 +17,8 @@ description:
     V(missing) (O(cert_path) does not exist),
     V(names_changed) (the certificate's subjectAltName is not exactly O(identifiers)),
     V(key_changed) (the certificate is not for the key in O(private_key_path)),
+    V(ca_changed) (the certificate was issued through another ACME directory than O(directory), as the record
+    M(certfleet.acme.acme_finalize) writes beside it says; see RV(issuing_directory)),
     V(ari_window) (the CA's suggested renewal window has begun),
     V(expiring) (fewer than O(renew_before_days) days, or less than O(renew_before_fraction) of the
     lifetime, are left; an expired certificate is V(expiring) too).
@@ -167,8 +169,8 @@ renewal_due:
   sample: false
 reason:
   description:
-    - The first reason that applies, in the order V(missing), V(names_changed), V(key_changed), V(ari_window),
-      V(expiring); V(none) when renewal is not due.
+    - The first reason that applies, in the order V(missing), V(names_changed), V(key_changed), V(ca_changed),
+      V(ari_window), V(expiring); V(none) when renewal is not due.
   returned: always
   type: str
   sample: none
@@ -210,6 +212,18 @@ issuer:
   returned: always
   type: str
   sample: CN=Pebble Intermediate CA 3a0f2b
+issuing_directory:
+  description:
+    - The ACME directory that issued the certificate, from the record M(certfleet.acme.acme_finalize) writes beside
+      it (O(cert_path) with C(.acme.json) added).
+    - When it is not O(directory) (a preset is compared as its URL), renewal is due with reason V(ca_changed), and the
+      CA of O(directory) is not asked for a renewal window (it does not know the certificate).
+    - C(null) when there is no record to trust, for example for a certificate written by another tool or by a
+      release before 0.2.0; then no change of CA can be seen. A record is used only when it is a regular file of the
+      user who runs the module that nobody else may write, and when it is for the certificate's serial.
+  returned: always
+  type: str
+  sample: https://acme-staging-v02.api.letsencrypt.org/directory
 cert_id:
   description:
     - The certificate's ARI certificate ID (RFC 9773 section 4.1), base64url(Authority Key Identifier) C(.)
@@ -274,15 +288,13 @@ next_check_at:
 
 from typing import Any
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    client_from_params,
     renewal_decision_argument_spec,
     server_argument_spec,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import ModuleGlue
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 
 
@@ -300,14 +312,8 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(
-        module,
-        lambda: check_certificate(
-            module.params,
-            client_factory=lambda: client_from_params(module.params, ANSIBLE_VERSION, module.warn),
-            warn=module.warn,
-        ),
-    )
+    glue = ModuleGlue(module)
+    glue.run(lambda: check_certificate(module.params, client_factory=glue.client, warn=module.warn))
 
 
 if __name__ == "__main__":

@@ -392,22 +392,19 @@ bind:
 
 from typing import Any
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
-    account_from_params,
     account_module_argument_spec,
     account_module_kwargs,
     certificate_files_argument_spec,
-    client_from_params,
     renewal_decision_argument_spec,
     state_lock_argument_spec,
     validation_argument_spec,
     wait_argument_spec,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import OVERRIDABLE, STEPS, run_batch
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import run_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch_run import OVERRIDABLE, STEPS, run_batch
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import ModuleGlue
 
 
 def argument_spec() -> dict[str, Any]:
@@ -445,16 +442,8 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
-    params = module.params
-    run_module(
-        module,
-        lambda: run_batch(
-            params,
-            connect=lambda: account_from_params(params, client_from_params(params, ANSIBLE_VERSION, module.warn), module.warn),
-            warn=module.warn,
-            check_mode=module.check_mode,
-        ),
-    )
+    glue = ModuleGlue(module)
+    glue.run(lambda: run_batch(module.params, connect=glue.account, warn=module.warn, check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

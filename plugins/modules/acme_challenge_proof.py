@@ -327,8 +327,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     wait_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 
 
 def argument_spec() -> dict[str, Any]:
@@ -344,10 +344,10 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    # order_uri or state_path is checked by state.find_order, not by required_one_of: in check
+    # order_uri or state_path is checked by order_state.find_order, not by required_one_of: in check
     # mode a chain passes the null order_uri of an order acme_order did not create.
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
-    run_module(module, with_state_lock(module, core_run(module, ValidationRun)))
+    run_order_step(module, ValidationRun)
 
 
 if __name__ == "__main__":

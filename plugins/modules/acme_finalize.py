@@ -109,6 +109,10 @@ options:
   cert_path:
     description:
       - Where to write the certificate (PEM, the leaf certificate only).
+      - Beside it, in the same set of files, the module writes C(<cert_path>.acme.json) (mode 0644, owned by the user
+        who runs the module) with the directory, account and serial of the issuance. It holds no secret.
+        M(certfleet.acme.acme_certificate_info) reads it to renew a certificate whose directory has changed
+        (reason V(ca_changed)), for example after a switch from staging to production.
     type: path
     required: true
   chain_path:
@@ -324,8 +328,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     state_lock_argument_spec,
     wait_argument_spec,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
 
 
 def argument_spec() -> dict[str, Any]:
@@ -346,7 +350,7 @@ def argument_spec() -> dict[str, Any]:
 def module_kwargs() -> dict[str, Any]:
     kwargs = account_module_kwargs()
     kwargs["mutually_exclusive"] = kwargs["mutually_exclusive"] + [["private_key_path", "csr_path"]]
-    # order_uri or state_path is checked by state.find_order, not here: in check mode a chain
+    # order_uri or state_path is checked by order_state.find_order, not here: in check mode a chain
     # passes the null order_uri of an order acme_order did not create.
     kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"]]
     return kwargs
@@ -354,7 +358,7 @@ def module_kwargs() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **module_kwargs())
-    run_module(module, with_state_lock(module, core_run(module, FinalizeRun)))
+    run_order_step(module, FinalizeRun)
 
 
 if __name__ == "__main__":

@@ -163,7 +163,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.dnsupdate imp
     parse_records,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.outcome import exit_with
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import DnsUpdateResult
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.task_exit import exit_with
 
 
 def argument_spec() -> dict[str, Any]:
@@ -181,7 +182,7 @@ def argument_spec() -> dict[str, Any]:
     }
 
 
-def run(module: AnsibleModule) -> dict[str, Any]:
+def run(module: AnsibleModule) -> DnsUpdateResult:
     params = module.params
     if params["timeout"] <= 0:
         raise AcmeOptionError("timeout", "timeout must be more than zero seconds")
@@ -194,7 +195,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         sent = 0 if module.check_mode else updater.send(changes)
         messages += sent
         zones[changes.zone] = {"added": changes.add, "deleted": changes.delete, "messages": sent}
-    return {"changed": bool(plans), "zones": zones, "messages": messages}
+    return DnsUpdateResult(changed=bool(plans), zones=zones, messages=messages)
 
 
 def main() -> None:

@@ -357,8 +357,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     state_lock_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import core_run, run_module, with_state_lock
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run import OrderRun
 
 
 def argument_spec() -> dict[str, Any]:
@@ -383,7 +383,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
     # The whole run holds the lock of state_path: it reads the state file only once it has it, so a
     # concurrent run on the same certificate resumes the order recorded here instead of creating another.
-    run_module(module, with_state_lock(module, core_run(module, OrderRun)))
+    run_order_step(module, OrderRun)
 
 
 if __name__ == "__main__":

@@ -128,8 +128,9 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.outcome import exit_with
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import WebrootResult
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import parse_mode, resolve_group, resolve_owner
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.task_exit import exit_with
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.webroot import challenge_dir, parse_proofs, publish, withdraw
 
 
@@ -144,7 +145,7 @@ def argument_spec() -> dict[str, Any]:
     }
 
 
-def run(module: AnsibleModule) -> dict[str, Any]:
+def run(module: AnsibleModule) -> WebrootResult:
     params = module.params
     tokens = parse_proofs(params["proofs"])
     webroot = params["webroot"]
@@ -156,12 +157,12 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         written = publish(webroot, tokens, mode=mode, uid=uid, gid=gid, check_mode=module.check_mode)
     else:
         removed = withdraw(webroot, tokens, check_mode=module.check_mode)
-    result: dict[str, Any] = {"changed": bool(written or removed), "path": challenge_dir(webroot), "written": written, "removed": removed}
+    result = WebrootResult(changed=bool(written or removed), path=challenge_dir(webroot), written=written, removed=removed)
     if module._diff:
         all_tokens = [t.token for t in tokens]
         after = sorted(all_tokens) if params["state"] == "present" else []
         before = sorted(set(all_tokens) - set(written)) if params["state"] == "present" else sorted(removed)
-        result["diff"] = {"before": {"tokens": before}, "after": {"tokens": after}}
+        result.diff = {"before": {"tokens": before}, "after": {"tokens": after}}
     return result
 
 

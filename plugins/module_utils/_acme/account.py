@@ -17,6 +17,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.jws import external_account_binding, key_change_inner
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Status
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, open_to_others_warning, read_state
 
 
@@ -35,7 +36,7 @@ class AccountState:
         contacts = body.get("contact")
         return cls(
             uri=uri,
-            status=str(body.get("status") or "valid"),
+            status=str(body.get("status") or Status.VALID),
             contacts=[str(c) for c in contacts] if isinstance(contacts, list) else [],
             orders=body.get("orders") if isinstance(body.get("orders"), str) else None,
         )
@@ -93,7 +94,7 @@ class Account:
                 return None
             if problem.has_type("unauthorized") and "deactivated" in (problem.detail or "").lower():
                 # Boulder and Pebble refuse the key of a deactivated account with 403 and no Location.
-                return AccountState(uri=self.uri or "", status="deactivated")
+                return AccountState(uri=self.uri or "", status=Status.DEACTIVATED)
             raise
         if not response.location:
             raise AcmeProblem(url=response.url, status=response.status, detail="the server returned no account URL (Location header)")
@@ -128,7 +129,7 @@ class Account:
     def deactivate(self) -> AccountState:
         """Section 7.3.6: permanent; the CA refuses the key afterwards."""
         uri = self.require_uri()
-        response = self.post(uri, {"status": "deactivated"}, context="Deactivating the account")
+        response = self.post(uri, {"status": Status.DEACTIVATED}, context="Deactivating the account")
         return AccountState.from_response(uri, response.json())
 
     def list_orders(self, orders_url: str, max_pages: int = 100) -> list[str]:

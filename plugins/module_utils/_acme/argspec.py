@@ -15,6 +15,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import DEFAULT_KEY_TYPE, PrivateKey, load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Status
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import DEFAULT_RENEW_BEFORE_DAYS
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import DEFAULT_MAX_AGE, SessionCache
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import DEFAULT_LOCK_TIMEOUT, open_to_others_warning, read_state
@@ -221,6 +222,6 @@ def account_from_params(params: dict[str, Any], client: AcmeClient, warn: Any = 
                 "account_key_src" if params.get("account_key_src") else "account_key_content",
                 f"no account exists for this key at {client.directory_url}; create it first with certfleet.acme.acme_account",
             )
-        if state.status != "valid":
+        if state.status != Status.VALID:
             raise AcmeOptionError("account_uri", f"the account {state.uri} is {state.status}; it cannot order certificates")
     return account

@@ -152,16 +152,6 @@ def missing_directory_fields(body: dict[str, Any]) -> list[str]:
     return [name for name in REQUIRED_DIRECTORY_FIELDS if not isinstance(body.get(name), str)]
 
 
-# Clients of this process that have a session cache, for keep_sessions().
-_OPEN_SESSIONS: list[AcmeClient] = []
-
-
-def keep_sessions() -> None:
-    """``keep_session`` for every client of this process that has a session cache (once, at the end of a module run)."""
-    while _OPEN_SESSIONS:
-        _OPEN_SESSIONS.pop().keep_session()
-
-
 def _header_lists(raw: Any) -> dict[str, list[str]]:
     """Repeated headers (``Link``) as lists; requests folds them into one comma-joined value."""
     lists: dict[str, list[str]] = collections.defaultdict(list)
@@ -222,8 +212,6 @@ class AcmeClient:
         self._session_cache = session_cache
         self._session_cache_read = session_cache is None
         self._directory_fetched = False
-        if session_cache is not None:
-            _OPEN_SESSIONS.append(self)
 
     def allow_concurrency(self, threads: int) -> None:
         """Let ``threads`` threads send at once over at most ``MAX_CONNECTIONS`` keep-alive connections.

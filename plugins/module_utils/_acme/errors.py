@@ -3,7 +3,7 @@
 """Exceptions of the ACME core.
 
 Every failure the core can meet is one of these; a module turns them into
-``fail_json`` in a single ``except`` (see ``module.run_module``). Each carries
+``fail_json`` in a single ``except`` (see ``task_exit.exit_with``). Each carries
 structured fields so the task result says what went wrong, where, and how to
 fix it, without a traceback and without key material.
 """

@@ -34,10 +34,12 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
     certificate_info,
     split_pem_chain,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient, resolve_directory
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.issuance_record import load_record
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import load_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import CertificateStatus
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import ARI
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import read_bytes, read_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import ceil_second, format_time, parse_rfc3339
@@ -214,13 +216,15 @@ def decide(
     wanted_identifiers: list[Identifier] | None = None,
     wanted_public_key: bytes | None = None,
     wanted_key_missing: bool = False,
+    ca_changed: bool = False,
     window: RenewalWindow | None = None,
 ) -> Decision:
     """Every reason that applies, in the documented order, and the next check time.
 
     ``wanted_public_key`` is the wanted key's SubjectPublicKeyInfo in DER;
     ``wanted_key_missing`` says the wanted key file does not exist yet (a certificate
-    cannot match a key that is still to be generated).
+    cannot match a key that is still to be generated); ``ca_changed`` that the certificate's
+    issuance record names another directory than the run's (``issuance_record``).
     """
     if cert is None:
         return Decision(renewal_due=True, reasons=["missing"], next_check_at=ceil_second(now))
@@ -229,6 +233,8 @@ def decide(
         reasons.append("names_changed")
     if wanted_key_missing or (wanted_public_key is not None and wanted_public_key != cert.public_key_der):
         reasons.append("key_changed")
+    if ca_changed:
+        reasons.append("ca_changed")
     if window is not None and now >= window.renewal_time:
         reasons.append("ari_window")
     due_at = expiry_due_at(cert, renew_before_days, renew_before_fraction)
@@ -321,7 +327,7 @@ def check_certificate(
     warn: Callable[[str], None],
     now: datetime | None = None,
     ari_when_due: bool = True,
-) -> dict[str, Any]:
+) -> CertificateStatus:
     """The whole ``acme_certificate_info`` run: read, ask ARI (at most the directory and one GET), decide, report.
 
     With ``ari_when_due`` false, ARI is not asked for a certificate that is due anyway
@@ -346,6 +352,8 @@ def check_certificate(
     cert, pem = loaded
 
     wanted_key, key_missing = _wanted_key(params, warn)
+    issued_by = _issuing_directory(path, cert)
+    ca_changed = issued_by is not None and issued_by != resolve_directory(params.get("directory"))
     cert_id = ari_cert_id(pem)
     window: RenewalWindow | None = None
     decide_for_cert = functools.partial(
@@ -357,23 +365,42 @@ def check_certificate(
         wanted_identifiers=wanted,
         wanted_public_key=wanted_key,
         wanted_key_missing=key_missing,
+        ca_changed=ca_changed,
     )
     decision = decide_for_cert()
-    # The window could only add a reason to a certificate that is due anyway.
-    if client is not None and (ari_when_due or not decision.renewal_due):
-        if cert_id is None:
-            warn(
-                f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
-                "certificate ID needs (RFC 9773 section 4.1); set ari: false for certificates not issued by an ACME CA"
-            )
-        elif cert.not_after <= now:
-            pass  # RFC 9773 section 4.3: no more ARI checks for an expired certificate; it is due anyway
-        else:
-            window, warnings = fetch_renewal_info(client, cert_id, now)
-            for warning in warnings:
-                warn(warning)
+    # The window could only add a reason to a certificate that is due anyway; and the CA the run
+    # uses does not know a certificate another CA issued (it would answer 404).
+    if client is not None and not ca_changed and (ari_when_due or not decision.renewal_due):
+        window = _renewal_window(client, cert, cert_id, path, now, warn)
+        if window is not None:
             decision = decide_for_cert(window=window)
-    return _result(cert, cert_id, window, decision, now)
+    status = _result(cert, cert_id, window, decision, now)
+    status.issuing_directory = issued_by
+    return status
+
+
+def _renewal_window(
+    client: AcmeClient, cert: CertificateInfo, cert_id: str | None, path: str, now: datetime, warn: Callable[[str], None]
+) -> RenewalWindow | None:
+    """The CA's renewal window for ``cert`` (RFC 9773 section 4.2), when it can be asked; every problem a warning."""
+    if cert_id is None:
+        warn(
+            f"ARI not asked: the certificate in {path} has no Authority Key Identifier, which the ARI "
+            "certificate ID needs (RFC 9773 section 4.1); set ari: false for certificates not issued by an ACME CA"
+        )
+        return None
+    if cert.not_after <= now:
+        return None  # RFC 9773 section 4.3: no more ARI checks for an expired certificate; it is due anyway
+    window, warnings = fetch_renewal_info(client, cert_id, now)
+    for warning in warnings:
+        warn(warning)
+    return window
+
+
+def _issuing_directory(cert_path: str, cert: CertificateInfo) -> str | None:
+    """The directory that issued ``cert``, as its issuance record says; None without a usable record."""
+    record = load_record(cert_path, cert.serial)
+    return record.directory if record is not None else None
 
 
 def _wanted_key(params: dict[str, Any], warn: Callable[[str], None]) -> tuple[bytes | None, bool]:
@@ -393,30 +420,21 @@ def _result(
     window: RenewalWindow | None,
     decision: Decision,
     now: datetime,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "changed": False,
-        "exists": cert is not None,
-        "renewal_due": decision.renewal_due,
-        "reason": decision.reason,
-        "reasons": list(decision.reasons),
-        "serial": None,
-        "not_before": None,
-        "not_after": None,
-        "days_left": None,
-        "identifiers": [],
-        "issuer": None,
-        "cert_id": cert_id,
-        "ari": window.to_result() if window else None,
-        "next_check_at": format_time(decision.next_check_at or ceil_second(now)),
-    }
+) -> CertificateStatus:
+    status = CertificateStatus(
+        exists=cert is not None,
+        renewal_due=decision.renewal_due,
+        reason=decision.reason,
+        reasons=list(decision.reasons),
+        cert_id=cert_id,
+        ari=window.to_result() if window else None,
+        next_check_at=format_time(decision.next_check_at or ceil_second(now)),
+    )
     if cert is not None:
-        result.update(
-            serial=cert.serial,
-            not_before=format_time(cert.not_before),
-            not_after=format_time(cert.not_after),
-            days_left=round(cert.days_left(now), 2),
-            identifiers=[identifier.value for identifier in cert.identifiers],
-            issuer=cert.issuer,
-        )
-    return result
+        status.serial = cert.serial
+        status.not_before = format_time(cert.not_before)
+        status.not_after = format_time(cert.not_after)
+        status.days_left = round(cert.days_left(now), 2)
+        status.identifiers = [identifier.value for identifier in cert.identifiers]
+        status.issuer = cert.issuer
+    return status

@@ -417,16 +417,19 @@ class ScriptedAccount:
 
     An answer is an ``AcmeResponse`` (given as it is), an exception (raised, as the client raises
     an ``AcmeProblem``), a callable of the payload returning an answer, or JSON data (a ``Reply``).
-    ``endpoints`` are the directory's URLs the code may ask for (``newOrder``).
+    ``endpoints`` are the directory's URLs the code may ask for (``newOrder``); ``directory_url`` is
+    the directory a run records as the issuing CA.
     """
 
-    def __init__(self, routes: dict[str, list[Any]], uri: str, endpoints: dict[str, str] | None = None) -> None:
+    def __init__(self, routes: dict[str, list[Any]], uri: str, endpoints: dict[str, str] | None = None, directory_url: str = "https://ca.test/dir") -> None:
         self.key = generate_private_key("ec256")
         self.uri = uri
         self.routes = {url: list(answers) for url, answers in routes.items()}
         self.endpoints = dict(endpoints or {})
+        self.directory_url = directory_url
         self.posts: list[Post] = []
-        self.client = self  # order.new_order asks account.client for the directory's endpoints
+        # What the runs read of account.client: the directory's endpoints (new_order) and its URL.
+        self.client = self
         LIVE_SCRIPTS.append(self)
 
     def require_uri(self) -> str:

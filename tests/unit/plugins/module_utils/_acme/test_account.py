@@ -327,21 +327,17 @@ def test_credentials_tolerate_missing_optional_fields(tmp_path):
     assert (loaded.account_uri, loaded.directory, loaded.contacts, loaded.accept_terms) == (None, None, [], False)
 
 
-# -- the acme_account module glue: a new credentials file ------------------------------------
+# -- the acme_account run: a new credentials file ------------------------------------------
 
 
 def account_run(acme, monkeypatch, path, *, check_mode=False):
-    """An AccountRun of acme_account for ``credentials_path`` ``path``, talking to the scripted CA behind ``acme``."""
-    from types import SimpleNamespace
-
+    """The acme_account run for ``credentials_path`` ``path``, talking to the scripted CA behind ``acme``."""
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.account_run import AccountRun
     from ansible_collections.certfleet.acme.plugins.modules import acme_account
 
     params = {name: spec.get("default") for name, spec in acme_account.argument_spec().items()}
     params.update(directory=DIR, credentials_path=str(path), contacts=["mailto:a@example.com"], terms_agreed=True)
-    monkeypatch.setattr(acme_account, "client_from_params", lambda params, version, warn=None: acme)
-    warnings = []
-    module = SimpleNamespace(params=params, check_mode=check_mode, warn=warnings.append, _diff=False)
-    return acme_account.AccountRun(module)
+    return AccountRun(params, connect=lambda: acme, warn=[].append, check_mode=check_mode)
 
 
 def test_acme_account_keeps_the_generated_key_when_registration_fails(acme, session, monkeypatch, jws_verify, tmp_path):
@@ -358,7 +354,7 @@ def test_acme_account_keeps_the_generated_key_when_registration_fails(acme, sess
     # The rerun uses the saved key: its lookup finds the account, and the file is completed.
     body = {"status": "valid", "contact": ["mailto:a@example.com"]}
     session.add("POST", DIRECTORY["newAccount"], 200, {"Location": ACCT, "Replay-Nonce": "n3", **JSON}, body)
-    result = account_run(acme, monkeypatch, path)()
+    result = account_run(acme, monkeypatch, path)().to_result()
     assert jws_verify(session.sent[-1].jws, credentials.key.public_jwk())[1] == {"onlyReturnExisting": True}
     assert result["account_uri"] == ACCT and result["created"] is False and result["changed"] is True
     completed, _warnings = load_credentials(str(path))
@@ -368,7 +364,7 @@ def test_acme_account_keeps_the_generated_key_when_registration_fails(acme, sess
 def test_acme_account_check_mode_writes_no_key(acme, session, monkeypatch, tmp_path):
     path = tmp_path / "acme.json"
     session.add_problem("POST", DIRECTORY["newAccount"], 400, "urn:ietf:params:acme:error:accountDoesNotExist", "no account", nonce="n1")
-    result = account_run(acme, monkeypatch, path, check_mode=True)()
+    result = account_run(acme, monkeypatch, path, check_mode=True)().to_result()
     assert result["created"] is True and result["changed"] is True
     assert [sent.payload for sent in session.sent_to("POST")] == [{"onlyReturnExisting": True}]
     assert os.listdir(tmp_path) == []

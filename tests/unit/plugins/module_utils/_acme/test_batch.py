@@ -9,14 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import batch as batch_module
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch import (
-    certificate_params,
-    check_steps,
-    run_batch,
-    summarize,
-)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import batch_run as batch_module
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch_run import certificate_params, check_steps, run_batch, summarize
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import CertificateOutcome
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import make_cert, private_key_pem
 
 CA_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -99,7 +95,7 @@ def test_an_entry_may_name_its_own_state_file(tmp_path):
 def test_the_state_files_folder_is_made_before_the_order_step_locks_it(tmp_path):
     own = tmp_path / "www" / "order.json"
     params = batch_params(tmp_path, [entry(tmp_path, "www", state_path=str(own))], ari=False)
-    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False)
+    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False).to_result()
     # No certificate yet: due; the order step then needs the CA, which this test does not give.
     assert result["certificates"][0]["status"] == "failed"
     assert own.parent.is_dir() and (own.parent.stat().st_mode & 0o777) == 0o700
@@ -124,27 +120,21 @@ def test_a_name_that_is_no_file_name_is_refused(tmp_path, name):
 
 def test_an_apex_and_its_wildcard_in_two_certificates_share_one_record():
     results = [
-        {
-            "name": "apex",
-            "status": "pending",
-            "changed": True,
-            "failed": False,
-            "msg": None,
-            "http_proofs": [],
-            "dns_proofs": [{"identifier": "example.test", "name": "_acme-challenge.example.test", "value": "one", "certificate": "apex"}],
-        },
-        {
-            "name": "wild",
-            "status": "pending",
-            "changed": True,
-            "failed": False,
-            "msg": None,
-            "http_proofs": [],
-            "dns_proofs": [{"identifier": "*.example.test", "name": "_acme-challenge.example.test", "value": "two", "certificate": "wild"}],
-        },
-        {"name": "broken", "status": "failed", "changed": False, "failed": True, "msg": "why", "http_proofs": [], "dns_proofs": []},
+        CertificateOutcome(
+            name="apex",
+            status="pending",
+            changed=True,
+            dns_proofs=[{"identifier": "example.test", "name": "_acme-challenge.example.test", "value": "one", "certificate": "apex"}],
+        ),
+        CertificateOutcome(
+            name="wild",
+            status="pending",
+            changed=True,
+            dns_proofs=[{"identifier": "*.example.test", "name": "_acme-challenge.example.test", "value": "two", "certificate": "wild"}],
+        ),
+        CertificateOutcome(name="broken", status="failed", failed=True, msg="why"),
     ]
-    summary = summarize(results, 120)
+    summary = summarize(results, 120).to_result()
     assert summary["dns_records"] == [
         {
             "name": "_acme-challenge.example.test",
@@ -181,7 +171,7 @@ def test_a_broken_certificate_fails_alone_and_one_not_due_needs_no_ca(tmp_path):
 
     params = batch_params(tmp_path, [entry(tmp_path, "broken"), entry(tmp_path, "good")], ari=False)
     warnings = []
-    result = run_batch(params, connect=connect, warn=warnings.append, check_mode=False)
+    result = run_batch(params, connect=connect, warn=warnings.append, check_mode=False).to_result()
     broken, good = result["certificates"]
     assert broken["status"] == "failed" and broken["failed"]
     assert "cert_path" in broken["msg"] and "does not hold a readable X.509 certificate" in broken["msg"]
@@ -221,7 +211,7 @@ def test_an_unforeseen_exception_fails_its_certificate_alone_with_a_message(tmp_
 
     monkeypatch.setattr(batch_module, "check_certificate", check)
     params = batch_params(tmp_path, [entry(tmp_path, "odd"), entry(tmp_path, "good")], ari=False)
-    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False)
+    result = run_batch(params, connect=lambda: None, warn=lambda text: None, check_mode=False).to_result()
     odd, good = result["certificates"]
     assert (odd["status"], odd["failed"]) == ("failed", True)
     assert odd["msg"].startswith("Unexpected UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff")

@@ -1,11 +1,12 @@
 # Copyright (c) 2026 certfleet.acme developers
 # MIT License (see LICENSE)
-"""Tests of finalization.py: what acme_finalize does with an order (RFC 8555 sections 7.4 and 7.4.2)."""
+"""Tests of finalize_run.py: what acme_finalize does with an order (RFC 8555 sections 7.4 and 7.4.2)."""
 
 from __future__ import annotations
 
 import datetime
 import errno
+import json
 import os
 from typing import Any
 
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import key_public_der
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import (
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import (
     FinalizeRun,
     check_destinations,
     check_options,
@@ -25,7 +26,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization 
     pending_key_path,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, parse_mode
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import Reply, ScriptedAccount, b64url_decode, make_cert
 
@@ -222,7 +223,7 @@ def test_generated_key_full_run_writes_everything_and_removes_state(tmp_path: An
     keys: list[Any] = []
     state_path = record_order(tmp_path)
     account = account_with(issuing_ca(issuer, keys=keys))
-    result = make_run(params(tmp_path), account, diff=True)()
+    result = make_run(params(tmp_path), account, diff=True)().to_result()
 
     key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
     assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -290,7 +291,7 @@ def test_rotation_keeps_the_old_key_until_the_new_certificate_is_verified(tmp_pa
             CERT_URI: [Reply(body=issuer.leaf(keys[0], NAMES) + issuer.intermediate("Root A"))],
         }
     )
-    result = make_run(params(tmp_path, rotate_key=True), rerun)()
+    result = make_run(params(tmp_path, rotate_key=True), rerun)().to_result()
     assert read(key_path) == pending.private_pem()
     assert not os.path.exists(key_path + ".next")
     assert result["key_rotated"] is True
@@ -340,7 +341,7 @@ def test_preferred_chain_picks_the_alternate(tmp_path: Any) -> None:
 
     account = account_with({ORDER_URI: [order_json("ready")], FINALIZE_URI: [on_finalize], CERT_URI: [default], ALT_URI: [alternate]})
     warnings: list[str] = []
-    result = make_run(params(tmp_path, preferred_chain="Root B"), account, warnings)()
+    result = make_run(params(tmp_path, preferred_chain="Root B"), account, warnings)().to_result()
     assert result["preferred_chain_found"] is True
     assert result["alternates"] == 1
     assert result["chain_issuer"] == "Root B"
@@ -354,7 +355,7 @@ def test_preferred_chain_not_offered_warns_and_keeps_the_default(tmp_path: Any) 
     keys: list[Any] = []
     account = account_with(issuing_ca(issuer, keys=keys))
     warnings: list[str] = []
-    result = make_run(params(tmp_path, preferred_chain="Root Z"), account, warnings)()
+    result = make_run(params(tmp_path, preferred_chain="Root Z"), account, warnings)().to_result()
     assert result["preferred_chain_found"] is False
     assert result["chain_issuer"] == "Root A"
     assert warnings == ["preferred_chain 'Root Z' matches none of the 1 chain(s) the CA offers (default chain issued by 'Root A'); using the default chain"]
@@ -437,7 +438,7 @@ def test_rotation_installs_the_whole_set_with_its_modes(tmp_path: Any) -> None:
     before = earlier_issuance(tmp_path, issuer)
     record_order(tmp_path)
     keys: list[Any] = []
-    result = make_run(params(tmp_path, rotate_key=True, mode="0640"), account_with(issuing_ca(issuer, keys=keys)))()
+    result = make_run(params(tmp_path, rotate_key=True, mode="0640"), account_with(issuing_ca(issuer, keys=keys)))().to_result()
     assert all(entry["changed"] for entry in result["files"].values())
     for name in before:
         assert read(str(tmp_path / name)) != before[name][0], name
@@ -445,7 +446,26 @@ def test_rotation_installs_the_whole_set_with_its_modes(tmp_path: Any) -> None:
     key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
     assert key_public_der(key) == keys[0].public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
-    assert sorted(os.listdir(str(tmp_path))) == sorted(before)
+    # Beside the set, the record of the CA that issued it; nothing else is left.
+    assert sorted(os.listdir(str(tmp_path))) == sorted([*before, "cert.pem.acme.json"])
+
+
+def test_the_issuing_ca_is_recorded_beside_the_certificate(tmp_path: Any) -> None:
+    issuer = Issuer()
+    record_order(tmp_path)
+    account = account_with(issuing_ca(issuer))
+    result = make_run(params(tmp_path, mode="0640"), account)().to_result()
+    record_file = str(tmp_path / "cert.pem.acme.json")
+    assert os.stat(record_file).st_mode & 0o7777 == 0o644  # no secret in it, whatever the certificate's mode
+    record = json.loads(read(record_file))
+    assert record == {
+        "version": 1,
+        "directory": account.client.directory_url,
+        "serial": result["serial"],
+        "accountUri": ACCOUNT_URI,
+        "certificateUri": CERT_URI,
+    }
+    assert sorted(result["files"]) == ["cert_path", "chain_path", "fullchain_path", "private_key_path"]
 
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:
@@ -467,7 +487,7 @@ def test_nothing_in_flight_leaves_the_certificate(tmp_path: Any) -> None:
         raise AssertionError("connected")
 
     warnings: list[str] = []
-    result = FinalizeRun(params(tmp_path), connect=connect, warn=warnings.append)()
+    result = FinalizeRun(params(tmp_path), connect=connect, warn=warnings.append)().to_result()
     assert result["changed"] is False
     assert result["msg"].startswith(f"No order in flight (state_path {tmp_path / 'order.json'} does not exist)")
     assert result["identifiers"] == NAMES
@@ -478,7 +498,7 @@ def test_nothing_in_flight_leaves_the_certificate(tmp_path: Any) -> None:
 def test_check_mode_predicts_without_writing(tmp_path: Any) -> None:
     state_path = record_order(tmp_path)
     account = account_with({ORDER_URI: [order_json("ready")]})
-    result = make_run(params(tmp_path), account, check_mode=True, diff=True)()
+    result = make_run(params(tmp_path), account, check_mode=True, diff=True)().to_result()
     assert result["changed"] is True
     assert result["finalized"] is True
     assert result["key_generated"] is True
@@ -493,7 +513,7 @@ def test_check_mode_without_order_does_not_connect(tmp_path: Any) -> None:
     def connect() -> Any:
         raise AssertionError("connected")
 
-    result = FinalizeRun(params(tmp_path, state_path=None), connect=connect, warn=lambda msg: None, check_mode=True)()
+    result = FinalizeRun(params(tmp_path, state_path=None), connect=connect, warn=lambda msg: None, check_mode=True)().to_result()
     assert result["order_uri"] is None
     assert result["identifiers"] == []
     assert result["key_generated"] is True
@@ -510,7 +530,7 @@ def test_state_of_another_order_is_not_removed(tmp_path: Any) -> None:
     issuer = Issuer()
     state_path = str(tmp_path / "order.json")
     save_order_state(state_path, OrderState(f"{CA}/order/other", NAMES, "http-01", CA, ACCOUNT_URI))
-    result = make_run(params(tmp_path, order_uri=ORDER_URI), account_with(issuing_ca(issuer)))()
+    result = make_run(params(tmp_path, order_uri=ORDER_URI), account_with(issuing_ca(issuer)))().to_result()
     assert result["state_removed"] is False
     assert os.path.exists(state_path)
     assert os.path.exists(str(tmp_path / "cert.pem"))
@@ -520,7 +540,7 @@ def test_state_of_another_order_is_not_removed(tmp_path: Any) -> None:
 
 
 def record_ready_order(tmp_path: Any, status: str = "ready") -> str:
-    from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Order
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Order
 
     path = str(tmp_path / "order.json")
     state = OrderState(ORDER_URI, NAMES, "http-01", CA, ACCOUNT_URI)
@@ -535,7 +555,7 @@ def test_order_recorded_ready_is_finalized_without_fetching_it(tmp_path: Any) ->
     routes = issuing_ca(issuer, keys=keys)
     del routes[ORDER_URI]  # any fetch of the order would fail the test
     account = account_with(routes)
-    result = make_run(params(tmp_path), account)()
+    result = make_run(params(tmp_path), account)().to_result()
     assert [posted[0] for posted in account.posts] == [FINALIZE_URI, CERT_URI]
     assert result["finalized"] is True and result["key_generated"] is True
     key = load_private_key(read(str(tmp_path / "cert.key")), "private_key_path")
@@ -567,7 +587,7 @@ def test_record_refused_by_the_ca_is_replaced_by_what_the_ca_says(tmp_path: Any)
             CERT_URI: [Reply(body=issuer.leaf(public_key, NAMES) + issuer.intermediate("Root A"))],
         }
     )
-    result = make_run(params(tmp_path), account)()
+    result = make_run(params(tmp_path), account)().to_result()
     assert [posted[0] for posted in account.posts] == [FINALIZE_URI, ORDER_URI, CERT_URI]
     assert result["changed"] is True and result["finalized"] is False
     assert result["key_generated"] is False and result["key_rotated"] is False
@@ -654,7 +674,7 @@ def refused_by_the_check(tmp_path: Any, routes: dict[str, list[Any]], **override
 def test_chain_ending_in_its_root_is_installed(tmp_path: Any) -> None:
     ca = Hierarchy()
     record_order(tmp_path)
-    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key) + ca.intermediate + ca.root)))()
+    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key) + ca.intermediate + ca.root)))().to_result()
     assert read(str(tmp_path / "chain.pem")).decode() == ca.intermediate + ca.root
     assert result["chain_issuer"] == "Root R"
 
@@ -709,7 +729,7 @@ def test_leaf_starting_within_the_clock_skew_is_installed(tmp_path: Any) -> None
     ca = Hierarchy()
     record_order(tmp_path)
     not_before = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)
-    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key, not_before=not_before) + ca.intermediate)))()
+    result = make_run(params(tmp_path), account_with(ca_sending(lambda key: ca.leaf(key, not_before=not_before) + ca.intermediate)))().to_result()
     assert read(str(tmp_path / "cert.pem")).decode() == result["cert_pem"]
 
 

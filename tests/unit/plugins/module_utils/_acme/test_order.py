@@ -1,6 +1,6 @@
 # Copyright (c) 2026 certfleet.acme developers
 # MIT License (see LICENSE)
-"""order.py: orders and authorizations read from Pebble's JSON, bounded polling with Retry-After.
+"""messages.py and order_requests.py: orders and authorizations read from Pebble's JSON, bounded polling with Retry-After.
 
 The JSON below was captured from Pebble 2.10 (challenges come shuffled, the wildcard
 authorization carries ``wildcard: true`` and the bare base name).
@@ -18,12 +18,14 @@ from requests.structures import CaseInsensitiveDict
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeResponse
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeProblem, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import (
     Authorization,
     Order,
-    Poller,
     check_authorization_identifiers,
     check_order_identifiers,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import (
+    Poller,
     download_certificate,
     get_authorization,
     get_authorizations,

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.issuance_record import IssuanceRecord
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import (
     DEFAULT_CHECK_INTERVAL,
     RenewalWindow,
@@ -503,7 +504,7 @@ def params(cert_path, **overrides):
 def run(p, session=None, now=NOW, **options):
     warnings: list[str] = []
     factory = (lambda: AcmeClient(DIR, session=session)) if session is not None else (lambda: pytest.fail("no client expected"))
-    return check_certificate(p, client_factory=factory, warn=warnings.append, now=now, **options), warnings
+    return check_certificate(p, client_factory=factory, warn=warnings.append, now=now, **options).to_result(), warnings
 
 
 def test_run_not_due_with_ari(session, write):
@@ -528,6 +529,7 @@ def test_run_not_due_with_ari(session, write):
         "identifiers": NAMES,
         "issuer": "CN=Test Intermediate CA",
         "cert_id": cert_id,
+        "issuing_directory": None,
         "ari": {
             "suggested_window": {"start": format_time(start), "end": format_time(start + timedelta(days=2))},
             "explanation_url": None,
@@ -650,3 +652,53 @@ def test_run_bad_options(tmp_path, overrides, option):
     with pytest.raises(AcmeOptionError) as caught:
         run(params(os.path.join(str(tmp_path), "none.pem"), ari=False, **overrides))
     assert caught.value.option == option
+
+
+# -- a change of CA ----------------------------------------------------------------------------------
+
+
+def recorded(write, pem: str, directory: str, serial: str | None = None) -> str:
+    """A certificate file with the issuance record acme_finalize writes beside it."""
+    path = write("c.pem", pem)
+    cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    record = IssuanceRecord(directory=directory, serial=serial or format(cert.serial_number, "x"))
+    write("c.pem.acme.json", record.to_json())
+    os.chmod(path + ".acme.json", 0o644)
+    return path
+
+
+def test_a_certificate_of_another_ca_is_due_without_asking_this_cas_ari(session, write):
+    pem = make_pem(NOW - timedelta(days=10), timedelta(days=90))
+    path = recorded(write, pem, "https://acme-staging-v02.api.letsencrypt.org/directory")
+    result, warnings = run(params(path, identifiers=NAMES), session)
+    # The CA the run uses is not asked about another CA's certificate (it would answer 404).
+    assert session.sent == [] and warnings == []
+    assert result["renewal_due"] is True
+    assert result["reason"] == "ca_changed" and result["reasons"] == ["ca_changed"]
+    assert result["issuing_directory"] == "https://acme-staging-v02.api.letsencrypt.org/directory"
+    assert result["ari"] is None and result["next_check_at"] == format_time(NOW)
+
+
+def test_a_certificate_of_this_ca_is_not_due_for_its_record(session, write):
+    pem = make_pem(NOW - timedelta(days=10), timedelta(days=90))
+    path = recorded(write, pem, DIR)
+    session.add("GET", DIR, 200, {}, DIRECTORY)
+    session.add("GET", f"{ARI_BASE}/{expected_cert_id(pem)}", 404, {}, {"type": "urn:ietf:params:acme:error:malformed"})
+    result, _warnings = run(params(path, identifiers=NAMES), session)
+    assert result["renewal_due"] is False and result["issuing_directory"] == DIR
+
+
+def test_a_preset_name_is_compared_as_its_url(write):
+    pem = make_pem(NOW - timedelta(days=10), timedelta(days=90))
+    path = recorded(write, pem, "https://acme-v02.api.letsencrypt.org/directory")
+    result, _warnings = run(params(path, identifiers=NAMES, directory="letsencrypt", ari=False))
+    assert result["renewal_due"] is False and result["reasons"] == []
+    result, _warnings = run(params(path, identifiers=NAMES, directory="letsencrypt_staging", ari=False))
+    assert result["reasons"] == ["ca_changed"]
+
+
+def test_a_record_of_an_earlier_certificate_is_ignored(write):
+    pem = make_pem(NOW - timedelta(days=10), timedelta(days=90))
+    path = recorded(write, pem, "https://other.example/dir", serial="01")
+    result, _warnings = run(params(path, identifiers=NAMES, ari=False))
+    assert result["renewal_due"] is False and result["issuing_directory"] is None

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import _OPEN_SESSIONS, AcmeClient, keep_sessions
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import CACHE_FORMAT, MAX_SPARE_NONCES, SessionCache
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeClock
@@ -34,9 +34,21 @@ def wall_clock() -> FakeClock:
     return FakeClock(1_800_000_000.0)
 
 
+# The clients a test made, as a module run's glue holds its client (module.ModuleGlue).
+MADE: list[AcmeClient] = []
+
+
 def client(session, path, clock=None, max_age=3600.0) -> AcmeClient:
     cache = SessionCache(str(path), DIR, max_age=max_age, clock=(clock or wall_clock()).time)
-    return AcmeClient(DIR, session=session, session_cache=cache)
+    made = AcmeClient(DIR, session=session, session_cache=cache)
+    MADE.append(made)
+    return made
+
+
+def keep_sessions() -> None:
+    """What the glue does at the end of a module run: each client keeps its session."""
+    while MADE:
+        MADE.pop().keep_session()
 
 
 def post_as_get(acme: AcmeClient, key) -> None:
@@ -46,7 +58,7 @@ def post_as_get(acme: AcmeClient, key) -> None:
 @pytest.fixture(autouse=True)
 def no_leftover_sessions():
     yield
-    _OPEN_SESSIONS.clear()
+    MADE.clear()
 
 
 @pytest.fixture

@@ -21,10 +21,9 @@ import pytest
 import yaml
 
 from ansible_collections.certfleet.acme.plugins.doc_fragments.acme import ModuleDocFragment
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import argspec
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import module as module_glue
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import argspec, module_glue
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.module import with_state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import with_state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import LOCK_POLL_INTERVAL, lock_path_for, state_lock
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeClock
 

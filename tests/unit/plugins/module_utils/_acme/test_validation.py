@@ -1,6 +1,6 @@
 # Copyright (c) 2026 certfleet.acme developers
 # MIT License (see LICENSE)
-"""Tests of validation.py: what acme_challenge_proof does with an order (RFC 8555 section 7.5.1)."""
+"""Tests of validate_run.py: what acme_challenge_proof does with an order (RFC 8555 section 7.5.1)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import validation
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import validate_run
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import dns01_value, key_authorization
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Poller
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import Poller
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import SelfTestResult
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import OrderState, save_order_state
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import ScriptedAccount
 
 CA = "https://ca.test"
@@ -105,8 +105,8 @@ def test_apex_and_wildcard_share_one_dns_lookup(monkeypatch: pytest.MonkeyPatch,
         lookups.append((name, values))
         return ok_result(name, values)
 
-    monkeypatch.setattr(validation, "check_dns_txt", fake_check)
-    result = make_run(account, clock, params=params(self_test=True, validate=False))()
+    monkeypatch.setattr(validate_run, "check_dns_txt", fake_check)
+    result = make_run(account, clock, params=params(self_test=True, validate=False))().to_result()
 
     thumbprint = account.key.thumbprint()
     assert lookups == [("_acme-challenge.example.test", [dns01_value(tok("a"), thumbprint), dns01_value(tok("w"), thumbprint)])]
@@ -129,7 +129,7 @@ def test_failed_self_test_submits_nothing(monkeypatch: pytest.MonkeyPatch, clock
     def fake_check(name: str, values: list[str], **kwargs: Any) -> SelfTestResult:
         return SelfTestResult("dns-01", name, False, 3, 3, values, [], "expected abc, saw nothing")
 
-    monkeypatch.setattr(validation, "check_dns_txt", fake_check)
+    monkeypatch.setattr(validate_run, "check_dns_txt", fake_check)
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock, params=params(self_test=True))()
     assert caught.value.msg == "Self-test failed, nothing was submitted to the CA: a.example.test: expected abc, saw nothing"
@@ -151,7 +151,7 @@ def test_http01_proof_is_rebuilt_for_each_name(monkeypatch: pytest.MonkeyPatch, 
         seen.append(proof)
         return SelfTestResult("http-01", "a.example.test", True, 1, 3, proof["content"], [], "ok")
 
-    monkeypatch.setattr(validation, "check_http01", fake_http)
+    monkeypatch.setattr(validate_run, "check_http01", fake_http)
     make_run(account, clock, params=params(challenge="http-01", self_test=True, validate=False))()
     assert len(seen) == 1
     assert seen[0]["content"] == key_authorization(tok("a"), account.key.thumbprint())
@@ -171,7 +171,7 @@ def test_invalid_authorization_is_refused_without_any_post(clock: Any) -> None:
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock)()
     assert caught.value.msg == (
-        "Nothing was submitted: b.example.test is already invalid (urn:ietf:params:acme:error:unauthorized: no TXT record); " + validation.NEW_ORDER_ADVICE
+        "Nothing was submitted: b.example.test is already invalid (urn:ietf:params:acme:error:unauthorized: no TXT record); " + validate_run.NEW_ORDER_ADVICE
     )
     assert caught.value.fields["changed"] is False
     assert [a["status"] for a in caught.value.fields["authorizations"]] == ["pending", "invalid"]
@@ -212,7 +212,7 @@ def test_answers_each_pending_challenge_once_and_polls_together(clock: Any) -> N
             f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
         }
     )
-    result = make_run(account, clock, diff=True)()
+    result = make_run(account, clock, diff=True)().to_result()
 
     assert account.answers_to(f"{CA}/chall/a") == [{}]
     assert account.answers_to(f"{CA}/chall/b") == []
@@ -296,7 +296,7 @@ def test_check_mode_answers_nothing(clock: Any) -> None:
             f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
         }
     )
-    result = make_run(account, clock, check_mode=True, diff=True)()
+    result = make_run(account, clock, check_mode=True, diff=True)().to_result()
     assert result["changed"] is True
     assert result["authorizations"][0]["answered"] is True
     assert result["diff"]["after"] == {"authorizations": {"a.example.test": "valid"}}
@@ -308,7 +308,7 @@ def test_check_mode_without_order_does_not_connect(tmp_path: Any, clock: Any) ->
         raise AssertionError("connected")
 
     run = ValidationRun(params(order_uri=None, state_path=str(tmp_path / "missing.json")), connect=connect, warn=lambda msg: None, check_mode=True)
-    result = run()
+    result = run().to_result()
     assert result["changed"] is True
     assert result["order_uri"] is None
     assert result["msg"].startswith("No order yet (acme_order ran in check mode)")
@@ -324,7 +324,7 @@ def test_state_file_of_another_order_is_ignored_with_a_warning(tmp_path: Any, cl
         }
     )
     warnings: list[str] = []
-    result = make_run(account, clock, warnings, params=params(state_path=state_path))()
+    result = make_run(account, clock, warnings, params=params(state_path=state_path))().to_result()
     assert warnings == [f"state_path {state_path} records another order ({CA}/order/other); its choices are ignored for {ORDER_URI}"]
     assert result["challenge"] == "dns-01"
     assert result["changed"] is False
@@ -370,7 +370,7 @@ def test_format_problem_lists_subproblems() -> None:
 
 
 def record_from_acme_order(tmp_path: Any, authz_status: str = "pending") -> str:
-    from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Authorization, Order
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Authorization, Order
 
     path = str(tmp_path / "order.json")
     order = Order.from_response(ORDER_URI, order_json(["a.example.test"], [f"{CA}/authz/a"]))
@@ -381,7 +381,7 @@ def record_from_acme_order(tmp_path: Any, authz_status: str = "pending") -> str:
 
 
 def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: Any) -> None:
-    from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import load_order_state
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import load_order_state
 
     state_path = record_from_acme_order(tmp_path)
     account = account_with(
@@ -390,7 +390,7 @@ def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: 
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
         }
     )
-    result = make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
+    result = make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))().to_result()
     # Answer, one poll of the order: nothing fetched that acme_order had just seen.
     assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI]
     assert result["changed"] is True and result["order_status"] == "ready"

@@ -2,7 +2,7 @@
 # MIT License (see LICENSE)
 """How a module run ends: its result, or the structured error it raised, as the task's result.
 
-Imports nothing beyond the standard library and ``errors``, so modules that run on managed
+Imports nothing beyond the standard library, ``errors`` and ``results``, so modules that run on managed
 nodes (acme_webroot_tokens) stay light.
 """
 
@@ -12,9 +12,10 @@ import traceback
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, unexpected_error_message
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import TaskResult
 
 
-def exit_with(module: Any, body: Callable[[], dict[str, Any]], before_exit: Callable[[], None] | None = None) -> None:
+def exit_with(module: Any, body: Callable[[], TaskResult], before_exit: Callable[[], None] | None = None) -> None:
     """Run ``body``; exit with its result or fail with the ``AcmeError`` it raised, calling ``before_exit`` first either way."""
     try:
         result = body()
@@ -28,4 +29,4 @@ def exit_with(module: Any, body: Callable[[], dict[str, Any]], before_exit: Call
         module.fail_json(msg=unexpected_error_message(error), exception=traceback.format_exc())
     if before_exit is not None:
         before_exit()
-    module.exit_json(**result)
+    module.exit_json(**result.to_result())

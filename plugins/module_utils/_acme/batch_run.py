@@ -22,12 +22,13 @@ from typing import Any, Callable
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES, bind_lines, challenge_type, merge_dns_records
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, unexpected_error_message
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalization import FinalizeRun
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.ordering import OrderRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run import OrderRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import order_recorded
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import order_recorded
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import BatchResult, CertificateOutcome
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.validation import ValidationRun
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 
 STEPS = ("order", "validate", "finalize")
 # For new orders; later steps use the type recorded with the order.
@@ -109,24 +110,12 @@ class CertificateRun:
         self.steps = steps
         self.check_mode = check_mode
         self.warnings: list[str] = []
-        self.result: dict[str, Any] = {
-            "name": params["name"],
-            "status": None,
-            "changed": False,
-            "failed": False,
-            "msg": None,
-            "reason": None,
-            "order_uri": None,
-            "serial": None,
-            "not_after": None,
-            "http_proofs": [],
-            "dns_proofs": [],
-        }
+        self.result = CertificateOutcome(name=params["name"])
 
     def warn(self, text: str) -> None:
         self.warnings.append(f"{self.params['name']}: {text}")
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self) -> CertificateOutcome:
         try:
             if not self.check_mode:
                 # Before the lock: without its folder, state_lock would take no lock at all.
@@ -135,13 +124,15 @@ class CertificateRun:
                 self.run()
         except AcmeError as error:
             fields = error.to_result()
-            self.result.update(status="failed", failed=True, msg=fields.pop("msg"))
+            msg = fields.pop("msg")
             fields.pop("changed", None)
-            self.result["error"] = fields
+            self.failed(msg, fields)
         except Exception as error:  # one certificate's unforeseen failure must not take the others' results with it
-            self.result.update(status="failed", failed=True, msg=unexpected_error_message(error))
-            self.result["error"] = {"exception_type": type(error).__name__}
+            self.failed(unexpected_error_message(error), {"exception_type": type(error).__name__})
         return self.result
+
+    def failed(self, msg: str, error: dict[str, Any]) -> None:
+        self.result.status, self.result.failed, self.result.msg, self.result.error = "failed", True, msg, error
 
     def run(self) -> None:
         result = self.result
@@ -150,23 +141,21 @@ class CertificateRun:
                 return
         elif not order_recorded(None, self.params["state_path"]):
             # Nothing in flight: the order step found it not due, or never ran for it.
-            result["status"] = "no_order"
+            result.status = "no_order"
             return
         if "validate" in self.steps:
             validated = ValidationRun(self.params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
-            result["changed"] = result["changed"] or validated["changed"]
-            result.update(status="valid", order_uri=validated.get("order_uri") or result["order_uri"])
+            result.changed = result.changed or validated.changed
+            result.status = "valid"
+            result.order_uri = validated.order_uri or result.order_uri
         if "finalize" in self.steps:
             if not self.check_mode:
                 self.make_folders()
             finalized = FinalizeRun(self.params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
-            result["changed"] = result["changed"] or finalized["changed"]
-            result.update(
-                status="issued",
-                order_uri=finalized.get("order_uri") or result["order_uri"],
-                serial=finalized.get("serial"),
-                not_after=finalized.get("not_after"),
-            )
+            result.changed = result.changed or finalized.changed
+            result.status = "issued"
+            result.order_uri = finalized.order_uri or result.order_uri
+            result.serial, result.not_after = finalized.serial, finalized.not_after
 
     def make_folders(self) -> None:
         """The folders of the certificate's files, created (mode 0700, they hold its key) when missing."""
@@ -186,32 +175,32 @@ class CertificateRun:
         params = self.params
         result = self.result
         decision = check_certificate(params, client_factory=lambda: self.account().client, warn=self.warn, ari_when_due=False)
-        result.update(reason=decision["reason"], serial=decision["serial"], not_after=decision["not_after"])
+        result.reason, result.serial, result.not_after = decision.reason, decision.serial, decision.not_after
         # An order in flight is resumed even when the certificate is not due (any more); the
         # runs below read the state file themselves.
-        if not decision["renewal_due"] and not order_recorded(None, params["state_path"]):
-            result["status"] = "not_due"
+        if not decision.renewal_due and not order_recorded(None, params["state_path"]):
+            result.status = "not_due"
             return False
         order_params = dict(params)
-        # An ARI renewal names the certificate it replaces (RFC 9773 section 5).
-        replaces = decision["cert_id"] if decision["exists"] and params["ari"] else None
-        order_params.update(cert_serial=decision["serial"], order_uri=None, replaces=replaces, challenge=params["challenge"] or DEFAULT_CHALLENGE)
+        # An ARI renewal names the certificate it replaces (RFC 9773 section 5); a certificate of
+        # another CA is none the run's CA could replace.
+        replaces = decision.cert_id if decision.exists and params["ari"] and "ca_changed" not in decision.reasons else None
+        order_params.update(cert_serial=decision.serial, order_uri=None, replaces=replaces, challenge=params["challenge"] or DEFAULT_CHALLENGE)
         if self.check_mode and not os.path.isdir(os.path.dirname(params["state_path"])):
             # state_dir is created by the real run; with nothing recorded yet the prediction is a new order.
             order_params["state_path"] = None
         ordered = OrderRun(order_params, connect=self.account, warn=self.warn, check_mode=self.check_mode)()
-        result["changed"] = ordered["changed"]
-        if ordered["superseded"]:
-            result["status"] = "superseded"
+        result.changed = ordered.changed
+        if ordered.superseded:
+            result.status = "superseded"
             return False
-        result.update(order_uri=ordered["order_uri"], status=ordered["status"])
-        name = params["name"]
-        proofs = [dict(entry["proof"], certificate=name) for entry in ordered["authorizations"] if entry["proof"]]
+        result.order_uri, result.status = ordered.order_uri, ordered.status
+        proofs = [dict(proof, certificate=params["name"]) for proof in ordered.proofs]
         publishes = challenge_type(order_params["challenge"]).publishes
-        result["http_proofs"] = proofs if publishes == "http" else []
-        result["dns_proofs"] = proofs if publishes == "dns" else []
-        if self.check_mode and ordered["created"]:
-            result["status"] = "would_order"
+        result.http_proofs = proofs if publishes == "http" else []
+        result.dns_proofs = proofs if publishes == "dns" else []
+        if self.check_mode and ordered.created:
+            result.status = "would_order"
             return False
         return len(self.steps) > 1
 
@@ -222,7 +211,7 @@ def run_batch(
     connect: Callable[[], Account],
     warn: Callable[[str], None],
     check_mode: bool,
-) -> dict[str, Any]:
+) -> BatchResult:
     """The whole ``acme_certificates`` run: every certificate's steps, ``workers`` at a time."""
     steps = check_steps(params["steps"])
     if params["workers"] < 1:
@@ -266,19 +255,17 @@ def run_batch(
     return summarize(results, params["dns_ttl"])
 
 
-def summarize(results: list[dict[str, Any]], dns_ttl: int) -> dict[str, Any]:
-    """The task result: every certificate's, what to publish for all of them, and counts by status."""
-    http_proofs = [proof for result in results for proof in result.pop("http_proofs")]
+def summarize(results: list[CertificateOutcome], dns_ttl: int) -> BatchResult:
+    """The batch's result: every certificate's, what to publish for all of them, and counts by status."""
+    http_proofs = [proof for result in results for proof in result.http_proofs]
     # Merged over the whole batch: an apex in one certificate and its wildcard in another share a record.
-    dns_records = merge_dns_records([proof for result in results for proof in result.pop("dns_proofs")], dns_ttl)
-    counts = dict(Counter(result["status"] for result in results))
-    failed = [result for result in results if result["failed"]]
-    return {
-        "changed": any(result["changed"] for result in results),
-        "certificates": results,
-        "failed_certificates": [{"name": result["name"], "msg": result["msg"]} for result in failed],
-        "counts": counts,
-        "http_proofs": http_proofs,
-        "dns_records": dns_records,
-        "bind": bind_lines(dns_records),
-    }
+    dns_records = merge_dns_records([proof for result in results for proof in result.dns_proofs], dns_ttl)
+    return BatchResult(
+        changed=any(result.changed for result in results),
+        certificates=results,
+        failed_certificates=[{"name": result.name, "msg": result.msg} for result in results if result.failed],
+        counts=dict(Counter(result.status for result in results)),
+        http_proofs=http_proofs,
+        dns_records=dns_records,
+        bind=bind_lines(dns_records),
+    )

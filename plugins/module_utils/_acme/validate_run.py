@@ -18,19 +18,30 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof, challenge_type
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import (
     Authorization,
     Challenge,
     Order,
-    Poller,
+    Status,
     check_authorization_identifiers,
     check_order_identifiers,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import (
     get_authorization,
     get_authorizations,
     get_order,
     poll_order,
     respond,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import (
+    OrderState,
+    find_order,
+    order_recorded,
+    save_order_state,
+    sent_from_record,
+)
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import ValidationResult
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.runs import RecordedOrderRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import (
     DEFAULT_TIMEOUT,
     SelfTestResult,
@@ -38,14 +49,6 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     check_http01,
     parse_dns_resolver,
     parse_http_node,
-)
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import (
-    OrderState,
-    RecordedOrderRun,
-    find_order,
-    order_recorded,
-    save_order_state,
-    sent_from_record,
 )
 
 NEW_ORDER_ADVICE = (
@@ -85,12 +88,12 @@ class Entry:
     @property
     def to_answer(self) -> bool:
         """Pending, and its challenge was never answered (RFC 8555 section 7.5.1: answer once)."""
-        return self.authz.status == "pending" and self.challenge is not None and self.challenge.status == "pending"
+        return self.authz.status == Status.PENDING and self.challenge is not None and self.challenge.status == Status.PENDING
 
     @property
     def error(self) -> dict[str, Any] | None:
         """The CA's problem for an authorization that is not valid (RFC 8555 section 8, ``error``)."""
-        if self.authz.status == "valid":
+        if self.authz.status == Status.VALID:
             return None
         if self.challenge is not None and self.challenge.error:
             return self.challenge.error
@@ -126,19 +129,19 @@ class ValidationRun(RecordedOrderRun):
         self.entries: list[Entry] = []
         self.before: dict[str, str] = {}
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self) -> ValidationResult:
         params = self.params
         check_options(params)
         if self.check_mode and not order_recorded(params["order_uri"], params["state_path"]):
             result = self.result(changed=bool(params["validate"]))
-            result["msg"] = "No order yet (acme_order ran in check mode): the real run would self-test and validate its proofs"
+            result.msg = "No order yet (acme_order ran in check mode): the real run would self-test and validate its proofs"
             return result
         account = self.connect()
         return self.from_record_or_ca(lambda trust_record: self.run(account, trust_record=trust_record))
 
-    def run(self, account: Account, *, trust_record: bool) -> dict[str, Any]:
+    def run(self, account: Account, *, trust_record: bool) -> ValidationResult:
         params = self.params
-        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_order", "pending") if trust_record else None)
+        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_order", Status.PENDING) if trust_record else None)
         recorded = order_state.seen_authorizations(order) if order.recorded and order_state else None
         if order.recorded and recorded is None:
             order = get_order(account, order.uri)
@@ -192,7 +195,7 @@ class ValidationRun(RecordedOrderRun):
 
     def unusable(self) -> list[Entry]:
         """Entries whose authorization is invalid (or expired, deactivated, revoked): it can never become valid (section 7.1.6)."""
-        return [entry for entry in self.entries if entry.authz.status not in ("pending", "valid")]
+        return [entry for entry in self.entries if entry.authz.status not in (Status.PENDING, Status.VALID)]
 
     def refuse_unusable(self) -> None:
         dead = self.unusable()
@@ -202,7 +205,7 @@ class ValidationRun(RecordedOrderRun):
                 changed=False,
             )
         for entry in self.entries:
-            if entry.authz.status == "pending" and entry.challenge is None:
+            if entry.authz.status == Status.PENDING and entry.challenge is None:
                 raise AcmeOptionError(
                     "challenge",
                     f"the CA does not offer {self.challenge_type} for {entry.identifier}; it offers "
@@ -271,17 +274,17 @@ class ValidationRun(RecordedOrderRun):
                     with sent_from_record(from_record):
                         entry.challenge = respond(account, entry.challenge)
                     entry.answered = True
-            waiting = [entry for entry in self.entries if entry.authz.status == "pending"]
+            waiting = [entry for entry in self.entries if entry.authz.status == Status.PENDING]
             if waiting and self.order is not None:
                 names = ", ".join(entry.identifier for entry in waiting)
                 poller = self.poller(float(self.params["wait_timeout"]), f"the CA to validate {names}")
-                self.order = poll_order(account, self.order, poller, while_status="pending")
-                if self.order.status in ("ready", "processing", "valid"):
+                self.order = poll_order(account, self.order, poller, while_status=Status.PENDING)
+                if self.order.status in (Status.READY, Status.PROCESSING, Status.VALID):
                     # Section 7.1.6: an order leaves pending for ready only when every authorization is valid.
                     for entry in waiting:
-                        entry.authz.status = "valid"
+                        entry.authz.status = Status.VALID
                         if entry.challenge is not None and entry.answered:
-                            entry.challenge.status = "valid"
+                            entry.challenge.status = Status.VALID
                 else:
                     # Which name failed, and why, only the authorizations tell.
                     for entry in waiting:
@@ -304,29 +307,23 @@ class ValidationRun(RecordedOrderRun):
             return
         save_order_state(path, order_state.with_seen("acme_challenge_proof", self.order))
 
-    def poller(self, timeout: float, what: str) -> Poller:
-        """The bounded wait of the polling (tests replace it to drive a fake clock)."""
-        return Poller(timeout, what)
-
     def diff_after(self) -> dict[str, str]:
         if self.check_mode:
-            return {entry.identifier: "valid" if entry.answered else entry.authz.status for entry in self.entries}
+            return {entry.identifier: Status.VALID if entry.answered else entry.authz.status for entry in self.entries}
         return self.statuses()
 
-    def result(self, *, changed: bool) -> dict[str, Any]:
-        """The task result: the order and every authorization (with the diff when asked)."""
-        result: dict[str, Any] = {
-            "changed": changed,
-            "order_uri": self.order.uri if self.order else None,
-            "order_status": self.order.status if self.order else None,
-            "challenge": self.challenge_type,
-            "authorizations": [entry.to_dict() for entry in self.entries],
-        }
-        if self.diff:
-            result["diff"] = {"before": {"authorizations": self.before}, "after": {"authorizations": self.diff_after()}}
-        return result
+    def result(self, *, changed: bool) -> ValidationResult:
+        """The run's result: the order and every authorization (with the diff when asked)."""
+        return ValidationResult(
+            changed=changed,
+            order_uri=self.order.uri if self.order else None,
+            order_status=self.order.status if self.order else None,
+            challenge=self.challenge_type,
+            authorizations=[entry.to_dict() for entry in self.entries],
+            diff={"before": {"authorizations": self.before}, "after": {"authorizations": self.diff_after()}} if self.diff else None,
+        )
 
     def failure(self, msg: str, *, changed: bool, **fields: Any) -> AcmeError:
         """An error whose task result still carries the order and every authorization."""
-        fields.update(self.result(changed=changed))
+        fields.update(self.result(changed=changed).to_result())
         return AcmeError(msg, **fields)

@@ -20,11 +20,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeProblem
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import Authorization, Order, get_order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Authorization, Order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import get_order
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, atomic_write, read_state
 
 STATE_VERSION = 1
@@ -156,40 +156,3 @@ def find_order(account: Any, order_uri: str | None, state_path: str | None, *, s
         if recorded is not None:
             return recorded, order_state
     return get_order(account, order_uri), order_state
-
-
-class CoreRun:
-    """One module run of the core (acme_order, acme_challenge_proof, acme_finalize, and each step of a batch).
-
-    ``params`` are the module's options; ``connect`` returns the account to use, called
-    only when the CA is needed; ``warn`` receives warnings for the task. Calling the run
-    returns the task result or raises ``AcmeError``.
-    """
-
-    def __init__(
-        self,
-        params: dict[str, Any],
-        *,
-        connect: Callable[[], Account],
-        warn: Callable[[str], None],
-        check_mode: bool = False,
-        diff: bool = False,
-    ) -> None:
-        self.params = params
-        self.connect = connect
-        self.warn = warn
-        self.check_mode = check_mode
-        self.diff = diff
-
-
-class RecordedOrderRun(CoreRun):
-    """A run on an existing order (acme_challenge_proof, acme_finalize), named by ``order_uri`` or ``state_path``."""
-
-    @staticmethod
-    def from_record_or_ca(attempt: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:
-        """``attempt(True)`` starts from the state file's record; when the CA refuses what it sent
-        from it (``StaleRecord``), ``attempt(False)`` starts again from what the CA says."""
-        try:
-            return attempt(True)
-        except StaleRecord:
-            return attempt(False)

@@ -31,28 +31,24 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import 
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifiers, same_names
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.issuance_record import IssuanceRecord, planned_record
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     PrivateKey,
     generate_private_key,
     load_private_key,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
-    Order,
-    Poller,
-    check_order_identifiers,
-    download_certificate,
-    finalize,
-    poll_order,
-)
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import (
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import Order, Status, check_order_identifiers
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import download_certificate, finalize, poll_order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import (
     OrderState,
-    RecordedOrderRun,
     find_order,
     forget_order,
     load_order_state,
     order_recorded,
     sent_from_record,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import FinalizeResult
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.runs import RecordedOrderRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import (
     PRIVATE_MODE,
     PlannedWrite,
@@ -165,7 +161,7 @@ class FinalizeRun(RecordedOrderRun):
         except ValueError:
             return None  # not a certificate (yet): it will be replaced
 
-    def nothing_in_flight(self, current: CertificateInfo, cert_text: str) -> dict[str, Any]:
+    def nothing_in_flight(self, current: CertificateInfo, cert_text: str) -> FinalizeResult:
         """No order recorded and a certificate present: the state between two renewals."""
         chain_pem = ""
         if self.params["chain_path"]:
@@ -185,7 +181,7 @@ class FinalizeRun(RecordedOrderRun):
             state_removed=False,
             before=snapshot(current),
         )
-        result["msg"] = f"No order in flight (state_path {self.params['state_path']} does not exist); the certificate at cert_path is left as is"
+        result.msg = f"No order in flight (state_path {self.params['state_path']} does not exist); the certificate at cert_path is left as is"
         return result
 
     # -- keys ---------------------------------------------------------------------
@@ -245,7 +241,7 @@ class FinalizeRun(RecordedOrderRun):
 
     # -- the run ---------------------------------------------------------------------
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self) -> FinalizeResult:
         params = self.params
         check_options(params)
         self.mode = parse_mode(params["mode"])
@@ -283,15 +279,16 @@ class FinalizeRun(RecordedOrderRun):
         csr_public: bytes | None,
         *,
         trust_record: bool,
-    ) -> dict[str, Any]:
+    ) -> FinalizeResult:
         """Finalize (unless done before), download, check and write: the part of the run that needs the CA."""
         params = self.params
         # A rotated key waiting in .next means an earlier run may have finalized already: ask the CA.
         trust_record = trust_record and not (params["private_key_path"] and os.path.exists(self.pending_key_path()))
-        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=("acme_challenge_proof", "ready") if trust_record else None)
+        seen = ("acme_challenge_proof", Status.READY) if trust_record else None
+        order, order_state = find_order(account, params["order_uri"], params["state_path"], seen=seen)
         self.check_order(order, order_state, account, csr_der, csr_public)
         key, key_pem, candidates = self.certificate_keys(order, account)
-        if order.status == "ready":
+        if order.status == Status.READY:
             if self.check_mode:
                 return self.would_finalize(order, order_state, destinations, before)
             if key is not None and key_pem is not None:
@@ -305,7 +302,8 @@ class FinalizeRun(RecordedOrderRun):
         if key is None:
             key, key_pem = self.key_of_certificate(order, info, candidates)
         self.verify(order, chain, info, key_public_der(key) if key is not None else csr_public)
-        files = self.write_files(destinations, chain, key_pem)
+        record = IssuanceRecord(directory=account.client.directory_url, serial=info.serial, account_uri=account.uri, certificate_uri=order.certificate)
+        files = self.write_files(destinations, chain, key_pem, record)
         state_removed = self.remove_state(order, order_state)
         return self.result(
             order=order,
@@ -324,13 +322,13 @@ class FinalizeRun(RecordedOrderRun):
             check_order_identifiers(order, parse_identifiers(order_state.identifiers, "state_path"))
         if csr_public is not None:
             self.check_csr(order, csr_der, csr_public, account)
-        if order.status == "pending":
+        if order.status == Status.PENDING:
             raise AcmeError(
                 f"The order {order.uri} is pending: not every name is validated yet; validate first with certfleet.acme.acme_challenge_proof (validate: true)",
                 order_uri=order.uri,
                 status=order.status,
             )
-        if order.status == "invalid" or not order.usable:
+        if order.status == Status.INVALID or not order.usable:
             problem = order.error or {}
             detail = problem.get("detail") or problem.get("type") or "the CA gave no reason"
             raise AcmeError(
@@ -347,7 +345,7 @@ class FinalizeRun(RecordedOrderRun):
         if not params["private_key_path"]:
             return None, None, candidates
         existing = self.read_key(params["private_key_path"], "private_key_path", account)
-        if order.status == "ready":
+        if order.status == Status.READY:
             if existing is not None and not params["rotate_key"]:
                 return existing[0], existing[1], candidates
             key = generate_private_key(params["key_type"])
@@ -364,9 +362,9 @@ class FinalizeRun(RecordedOrderRun):
 
     def issued(self, order: Order, account: Account) -> Order:
         """The order once the CA issued its certificate (polled while processing, RFC 8555 section 7.4), else the CA's reason."""
-        if order.status == "processing":
+        if order.status == Status.PROCESSING:
             order = poll_order(account, order, self.poller(float(self.params["wait_timeout"]), f"the CA to issue the certificate of {order.uri}"))
-        if order.status != "valid" or not order.certificate:
+        if order.status != Status.VALID or not order.certificate:
             problem = order.error or {}
             raise AcmeError(
                 f"The order {order.uri} ended {order.status} instead of valid: {problem.get('detail') or problem.get('type') or 'the CA gave no reason'}",
@@ -407,10 +405,6 @@ class FinalizeRun(RecordedOrderRun):
                 order_uri=order.uri,
             )
         return None, None
-
-    def poller(self, timeout: float, what: str) -> Poller:
-        """The bounded wait while the order is processing (tests replace it to drive a fake clock)."""
-        return Poller(timeout, what)
 
     def read_csr(self) -> tuple[bytes, bytes]:
         path = self.params["csr_path"]
@@ -471,11 +465,12 @@ class FinalizeRun(RecordedOrderRun):
         if len(chain) == 1 and self.params["chain_path"]:
             self.warn("The CA sent the certificate without a chain; chain_path is written empty")
 
-    def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None) -> dict[str, bool]:
+    def write_files(self, destinations: dict[str, str], chain: list[str], key_pem: bytes | None, record: IssuanceRecord) -> dict[str, bool]:
         """Install key, chain, fullchain and certificate as one set (``storage.install_files``).
 
         Either every file changes or none does: a rotated key never lands beside the old
         certificate, nor a new certificate beside the old key. Files already right are left alone.
+        The record of the issuing CA (``issuance_record``) goes in the same set, last.
         """
         contents = file_contents(chain, key_pem, self.mode)
         writes = [
@@ -483,11 +478,12 @@ class FinalizeRun(RecordedOrderRun):
             for option, path in destinations.items()
             if option in contents
         ]
+        writes.append(planned_record(destinations["cert_path"], record))
         if self.check_mode:
             changed = [write.needed() for write in writes]
         else:
             changed = install_files(writes)
-        files = {write.option: flag for write, flag in zip(writes, changed)}
+        files = {write.option: flag for write, flag in zip(writes[:-1], changed[:-1])}
         if "private_key_path" in files and (self.key_generated or self.key_rotated):
             files["private_key_path"] = True  # generated this run (possibly written before finalizing)
         if self.params["private_key_path"] and not self.check_mode:
@@ -511,7 +507,7 @@ class FinalizeRun(RecordedOrderRun):
             return True
         return forget_order(path, "every file is written")
 
-    def would_finalize(self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]) -> dict[str, Any]:
+    def would_finalize(self, order: Order | None, order_state: OrderState | None, destinations: dict[str, str], before: dict[str, Any]) -> FinalizeResult:
         """Check mode: what the real run would do (order None: acme_order ran in check mode too)."""
         self.finalized = True
         key_path = self.params["private_key_path"]
@@ -527,7 +523,7 @@ class FinalizeRun(RecordedOrderRun):
             before=before,
         )
         if order is None:
-            result["msg"] = "No order yet (acme_order ran in check mode): the real run would finalize it and write the files"
+            result.msg = "No order yet (acme_order ran in check mode): the real run would finalize it and write the files"
         return result
 
     def result(
@@ -540,35 +536,30 @@ class FinalizeRun(RecordedOrderRun):
         files: dict[str, bool],
         state_removed: bool,
         before: dict[str, Any],
-    ) -> dict[str, Any]:
-        changed = any(files.values()) or state_removed or self.finalized
-        result: dict[str, Any] = {
-            "changed": changed,
-            "order_uri": order.uri if order else None,
-            "status": order.status if order else None,
-            "finalized": self.finalized,
-            "identifiers": [i.value for i in identifiers],
-            "serial": info.serial if info else None,
-            "alternates": self.alternates,
-            "preferred_chain_found": self.preferred_found,
-            "key_generated": self.key_generated,
-            "key_rotated": self.key_rotated,
-            "state_removed": state_removed,
-            "files": {option: {"path": self.params[option], "changed": changed_file} for option, changed_file in files.items()},
-        }
+    ) -> FinalizeResult:
+        result = FinalizeResult(
+            changed=any(files.values()) or state_removed or self.finalized,
+            order_uri=order.uri if order else None,
+            status=order.status if order else None,
+            finalized=self.finalized,
+            identifiers=[i.value for i in identifiers],
+            serial=info.serial if info else None,
+            alternates=self.alternates,
+            preferred_chain_found=self.preferred_found,
+            key_generated=self.key_generated,
+            key_rotated=self.key_rotated,
+            state_removed=state_removed,
+            files={option: {"path": self.params[option], "changed": changed_file} for option, changed_file in files.items()},
+        )
         if info is not None:
             leaf = chain[0] if chain else ""
             rest = "".join(chain[1:])
-            result.update(
-                not_before=format_time(info.not_before),
-                not_after=format_time(info.not_after),
-                issuer=info.issuer,
-                chain_issuer=chain_top_issuer(chain) if chain else None,
-                cert_pem=leaf,
-                chain_pem=rest,
-                fullchain_pem=leaf + rest,
-            )
+            result.not_before = format_time(info.not_before)
+            result.not_after = format_time(info.not_after)
+            result.issuer = info.issuer
+            result.chain_issuer = chain_top_issuer(chain) if chain else None
+            result.cert_pem, result.chain_pem, result.fullchain_pem = leaf, rest, leaf + rest
         if self.diff:
             after = snapshot(info) if info is not None else {"serial": "(new certificate)", "not_after": None}
-            result["diff"] = {"before": before, "after": after}
+            result.diff = {"before": before, "after": after}
         return result

@@ -26,28 +26,29 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers i
     parse_identifiers,
     same_names,
 )
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.order import (
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.messages import (
     Authorization,
     Order,
+    Status,
     check_authorization_identifiers,
     check_order_identifiers,
-    get_authorizations,
-    get_order,
-    new_order,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_requests import get_authorizations, get_order, new_order
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import OrderState, forget_order, load_order_state, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import load_certificate
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.state import CoreRun, OrderState, forget_order, load_order_state, save_order_state
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import OrderResult
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.runs import CoreRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import check_writable_directory
 
 
-class OrderRun(CoreRun):
+class OrderRun(CoreRun[Account]):
     """One ``acme_order`` run: create or resume the order for ``params`` and report the proofs to publish."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wildcard_bases: set[str] = set()
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self) -> OrderResult:
         params = self.params
         identifiers = self.checked_identifiers()
         renewed_by = self.renewed_meanwhile()
@@ -165,7 +166,7 @@ class OrderRun(CoreRun):
             return None
         return loaded[0].serial
 
-    def superseded(self, identifiers: list[Identifier], serial: str) -> dict[str, Any]:
+    def superseded(self, identifiers: list[Identifier], serial: str) -> OrderResult:
         """The result when another run renewed the certificate after this one decided to: no order."""
         params = self.params
         self.warn(
@@ -174,9 +175,10 @@ class OrderRun(CoreRun):
         )
         absent = {"order_uri": None, "status": "absent"}
         result = self.result(None, [], identifiers, created=False, before=absent)
-        result.update(superseded=True, status=None)
-        if "diff" in result:
-            result["diff"]["after"] = dict(absent)
+        result.superseded = True
+        result.status = None
+        if result.diff is not None:
+            result.diff["after"] = dict(absent)
         return result
 
     def resumable_order(self, account: Account, identifiers: list[Identifier], directory_url: str) -> Order | None:
@@ -213,14 +215,14 @@ class OrderRun(CoreRun):
         params = self.params
         challenge = authz.challenge(params["challenge"])
         if challenge is None:
-            if authz.status == "pending":
+            if authz.status == Status.PENDING:
                 raise AcmeOptionError(
                     "challenge",
                     f"the CA does not offer {params['challenge']} for {authz.identifier.value}; it offers "
                     f"{', '.join(authz.available_challenges) or 'nothing'}: choose one of them with challenge",
                 )
             return None, None
-        if authz.status != "pending":
+        if authz.status != Status.PENDING:
             return None, challenge.url
         proof = build_proof(
             params["challenge"],
@@ -244,7 +246,7 @@ class OrderRun(CoreRun):
         created: bool,
         before: dict[str, Any],
         account: Account | None = None,
-    ) -> dict[str, Any]:
+    ) -> OrderResult:
         entries = []
         proofs = []
         for authz in authorizations:
@@ -266,25 +268,20 @@ class OrderRun(CoreRun):
             )
         publishes = challenge_type(self.params["challenge"]).publishes
         dns_records = merge_dns_records(proofs if publishes == "dns" else [], self.params["dns_ttl"])
-        after = {"order_uri": order.uri if order else None, "status": order.status if order else "pending"}
-        result: dict[str, Any] = {
-            "changed": created,
-            "created": created,
-            "resumed": order is not None and not created,
-            "superseded": False,
-            "order_uri": after["order_uri"],
-            "status": after["status"],
-            "identifiers": [i.value for i in identifiers],
-            "challenge": self.params["challenge"],
-            "authorizations": entries,
-            "http_proofs": proofs if publishes == "http" else [],
-            "dns_records": dns_records,
-            "bind": bind_lines(dns_records),
-        }
-        if order and order.expires:
-            result["expires"] = order.expires
-        if order and order.profile:
-            result["profile"] = order.profile
-        if self.diff:
-            result["diff"] = {"before": before, "after": after}
-        return result
+        after = {"order_uri": order.uri if order else None, "status": order.status if order else Status.PENDING}
+        return OrderResult(
+            changed=created,
+            created=created,
+            resumed=order is not None and not created,
+            order_uri=after["order_uri"],
+            status=after["status"],
+            identifiers=[i.value for i in identifiers],
+            challenge=self.params["challenge"],
+            authorizations=entries,
+            http_proofs=proofs if publishes == "http" else [],
+            dns_records=dns_records,
+            bind=bind_lines(dns_records),
+            expires=order.expires if order and order.expires else None,
+            profile=order.profile if order and order.profile else None,
+            diff={"before": before, "after": after} if self.diff else None,
+        )
