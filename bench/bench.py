@@ -10,7 +10,9 @@ and the time spent in each task (bench/callback_plugins/bench_timing.py). It pri
 writes results.json, results.csv and table.txt under the results folder.
 
 Any certificate that is missing, has other names, another key or a chain that does not sign it
-fails the run (exit status 1), as does any failed playbook.
+fails the run (exit status 1), as does any failed playbook, and so do request counts that cannot
+be right (no newAccount for the registration, fewer newOrders or downloads than certificates):
+the checks that a run sent no request of a kind would otherwise pass on a log they cannot read.
 """
 
 from __future__ import annotations
@@ -627,6 +629,15 @@ def build_row(tool: str, n: int, run: dict[str, Any]) -> dict[str, Any]:
 def register_account(runner: Runner, label: str) -> None:
     """The one account of the timed runs (not timed), and its URL for community.crypto."""
     account = runner.playbook(label, "account.yml", {}, timeout=120)
+    # Every check that a run sent no request of some kind ("the nightly run created no order",
+    # "task-cost: no module talked to the CA") counts lines of Pebble's log. If that log lost
+    # those lines or changed their format, each count would read 0 and each check would pass.
+    # The registration sends a newAccount for certain: seen here, the counts mean something.
+    if account["requests"]["new-account"] < 1:
+        raise BenchError(
+            f"{label}: no newAccount request found in {runner.pebble_log} between the offsets of the registration "
+            f"({account['requests_total']} requests counted): the log's format may have changed, and every request count would read 0"
+        )
     runner.common_vars["bench_account_uri"] = (runner.work / "account.json.uri").read_text(encoding="utf-8").strip()
     print(f"bench: account registered ({account['requests_total']} requests), not timed", flush=True)
 
@@ -656,6 +667,17 @@ def issue_run(runner: Runner, tool: str, label: str, extra: dict[str, Any], time
     finally:
         if TOOLS[tool].get("fleet_webroot"):
             answer_names_with(testbed, testbed["http01_node"].rsplit(":", 1)[0])
+
+
+def check_issue_counted(tool: str, n: int, issue: dict[str, Any]) -> None:
+    """N new certificates need at least N newOrder requests and N downloads in Pebble's log.
+
+    Fewer means the requests of this run were not all counted (a log window or format problem),
+    and the per-certificate figures of the row would be too low.
+    """
+    orders, downloads = issue["requests"]["new-order"], issue["requests"]["cert"]
+    if orders < n or downloads < n:
+        raise BenchError(f"{tool}: {n} certificates issued, but Pebble's log shows {orders} newOrder requests and {downloads} downloads for the run")
 
 
 def renew_all(runner: Runner, tool: str, extra: dict[str, Any], timeout: float, digests: dict[str, str]) -> dict[str, Any]:
@@ -776,6 +798,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"bench: {tool} N={n}: issuing ...", flush=True)
             issue = issue_run(runner, tool, f"issue-{tool}-n{n}", extra, timeout)
             digests = verify_certificates(tool, names, tool_work)
+            check_issue_counted(tool, n, issue)
             row = build_row(tool, n, issue)
             row["fresh_ca"] = fresh
             orders_since_start += issue["requests"]["new-order"]

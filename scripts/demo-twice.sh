@@ -14,6 +14,23 @@ trap finish EXIT
 "$TESTBED" restart >/dev/null
 out=$(mktemp)
 
+# The demo's last table has a row per web node and certificate. No MISMATCH is not enough: a run
+# whose table lost its rows (nothing deployed, or a changed format) shows none either. Every
+# host of the fleet inventory must have a 'serves it' row for every demo certificate.
+check_table() {
+    local run=$1 hosts certs host cert
+    grep -q 'MISMATCH' "$out" && die "the $run run's table shows a node that does not serve its certificate"
+    hosts=$("$VENV/bin/python" -c 'import sys, yaml; print(" ".join(yaml.safe_load(open(sys.argv[1]))["all"]["children"]["web"]["hosts"]))' "$ROOT/.testbed/inventory.yml")
+    certs=$("$VENV/bin/python" -c 'import sys, yaml; print(" ".join(c["name"] for c in yaml.safe_load(open(sys.argv[1]))["demo_certificates"]))' "$ROOT/examples/demo_vars.yml")
+    [[ -n $hosts && -n $certs ]] || die "no web hosts in .testbed/inventory.yml or no certificates in examples/demo_vars.yml: the table check would prove nothing"
+    for host in $hosts; do
+        for cert in $certs; do
+            grep -Eq "^ *\"$host +$cert +.* serves it\",?\$" "$out" ||
+                die "the $run run's table has no 'serves it' row for $host and certificate $cert"
+        done
+    done
+}
+
 log "first run: issue and deploy, at -vvv"
 # At -vvv Ansible prints every module's arguments and results: neither a private key nor the TSIG
 # secret (or any other secret of the test bed) may be among them.
@@ -22,7 +39,7 @@ if ! "$ROOT/scripts/demo.sh" -vvv >"$out" 2>&1; then
     die "the first run failed (above)"
 fi
 grep -E '^ *"web[0-9]+ |^[a-z0-9]+ +: ok=' "$out"
-grep -q 'MISMATCH' "$out" && die "the first run's table shows a node that does not serve its certificate"
+check_table "first"
 grep -Eq '^localhost +: .*changed=[1-9]' "$out" || die "the first run changed nothing on localhost; it should have issued certificates"
 grep -q 'PRIVATE KEY' "$out" && die "a private key appears in the -vvv output of the first run"
 searched=0
@@ -41,7 +58,7 @@ log "second run: nothing may change"
 # everything again, which says nothing about idempotence.
 grep -q '^testbed: already running' "$out" ||
     die "the second run did not find the first run's test bed running; $(grep -m1 '^testbed: not reusing' "$out" || echo 'see above')"
-grep -q 'MISMATCH' "$out" && die "the second run's table shows a node that does not serve its certificate"
+check_table "second"
 recap=$(sed -n '/^PLAY RECAP/,$p' "$out" | grep -E '^[a-z0-9]+ +: ok=')
 printf '%s\n' "$recap"
 [[ -n $recap ]] || die "no PLAY RECAP in the second run's output"

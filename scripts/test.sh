@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+# bootstrap fetches Pebble before the unit stage: its DNS self-tests must run, not be skipped.
+export CERTFLEET_REQUIRE_CHALLTESTSRV=1
 
 stages=(bootstrap collection unit sanity lint integration molecule demo)
 declare -A script=(

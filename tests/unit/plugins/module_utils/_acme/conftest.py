@@ -1,320 +1,59 @@
 # Copyright (c) 2026 certfleet.acme developers
 # MIT License (see LICENSE)
-"""Fakes shared by the unit tests of the ACME core, handed out as fixtures.
+"""Fixtures of the unit tests of the ACME core; the fakes themselves live in helpers.py.
 
-- ``session``: a scripted stand-in for ``requests.Session``. Each expected
-  request is queued with the response to give; every request the client sends is
-  kept in ``session.sent`` (method, URL, headers, body, ``verify``, ...).
-- ``recorded(name)``: a recorded Pebble exchange (``tests/unit/fixtures/<name>.json``,
-  written by ``tests/unit/fixtures/record_pebble.py``) and a session scripted to
-  replay its responses in order.
-- ``clock``: a monotonic clock whose ``sleep`` records the wait and moves time on.
-- ``jws_verify``: checks a flattened JWS against a public JWK with ``cryptography``
-  alone (no code of the collection), returns (protected header, payload).
-- ``make_cert``: a certificate (PEM) built with ``cryptography`` alone, for the tests of
-  certificates, chains and finalization (import it from this module).
+- ``session``: a ``ScriptedSession`` (a scripted ``requests.Session``).
+- ``recorded(name)``: a recorded Pebble exchange and a session scripted to replay it.
+- ``clock``: a ``FakeClock``.
+- ``jws_verify``: ``verify_jws``, a JWS check with ``cryptography`` alone.
+- ``problem``: builds a problem document response.
+- ``frozen_now``: client.py's wall clock stopped at one whole second, for HTTP-dates in
+  ``Retry-After`` and the ``retry_at`` the client names (the fake ``clock`` is monotonic time).
 
-Nothing here depends on where the tree lives: fixtures are found relative to this file.
+After every test that passed, each scripted session and account it made must have given every
+answer it was scripted with: a test fails when the code under test stopped asking early.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
-import ipaddress
-import json
-import os
-from dataclasses import dataclass
-from types import SimpleNamespace
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
-from requests.structures import CaseInsensitiveDict
-from urllib3 import HTTPHeaderDict
 
-FIXTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures")
-NOT_PASSED = object()
-
-
-def b64url_decode(text: str) -> bytes:
-    """The tests' own base64url decoder, independent of the collection's."""
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import client as client_module
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import (
+    LIVE_SCRIPTS,
+    FakeClock,
+    FakeHTTPResponse,
+    ScriptedSession,
+    load_recorded,
+    problem_response,
+    replay_session,
+    unused_answers,
+    verify_jws,
+)
 
 
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keeps the outcome of each phase on the test item, for the check below."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"certfleet_{report.when}_report", report)
 
 
-class FakeHTTPResponse:
-    """The parts of a ``requests.Response`` the client reads.
-
-    ``headers`` folds repeated headers into one comma-joined value as requests does;
-    ``raw.headers`` is a urllib3 ``HTTPHeaderDict`` that keeps them apart (``Link``).
-    """
-
-    def __init__(self, status: int, headers: list[tuple[str, str]] | dict[str, str] = (), body: bytes | str = b"") -> None:
-        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
-        raw_headers = HTTPHeaderDict()
-        for name, value in pairs:
-            raw_headers.add(name, value)
-        self.status_code = status
-        self.raw = SimpleNamespace(headers=raw_headers)
-        self.headers = CaseInsensitiveDict({name: ", ".join(raw_headers.getlist(name)) for name in raw_headers})
-        self.content = body.encode("utf-8") if isinstance(body, str) else body
-
-
-class UnexpectedRequest(BaseException):
-    """A request the script did not plan for.
-
-    A ``BaseException`` so that the client's ``except Exception`` (which turns
-    transport errors into ``AcmeNetworkError``) cannot hide it.
-    """
-
-
-@dataclass
-class SentRequest:
-    """One request as the client handed it to the session."""
-
-    method: str
-    url: str
-    body: Any
-    headers: dict[str, str]
-    timeout: Any
-    verify: Any
-    allow_redirects: Any
-    response: FakeHTTPResponse
-    stream: Any = None
-
-    @property
-    def jws(self) -> dict[str, str]:
-        return json.loads(self.body)
-
-    @property
-    def protected(self) -> dict[str, Any]:
-        return json.loads(b64url_decode(self.jws["protected"]))
-
-    @property
-    def payload(self) -> Any:
-        payload = self.jws["payload"]
-        return "" if payload == "" else json.loads(b64url_decode(payload))
-
-    @property
-    def nonce(self) -> str | None:
-        return self.protected.get("nonce")
-
-
-class ScriptedSession:
-    """Answers each request with the next queued response, after checking method and URL."""
-
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, str, FakeHTTPResponse]] = []
-        self.sent: list[SentRequest] = []
-
-    # -- building the script ---------------------------------------------------
-
-    def add(self, method: str, url: str, status: int, headers: Any = (), body: Any = b"") -> ScriptedSession:
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        self.steps.append((method, url, FakeHTTPResponse(status, headers, body)))
-        return self
-
-    def add_error(self, method: str, url: str, exc: Exception) -> ScriptedSession:
-        """The request fails in transport (a timeout, a dropped connection) with ``exc``."""
-        self.steps.append((method, url, exc))  # type: ignore[arg-type]
-        return self
-
-    def insert(self, index: int, method: str, url: str, response: FakeHTTPResponse) -> None:
-        """Put ``response`` before the step now at ``index`` (e.g. a synthetic error before a recorded success)."""
-        self.steps.insert(index, (method, url, response))
-
-    def index_of(self, method: str, url: str, status: int | None = None, occurrence: int = 0) -> int:
-        """Position of a queued step, to insert before it."""
-        found = [i for i, (m, u, r) in enumerate(self.steps) if m == method and u == url and (status is None or r.status_code == status)]
-        return found[occurrence]
-
-    def add_problem(
-        self,
-        method: str,
-        url: str,
-        status: int,
-        problem_type: str,
-        detail: str | None = "",
-        *,
-        nonce: str | None = None,
-        retry_after: str | None = None,
-    ) -> ScriptedSession:
-        """An RFC 7807 / RFC 8555 section 6.7 problem document response."""
-        self.steps.append((method, url, problem_response(status, problem_type, detail, nonce=nonce, retry_after=retry_after)))
-        return self
-
-    # -- what requests.Session offers ------------------------------------------
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        data: Any = NOT_PASSED,
-        headers: Any = NOT_PASSED,
-        timeout: Any = NOT_PASSED,
-        verify: Any = NOT_PASSED,
-        allow_redirects: Any = NOT_PASSED,
-        stream: Any = NOT_PASSED,
-        **other: Any,
-    ) -> FakeHTTPResponse:
-        if other:
-            raise UnexpectedRequest(f"unexpected keyword arguments {sorted(other)}")
-        if not self.steps:
-            raise UnexpectedRequest(f"unscripted request {method} {url} (after {len(self.sent)} requests)")
-        want_method, want_url, response = self.steps.pop(0)
-        if (method, url) != (want_method, want_url):
-            raise UnexpectedRequest(f"request {len(self.sent)}: got {method} {url}, script expected {want_method} {want_url}")
-        self.sent.append(SentRequest(method, url, data, dict(headers or {}), timeout, verify, allow_redirects, response, stream))
-        if isinstance(response, Exception):
-            raise response
-        return response
-
-    # -- reading what happened -------------------------------------------------
-
-    def sent_to(self, method: str, url: str | None = None) -> list[SentRequest]:
-        return [s for s in self.sent if s.method == method and (url is None or s.url == url)]
-
-
-def problem_response(status: int, problem_type: str, detail: str | None = "", *, nonce: str | None = None, retry_after: str | None = None) -> FakeHTTPResponse:
-    body: dict[str, Any] = {"type": problem_type, "status": status}
-    if detail is not None:
-        body["detail"] = detail
-    headers = [("Content-Type", "application/problem+json")]
-    if nonce is not None:
-        headers.append(("Replay-Nonce", nonce))
-    if retry_after is not None:
-        headers.append(("Retry-After", retry_after))
-    return FakeHTTPResponse(status, headers, json.dumps(body))
-
-
-def load_recorded(name: str) -> dict[str, Any]:
-    with open(os.path.join(FIXTURES_DIR, f"{name}.json"), encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def recorded_response(record: dict[str, Any]) -> FakeHTTPResponse:
-    headers = [tuple(line.split(": ", 1)) for line in record["headers"]]
-    body = base64.b64decode(record["body_base64"]) if "body_base64" in record else record["body"]
-    return FakeHTTPResponse(record["status"], headers, body)
-
-
-def replay_session(fixture: dict[str, Any]) -> ScriptedSession:
-    session = ScriptedSession()
-    for exchange in fixture["exchanges"]:
-        request = exchange["request"]
-        session.steps.append((request["method"], request["url"], recorded_response(exchange["response"])))
-    return session
-
-
-class FakeClock:
-    """``time.monotonic`` and ``time.sleep`` for the client: sleeping only moves the clock."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.waits: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-
-def public_key_from_jwk(jwk: dict[str, str]) -> Any:
-    """A ``cryptography`` public key rebuilt from a JWK (RFC 7518 sections 6.2 and 6.3)."""
-    if jwk["kty"] == "EC":
-        curve = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}[jwk["crv"]]
-        x = int.from_bytes(b64url_decode(jwk["x"]), "big")
-        y = int.from_bytes(b64url_decode(jwk["y"]), "big")
-        return ec.EllipticCurvePublicNumbers(x, y, curve).public_key()
-    if jwk["kty"] == "RSA":
-        e = int.from_bytes(b64url_decode(jwk["e"]), "big")
-        n = int.from_bytes(b64url_decode(jwk["n"]), "big")
-        return rsa.RSAPublicNumbers(e, n).public_key()
-    raise AssertionError(f"unexpected kty {jwk['kty']}")
-
-
-_JWS_EC = {"ES256": (hashes.SHA256, 32), "ES384": (hashes.SHA384, 48), "ES512": (hashes.SHA512, 66)}
-
-
-def verify_jws(jws: dict[str, str], jwk: dict[str, str]) -> tuple[dict[str, Any], Any]:
-    """Verify a flattened JWS with the key of ``jwk``; raises ``InvalidSignature`` when it does not match.
-
-    ECDSA signatures are raw r||s (RFC 7518 section 3.4) and go back to DER for cryptography.
-    """
-    protected = json.loads(b64url_decode(jws["protected"]))
-    signing_input = f"{jws['protected']}.{jws['payload']}".encode("ascii")
-    signature = b64url_decode(jws["signature"])
-    public_key = public_key_from_jwk(jwk)
-    alg = protected["alg"]
-    if alg == "RS256":
-        assert isinstance(public_key, rsa.RSAPublicKey), "RS256 with a non-RSA key"
-        public_key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
-    else:
-        digest, size = _JWS_EC[alg]
-        assert isinstance(public_key, ec.EllipticCurvePublicKey), f"{alg} with a non-EC key"
-        assert public_key.curve.key_size == {32: 256, 48: 384, 66: 521}[size], f"{alg} with curve {public_key.curve.name}"
-        assert len(signature) == 2 * size, f"{alg} signature of {len(signature)} bytes, want {2 * size}"
-        r = int.from_bytes(signature[:size], "big")
-        s = int.from_bytes(signature[size:], "big")
-        public_key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(digest()))
-    payload = "" if jws["payload"] == "" else json.loads(b64url_decode(jws["payload"]))
-    return protected, payload
-
-
-def make_cert(
-    subject_cn: str,
-    issuer_cn: str,
-    public_key: Any,
-    signer: Any,
-    *,
-    ca: bool,
-    serial: int | None = None,
-    aki: bytes | None = None,
-    sans: list[Any] | None = None,
-    days: float = 90,
-    not_before: datetime.datetime | None = None,
-) -> str:
-    """A PEM certificate for ``public_key`` signed by ``signer`` (a private key; Ed25519/Ed448 sign without a hash).
-
-    ``sans`` takes ``x509.GeneralName`` s or strings (IP addresses or DNS names); ``not_before``
-    defaults to five minutes ago, so the certificate is valid now.
-    """
-    start = not_before or datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
-        .public_key(public_key)
-        .serial_number(serial or x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if aki is not None:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier(aki, None, None), critical=False)
-    if sans:
-        names = [name if isinstance(name, x509.GeneralName) else _general_name(name) for name in sans]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    hash_algorithm = None if isinstance(signer, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
-    return builder.sign(signer, hash_algorithm).public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
-def _general_name(name: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
+@pytest.fixture(autouse=True)
+def every_scripted_answer_used(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a passing test whose scripts still hold answers (a failing test already says why)."""
+    LIVE_SCRIPTS.clear()
+    yield
+    report = getattr(request.node, "certfleet_call_report", None)
+    left = unused_answers()
+    LIVE_SCRIPTS.clear()
+    if report is not None and report.passed and left:
+        pytest.fail("scripted answers never asked for:\n" + "\n".join(left), pytrace=False)
 
 
 @pytest.fixture
@@ -345,3 +84,21 @@ def jws_verify() -> Callable[[dict[str, str], dict[str, str]], tuple[dict[str, A
 def problem() -> Callable[..., FakeHTTPResponse]:
     """Builds a problem document response (for ``ScriptedSession.insert``-style use)."""
     return problem_response
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime.datetime:
+    """Stops the wall clock client.py reads (when an answer arrived, when to come back) at one instant.
+
+    The fake ``clock`` only moves monotonic time; an HTTP-date measured against the real wall
+    clock would make a test's expected wait depend on how fast the test ran.
+    """
+    instant = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            return instant if tz is None else instant.astimezone(tz)
+
+    monkeypatch.setattr(client_module, "datetime", Frozen)
+    return instant

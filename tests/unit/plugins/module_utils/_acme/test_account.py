@@ -81,9 +81,12 @@ def test_account_state_from_odd_bodies():
 # -- the signer --------------------------------------------------------------------------
 
 
-def test_post_needs_the_account_url(acme):
+def test_post_needs_the_account_url(session, clock):
+    """Without an account URL there is no kid to sign with: refused before anything is sent."""
+    acme = AcmeClient(DIR, session=session, clock=clock.time, sleep=clock.sleep)
     with pytest.raises(RuntimeError):
         Account(acme, generate_private_key("ec256")).post(ACCT, None, context="x")
+    assert session.sent == []
 
 
 def test_find_existing(acme, session, jws_verify):

@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import batch_run as batch_module
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.batch_run import UNANSWERED_LIMIT, certificate_params, check_steps, run_batch, summarize
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeNetworkError, AcmeOptionError, AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import CertificateOutcome
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.test_renewal import key_pem, make_cert
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import make_cert, private_key_pem
+
+CA_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 def batch_params(tmp_path, certificates, **options):
@@ -148,11 +151,17 @@ def test_an_apex_and_its_wildcard_in_two_certificates_share_one_record():
     assert summary["changed"] is True
 
 
+def write_certificate(tmp_path, name):
+    """A certificate for ``<name>.example.test``, valid since yesterday, and its key: ``<name>.crt`` and ``<name>.key``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [f"{name}.example.test"]
+    pem = make_cert(names[0], "Test CA", key.public_key(), CA_KEY, ca=False, sans=names, not_before=datetime.now(timezone.utc) - timedelta(days=1))
+    (tmp_path / f"{name}.crt").write_text(pem)
+    (tmp_path / f"{name}.key").write_bytes(private_key_pem(key))
+
+
 def test_a_broken_certificate_fails_alone_and_one_not_due_needs_no_ca(tmp_path):
-    now = datetime.now(timezone.utc)
-    pem, key = make_cert(now - timedelta(days=1), timedelta(days=90), ["good.example.test"])
-    (tmp_path / "good.crt").write_text(pem)
-    (tmp_path / "good.key").write_bytes(key_pem(key))
+    write_certificate(tmp_path, "good")
     (tmp_path / "broken.crt").write_text("not a certificate\n")
     connected = []
 
@@ -191,11 +200,8 @@ def test_an_account_that_cannot_be_made_fails_the_batch_once(tmp_path):
 
 def test_an_unforeseen_exception_fails_its_certificate_alone_with_a_message(tmp_path, monkeypatch):
     """Before, only AcmeError was caught: one worker's ValueError failed the task and lost every other result."""
-    now = datetime.now(timezone.utc)
     for name in ("good", "odd"):
-        pem, key = make_cert(now - timedelta(days=1), timedelta(days=90), [f"{name}.example.test"])
-        (tmp_path / f"{name}.crt").write_text(pem)
-        (tmp_path / f"{name}.key").write_bytes(key_pem(key))
+        write_certificate(tmp_path, name)
     real = batch_module.check_certificate
 
     def check(params, **kwargs):

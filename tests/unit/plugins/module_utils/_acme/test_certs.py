@@ -17,7 +17,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme import certs
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import make_cert
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import make_cert
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -115,7 +115,8 @@ def test_ari_cert_id_without_authority_key_identifier_is_none():
 def test_certificate_info_reads_what_users_check():
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [x509.DNSName("a.example.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    pem = make_cert("a.example.test", "Issuer X", key.public_key(), key, ca=False, serial=0xABC, sans=sans, days=10, not_before=NOW)
+    ten_days = datetime.timedelta(days=10)
+    pem = make_cert("a.example.test", "Issuer X", key.public_key(), key, ca=False, serial=0xABC, sans=sans, lifetime=ten_days, not_before=NOW)
     info = certs.certificate_info(pem)
     assert info.serial == "abc"
     assert info.not_before == NOW and info.not_after == NOW + datetime.timedelta(days=10)
@@ -189,7 +190,7 @@ def test_signature_check_by_key_type_without_verify_directly_issued_by(kind):
 
 def test_validity_problem_allows_five_minutes_of_skew():
     key = ec.generate_private_key(ec.SECP256R1())
-    info = certs.certificate_info(make_cert("a", "CA", key.public_key(), key, ca=False, days=10, not_before=NOW))
+    info = certs.certificate_info(make_cert("a", "CA", key.public_key(), key, ca=False, lifetime=datetime.timedelta(days=10), not_before=NOW))
     assert certs.validity_problem(info, NOW) is None
     assert certs.validity_problem(info, NOW - datetime.timedelta(minutes=4)) is None
     assert certs.validity_problem(info, NOW - datetime.timedelta(minutes=6)) == (

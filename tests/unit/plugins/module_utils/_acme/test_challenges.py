@@ -2,14 +2,12 @@
 # MIT License (see LICENSE)
 """challenges.py: the proofs for http-01, dns-01 and dns-persist-01, merged records and zone lines.
 
-Thumbprints and dns-01 digests are computed here with hashlib/base64/json only (RFC 7638,
+Thumbprints and dns-01 digests are computed by the tests' own helpers (helpers.py: hashlib and base64 only; RFC 7638,
 RFC 8555 section 8.4), never with the collection's own helpers.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 
 import dns.rdata
@@ -39,32 +37,11 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import Identifier, parse_identifier
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import PrivateKey
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import rfc7638_thumbprint, sha256_b64url
 
 TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 ACCOUNT_URI = "https://ca.example/acme/acct/1234"
 ISSUER = "ca.example"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def int_b64url(value: int, length: int | None = None) -> str:
-    length = length or (value.bit_length() + 7) // 8
-    return b64url(value.to_bytes(length, "big"))
-
-
-def independent_thumbprint(private_key) -> str:
-    """RFC 7638 section 3: SHA-256 of the JWK's required members, sorted, no whitespace."""
-    numbers = private_key.public_key().public_numbers()
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        jwk = {"e": int_b64url(numbers.e), "kty": "RSA", "n": int_b64url(numbers.n)}
-    else:
-        size = (private_key.curve.key_size + 7) // 8
-        crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[private_key.curve.name]
-        jwk = {"crv": crv, "kty": "EC", "x": int_b64url(numbers.x, size), "y": int_b64url(numbers.y, size)}
-    canonical = json.dumps(jwk, sort_keys=True, separators=(",", ":"))
-    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 @pytest.fixture(
@@ -78,7 +55,7 @@ def key_pair(request):
         raw = ec.generate_private_key(ec.SECP384R1())
     else:
         raw = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return PrivateKey(raw), independent_thumbprint(raw)
+    return PrivateKey(raw), rfc7638_thumbprint(raw.public_key())
 
 
 # -- key authorization ------------------------------------------------------------------
@@ -124,7 +101,7 @@ def test_http01_proof_for_ipv6_has_brackets_in_the_url(raw, host):
 
 def test_dns01_value_is_base64url_sha256_of_the_key_authorization(key_pair):
     key, thumbprint = key_pair
-    expected = base64.urlsafe_b64encode(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode("ascii")).digest()).decode("ascii").rstrip("=")
+    expected = sha256_b64url(f"{TOKEN}.{thumbprint}")
     assert len(expected) == 43
     assert dns01_value(TOKEN, key.thumbprint()) == expected
 
@@ -132,7 +109,7 @@ def test_dns01_value_is_base64url_sha256_of_the_key_authorization(key_pair):
 def test_dns01_value_rfc8555_style_vector():
     # Fixed input, digest computed with hashlib by hand: guards against a change of encoding.
     keyauth = "token.thumbprint"
-    expected = b64url(hashlib.sha256(keyauth.encode()).digest())
+    expected = sha256_b64url(keyauth)
     assert dns01_value("token", "thumbprint") == expected
     assert "=" not in expected and "+" not in expected and "/" not in expected
 
@@ -150,7 +127,7 @@ def test_dns01_record_name(raw, name):
     assert proof["identifier"] == raw
     assert proof["name"] == name
     assert proof["type"] == "TXT"
-    assert proof["value"] == b64url(hashlib.sha256(f"{TOKEN}.tp".encode()).digest())
+    assert proof["value"] == sha256_b64url(f"{TOKEN}.tp")
 
 
 @pytest.mark.parametrize("value", ["a..example", "x" * 64 + ".example", "bücher.example", "a b.example"])
@@ -362,7 +339,7 @@ def test_build_proof_dispatches_by_type(key_pair):
     http = build_proof("http-01", identifier, {"type": "http-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
     assert http["content"] == f"{TOKEN}.{thumbprint}"
     dns = build_proof("dns-01", identifier, {"type": "dns-01", "token": TOKEN}, key.thumbprint(), ACCOUNT_URI)
-    assert dns["value"] == b64url(hashlib.sha256(f"{TOKEN}.{thumbprint}".encode()).digest())
+    assert dns["value"] == sha256_b64url(f"{TOKEN}.{thumbprint}")
     persist = build_proof("dns-persist-01", identifier, persist_challenge(), key.thumbprint(), ACCOUNT_URI, policy_wildcard=True, persist_until=2000000000)
     assert persist["value"] == f"{ISSUER}; accounturi={ACCOUNT_URI}; policy=wildcard; persistUntil=2000000000"
 

@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import key_public_der
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_decode
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, AcmeServerError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import (
     FinalizeRun,
@@ -30,8 +28,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import PRIVATE_MODE, parse_mode
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.conftest import make_cert
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.fake_ca import QueuedAccount, Reply
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import Reply, ScriptedAccount, b64url_decode, make_cert
 
 CA = "https://ca.test"
 ACCOUNT_URI = f"{CA}/acct/1"
@@ -45,8 +42,8 @@ NAMES = ["a.example.test", "b.example.test"]
 # -- fakes ----------------------------------------------------------------------------
 
 
-def account_with(routes: dict[str, list[Any]]) -> QueuedAccount:
-    return QueuedAccount(routes, ACCOUNT_URI)
+def account_with(routes: dict[str, list[Any]]) -> ScriptedAccount:
+    return ScriptedAccount(routes, ACCOUNT_URI)
 
 
 def order_json(status: str, certificate: str | None = None) -> dict[str, Any]:
@@ -62,42 +59,17 @@ def order_json(status: str, certificate: str | None = None) -> dict[str, Any]:
 
 
 class Issuer:
-    """A root and an intermediate built with cryptography; the intermediate can be cross-signed by another root."""
+    """A root and an intermediate built with the shared ``make_cert``; the intermediate can be cross-signed by another root."""
 
     def __init__(self) -> None:
         self.intermediate_key = ec.generate_private_key(ec.SECP256R1())
         self.roots = {name: ec.generate_private_key(ec.SECP256R1()) for name in ("Root A", "Root B")}
 
-    @staticmethod
-    def _name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    def _sign(self, builder: x509.CertificateBuilder, key: Any) -> str:
-        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-    def _builder(self, subject: x509.Name, issuer: x509.Name, public_key: Any) -> x509.CertificateBuilder:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=90))
-        )
-
     def intermediate(self, root: str) -> str:
-        builder = self._builder(self._name("Intermediate"), self._name(root), self.intermediate_key.public_key()).add_extension(
-            x509.BasicConstraints(ca=True, path_length=0), critical=True
-        )
-        return self._sign(builder, self.roots[root])
+        return make_cert("Intermediate", root, self.intermediate_key.public_key(), self.roots[root], ca=True)
 
     def leaf(self, public_key: Any, names: list[str]) -> str:
-        builder = self._builder(self._name(names[0]), self._name("Intermediate"), public_key).add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False
-        )
-        return self._sign(builder, self.intermediate_key)
+        return make_cert(names[0], "Intermediate", public_key, self.intermediate_key, ca=False, sans=names)
 
 
 def csr_public_key(payload: dict[str, Any]) -> Any:
@@ -131,7 +103,7 @@ def record_order(tmp_path: Any) -> str:
     return path
 
 
-def make_run(values: dict[str, Any], account: QueuedAccount, warnings: list[str] | None = None, **kwargs: Any) -> FinalizeRun:
+def make_run(values: dict[str, Any], account: ScriptedAccount, warnings: list[str] | None = None, **kwargs: Any) -> FinalizeRun:
     return FinalizeRun(values, connect=lambda: account, warn=(warnings if warnings is not None else []).append, **kwargs)
 
 
@@ -654,7 +626,7 @@ def test_rate_limited_finalize_from_a_record_is_not_sent_twice(tmp_path: Any) ->
     def rate_limited(payload: Any) -> Any:
         raise AcmeProblem(url=FINALIZE_URI, status=429, problem_type="urn:ietf:params:acme:error:rateLimited", detail="too many certificates")
 
-    account = account_with({FINALIZE_URI: [rate_limited, rate_limited]})
+    account = account_with({FINALIZE_URI: [rate_limited]})
     with pytest.raises(AcmeError) as caught:
         make_run(params(tmp_path), account)()
     assert [posted[0] for posted in account.posts] == [FINALIZE_URI]
@@ -740,15 +712,15 @@ def test_leaf_not_signed_by_the_chain_is_refused(tmp_path: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "days", "problem"),
-    [(datetime.timedelta(hours=1), 90, "not yet valid"), (datetime.timedelta(days=-100), 90, "expired")],
+    ("start", "problem"),
+    [(datetime.timedelta(hours=1), "not yet valid"), (datetime.timedelta(days=-100), "expired")],
     ids=["not-yet-valid", "expired"],
 )
-def test_leaf_outside_its_validity_is_refused(start: datetime.timedelta, days: int, problem: str, tmp_path: Any) -> None:
+def test_leaf_outside_its_validity_is_refused(start: datetime.timedelta, problem: str, tmp_path: Any) -> None:
     ca = Hierarchy()
     record_order(tmp_path)
     not_before = datetime.datetime.now(datetime.timezone.utc) + start
-    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key, not_before=not_before, days=days) + ca.intermediate))
+    error = refused_by_the_check(tmp_path, ca_sending(lambda key: ca.leaf(key, not_before=not_before) + ca.intermediate))
     assert error.msg.startswith(f"The certificate the CA sent for the order {ORDER_URI} cannot be used: it is valid from ")
     assert f": {problem} at " in error.msg and "(allowing 5 minutes of clock skew); check this host's clock and the CA's" in error.msg
 
@@ -771,9 +743,8 @@ def test_leaf_for_other_names_is_refused_as_what_the_ca_sent(tmp_path: Any) -> N
 def test_an_order_for_other_names_than_asked_for_is_refused_before_finalizing(tmp_path: Any) -> None:
     """The CA's order and its certificate agree, but neither is what acme_order asked for (recorded in state_path):
     refused before a CSR for the CA's names is sent, so no certificate for them is ever issued."""
-    ca = Hierarchy()
     save_order_state(str(tmp_path / "order.json"), OrderState(ORDER_URI, ["a.example.test", "c.example.test"], "http-01", CA, ACCOUNT_URI))
-    account = account_with(ca_sending(lambda key: ca.leaf(key) + ca.intermediate))
+    account = account_with({ORDER_URI: [order_json("ready")]})
     with pytest.raises(AcmeServerError) as caught:
         make_run(params(tmp_path), account)()
     assert caught.value.msg.startswith(f"The CA's order {ORDER_URI} is for a.example.test, b.example.test, not for the names asked for")

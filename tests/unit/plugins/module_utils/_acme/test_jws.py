@@ -16,10 +16,13 @@ import os
 
 import pytest
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme import jws
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_decode, b64url_encode
 
 URL = "https://ca.example/acme/new-order"
 KID = "https://ca.example/acme/acct/42"
@@ -27,17 +30,9 @@ SIGNATURE_BYTES = {"ec256": 64, "ec384": 96, "ec521": 132, "rsa2048": 256}
 ALGS = {"ec256": "ES256", "ec384": "ES384", "ec521": "ES512", "rsa2048": "RS256"}
 
 
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
 def decoded(obj: dict[str, str]) -> tuple[dict, object]:
-    protected = json.loads(unb64url(obj["protected"]))
-    payload = "" if obj["payload"] == "" else json.loads(unb64url(obj["payload"]))
+    protected = json.loads(b64url_decode(obj["protected"]))
+    payload = "" if obj["payload"] == "" else json.loads(b64url_decode(obj["payload"]))
     return protected, payload
 
 
@@ -58,7 +53,7 @@ def test_sign_with_jwk(key, jws_verify):
     assert protected == {"alg": ALGS[key_type], "nonce": "nonce-1", "url": URL, "jwk": account_key.public_jwk()}
     assert "kid" not in protected
     assert body == payload
-    assert len(unb64url(signed["signature"])) == SIGNATURE_BYTES[key_type]
+    assert len(b64url_decode(signed["signature"])) == SIGNATURE_BYTES[key_type]
     for part in signed.values():
         assert "=" not in part and "+" not in part and "/" not in part
 
@@ -88,23 +83,35 @@ def test_empty_object_is_not_post_as_get(jws_verify):
 
 
 def test_tampering_breaks_the_signature(key, jws_verify):
-    account_key = key[1]
+    key_type, account_key = key
     signed = jws.sign_request(account_key, URL, {"status": "deactivated"}, nonce="n", kid=KID)
-    forged = dict(signed, payload=b64url(json.dumps({"status": "valid"}).encode()))
+    forged = dict(signed, payload=b64url_encode(json.dumps({"status": "valid"}).encode()))
     with pytest.raises(InvalidSignature):
         jws_verify(forged, account_key.public_jwk())
-    other = generate_private_key("ec256" if account_key.alg != "ES256" else "ec384")
-    with pytest.raises((InvalidSignature, AssertionError)):
+    other = generate_private_key(key_type)  # the same algorithm and size: only the key differs
+    with pytest.raises(InvalidSignature):
         jws_verify(signed, other.public_jwk())
 
 
 def test_ecdsa_signatures_are_randomised_but_all_verify(jws_verify):
+    """ECDSA draws a fresh k per signature (RFC 7518 section 3.4): two signatures of one input differ, both verify."""
     account_key = generate_private_key("ec256")
     first = jws.sign_request(account_key, URL, None, nonce="n", kid=KID)
     second = jws.sign_request(account_key, URL, None, nonce="n", kid=KID)
-    assert first["protected"] == second["protected"]
+    assert (first["protected"], first["payload"]) == (second["protected"], second["payload"])
+    assert first["signature"] != second["signature"]
     jws_verify(first, account_key.public_jwk())
     jws_verify(second, account_key.public_jwk())
+
+
+def test_rs256_signature_is_pkcs1_v15_of_the_signing_input():
+    """RS256 is deterministic (RFC 7518 section 3.3): the signature equals one made here with cryptography
+    over ASCII(protected '.' payload) (RFC 7515 section 5.1)."""
+    account_key = generate_private_key("rsa2048")
+    signed = jws.sign_request(account_key, URL, {"status": "deactivated"}, nonce="n", kid=KID)
+    signing_input = f"{signed['protected']}.{signed['payload']}".encode("ascii")
+    expected = account_key.crypto_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    assert b64url_decode(signed["signature"]) == expected
 
 
 # -- external account binding ----------------------------------------------------
@@ -115,13 +122,13 @@ def test_external_account_binding(alg, digest):
     account_key = generate_private_key("ec256")
     mac_key = os.urandom(32)
     new_account = "https://ca.example/acme/new-account"
-    binding = jws.external_account_binding(account_key, new_account, "eab-kid-1", b64url(mac_key), alg)
+    binding = jws.external_account_binding(account_key, new_account, "eab-kid-1", b64url_encode(mac_key), alg)
     protected, payload = decoded(binding)
     assert protected == {"alg": alg, "kid": "eab-kid-1", "url": new_account}
     assert "nonce" not in protected and "jwk" not in protected
     assert payload == account_key.public_jwk()
     expected = hmac.new(mac_key, f"{binding['protected']}.{binding['payload']}".encode("ascii"), digest).digest()
-    assert unb64url(binding["signature"]) == expected
+    assert b64url_decode(binding["signature"]) == expected
 
 
 def test_external_account_binding_accepts_standard_alphabet_key():
@@ -131,15 +138,15 @@ def test_external_account_binding_accepts_standard_alphabet_key():
     assert "+" in standard or "/" in standard
     url = "https://ca.example/acme/new-account"
     from_standard = jws.external_account_binding(account_key, url, "kid", standard)
-    from_urlsafe = jws.external_account_binding(account_key, url, "kid", b64url(mac_key))
+    from_urlsafe = jws.external_account_binding(account_key, url, "kid", b64url_encode(mac_key))
     assert from_standard == from_urlsafe
     expected = hmac.new(mac_key, f"{from_standard['protected']}.{from_standard['payload']}".encode(), hashlib.sha256).digest()
-    assert unb64url(from_standard["signature"]) == expected
+    assert b64url_decode(from_standard["signature"]) == expected
 
 
 def test_external_account_binding_rejects_bad_alg():
     with pytest.raises(AcmeOptionError) as info:
-        jws.external_account_binding(generate_private_key("ec256"), "https://ca.example/n", "kid", b64url(b"k" * 32), "RS256")
+        jws.external_account_binding(generate_private_key("ec256"), "https://ca.example/n", "kid", b64url_encode(b"k" * 32), "RS256")
     assert info.value.option == "external_account_binding.alg"
     assert "RS256" in info.value.msg
 

@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.encoding import b64url_encode, int_to_bytes
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import encoding
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     KEY_TYPES,
@@ -22,6 +20,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     load_private_key,
     unsupported_key_reason,
 )
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_decode, rfc7638_thumbprint, sha256_b64url
 
 # RFC 7638 section 3.1, the RSA key of the example (as in RFC 7517 appendix A.1), with the
 # optional members the example carries: they must not change the thumbprint.
@@ -41,18 +40,6 @@ RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 EC_CURVES = {"ec256": (ec.SECP256R1, "P-256", "ES256", 32), "ec384": (ec.SECP384R1, "P-384", "ES384", 48), "ec521": (ec.SECP521R1, "P-521", "ES512", 66)}
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def independent_thumbprint(canonical: str) -> str:
-    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
-
-
 def pem_body_lines(pem: bytes) -> list[str]:
     return [line for line in pem.decode("ascii").splitlines() if line and not line.startswith("-----")]
 
@@ -64,19 +51,25 @@ def test_rfc7638_example_thumbprint():
     assert jwk_thumbprint(RFC7638_JWK) == RFC7638_THUMBPRINT
 
 
-def test_rfc7638_example_canonical_form():
-    # Section 3.1 spells out the hashed JSON: required members only, sorted, no white space.
+def test_rfc7638_thumbprint_hashes_only_the_required_members_in_order():
+    """Section 3.1 spells out the hashed JSON: required members only, sorted, no white space.
+
+    The same key with its members in another order and more optional members must give the
+    SHA-256 of exactly that text (computed here with hashlib), through the collection's function.
+    """
     canonical = '{"e":"AQAB","kty":"RSA","n":"' + RFC7638_JWK["n"] + '"}'
-    assert independent_thumbprint(canonical) == RFC7638_THUMBPRINT
+    assert sha256_b64url(canonical) == RFC7638_THUMBPRINT  # the independent helper agrees with the RFC
+    shuffled = {"use": "sig", "n": RFC7638_JWK["n"], "kid": "other", "e": "AQAB", "kty": "RSA", "x5t": "ignored"}
+    assert jwk_thumbprint(shuffled) == sha256_b64url(canonical)
 
 
 def test_rfc7638_example_modulus_encoding():
     """The RFC's n, parsed to an integer and encoded the way public_jwk() does, comes back unchanged."""
-    n = int.from_bytes(unb64url(RFC7638_JWK["n"]), "big")
+    n = int.from_bytes(b64url_decode(RFC7638_JWK["n"]), "big")
     assert n.bit_length() == 2048
     public = rsa.RSAPublicNumbers(65537, n)
-    assert b64url_encode(int_to_bytes(public.n)) == RFC7638_JWK["n"]
-    assert b64url_encode(int_to_bytes(public.e)) == RFC7638_JWK["e"]
+    assert encoding.b64url_encode(encoding.int_to_bytes(public.n)) == RFC7638_JWK["n"]
+    assert encoding.b64url_encode(encoding.int_to_bytes(public.e)) == RFC7638_JWK["e"]
 
 
 def test_thumbprint_of_other_key_differs():
@@ -95,15 +88,12 @@ def test_ec_public_jwk_rebuilds_the_key(key_type):
     assert set(jwk) == {"kty", "crv", "x", "y"}
     assert jwk["kty"] == "EC" and jwk["crv"] == crv
     assert key.alg == alg
-    x, y = unb64url(jwk["x"]), unb64url(jwk["y"])
+    x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
     assert len(x) == size and len(y) == size  # RFC 7518 section 6.2.1.2: full coordinate length
     rebuilt = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve_class()).public_key()
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     assert rebuilt.public_bytes(*spki) == key.crypto_key.public_key().public_bytes(*spki)
-    numbers = key.crypto_key.public_key().public_numbers()
-    x_text, y_text = b64url(numbers.x.to_bytes(size, "big")), b64url(numbers.y.to_bytes(size, "big"))
-    canonical = f'{{"crv":"{crv}","kty":"EC","x":"{x_text}","y":"{y_text}"}}'
-    assert key.thumbprint() == independent_thumbprint(canonical)
+    assert key.thumbprint() == rfc7638_thumbprint(key.crypto_key.public_key())
 
 
 def test_ec_coordinates_keep_leading_zero_bytes():
@@ -116,12 +106,9 @@ def test_ec_coordinates_keep_leading_zero_bytes():
         d += 1
     key = PrivateKey(private)
     jwk = key.public_jwk()
-    assert len(unb64url(jwk["x"])) == 32
-    assert unb64url(jwk["x"])[0] == 0
-    numbers = private.public_key().public_numbers()
-    x_text, y_text = b64url(numbers.x.to_bytes(32, "big")), b64url(numbers.y.to_bytes(32, "big"))
-    canonical = f'{{"crv":"P-256","kty":"EC","x":"{x_text}","y":"{y_text}"}}'
-    assert key.thumbprint() == independent_thumbprint(canonical)
+    assert len(b64url_decode(jwk["x"])) == 32
+    assert b64url_decode(jwk["x"])[0] == 0
+    assert key.thumbprint() == rfc7638_thumbprint(private.public_key())
 
 
 @pytest.mark.parametrize("bits", [2048, 3072])
@@ -131,13 +118,11 @@ def test_rsa_public_jwk_rebuilds_the_key(bits):
     assert set(jwk) == {"kty", "n", "e"}
     assert jwk["kty"] == "RSA" and jwk["e"] == "AQAB"
     assert key.alg == "RS256"
-    n_bytes = unb64url(jwk["n"])
+    n_bytes = b64url_decode(jwk["n"])
     assert len(n_bytes) == bits // 8 and n_bytes[0] != 0  # minimal big-endian, no sign byte
-    rebuilt = rsa.RSAPublicNumbers(int.from_bytes(unb64url(jwk["e"]), "big"), int.from_bytes(n_bytes, "big")).public_key()
+    rebuilt = rsa.RSAPublicNumbers(int.from_bytes(b64url_decode(jwk["e"]), "big"), int.from_bytes(n_bytes, "big")).public_key()
     assert rebuilt.public_numbers() == key.crypto_key.public_key().public_numbers()
-    numbers = key.crypto_key.public_key().public_numbers()
-    canonical = f'{{"e":"AQAB","kty":"RSA","n":"{b64url(numbers.n.to_bytes(bits // 8, "big"))}"}}'
-    assert key.thumbprint() == independent_thumbprint(canonical)
+    assert key.thumbprint() == rfc7638_thumbprint(key.crypto_key.public_key())
 
 
 def test_same_key_as():

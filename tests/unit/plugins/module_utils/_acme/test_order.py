@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from requests.structures import CaseInsensitiveDict
@@ -35,6 +35,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_request
     respond,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.retry_after import POLLING
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import ScriptedAccount
 
 BASE = "https://127.0.0.1:14000"
 ORDER_URI = f"{BASE}/my-order/ecsnOQ4pUsTbOojDNf0Dbj-Fs56ZoEmHGO9tMkA8-nY"
@@ -114,34 +115,9 @@ def response(url: str, body: Any, status: int = 200, headers: dict[str, str] | N
     return AcmeResponse(url, status, CaseInsensitiveDict(headers or {}), json.dumps(body).encode("utf-8"), {})
 
 
-class SentPost(NamedTuple):
-    url: str
-    payload: Any
-    context: str
-
-
-class FakeAccount:
-    """Stands in for ``Account``: answers each POST with the next scripted response for that URL."""
-
-    def __init__(self, script: dict[str, list[AcmeResponse]], new_order_url: str = f"{BASE}/order-plz") -> None:
-        self.script = {url: list(answers) for url, answers in script.items()}
-        self.posts: list[SentPost] = []
-        self.client = self
-        self._new_order_url = new_order_url
-
-    def endpoint(self, name: str) -> str:
-        assert name == "newOrder"
-        return self._new_order_url
-
-    def post(self, url: str, payload: Any, *, context: str) -> AcmeResponse:
-        self.posts.append(SentPost(url, payload, context))
-        answers = self.script.get(url)
-        if not answers:
-            raise AssertionError(f"unscripted POST to {url}")
-        answer = answers.pop(0)
-        if isinstance(answer, AcmeProblem):
-            raise answer
-        return answer
+def order_account(routes: dict[str, list[Any]]) -> ScriptedAccount:
+    """The shared scripted account, with Pebble's newOrder URL in its directory."""
+    return ScriptedAccount(routes, f"{BASE}/my-account/1", endpoints={"newOrder": f"{BASE}/order-plz"})
 
 
 # -- reading the CA's JSON --------------------------------------------------------------------
@@ -255,7 +231,7 @@ def test_authorization_from_odd_json_does_not_crash():
 
 
 def test_new_order_sends_identifiers_profile_and_replaces():
-    account = FakeAccount({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI, "Retry-After": "5"})]})
+    account = order_account({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI, "Retry-After": "5"})]})
     identifiers = parse_identifiers(["r1.example.test", "*.r1.example.test", "192.0.2.7"])
     order = new_order(account, identifiers, profile="shortlived", replaces="aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
     assert account.posts[0].url == f"{BASE}/order-plz"
@@ -269,7 +245,7 @@ def test_new_order_sends_identifiers_profile_and_replaces():
 
 
 def test_new_order_without_optional_members():
-    account = FakeAccount({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI})]})
+    account = order_account({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI})]})
     new_order(account, parse_identifiers(["r1.example.test"]))
     assert account.posts[0].payload == {"identifiers": [{"type": "dns", "value": "r1.example.test"}]}
 
@@ -294,7 +270,7 @@ def order_problem(status: int, short_type: str, detail: str) -> AcmeProblem:
 )
 def test_new_order_retries_without_replaces_the_ca_cannot_resolve(refusal):
     created = response(f"{BASE}/order-plz", PEBBLE_ORDER, 201, {"Location": ORDER_URI})
-    account = FakeAccount({f"{BASE}/order-plz": [refusal, created]})
+    account = order_account({f"{BASE}/order-plz": [refusal, created]})
     heard = []
     order = new_order(account, parse_identifiers(["r1.example.test"]), replaces=REPLACES_ID, on_replaces_refused=heard.append)
     assert [post.payload.get("replaces") for post in account.posts] == [REPLACES_ID, None]
@@ -312,7 +288,7 @@ def test_new_order_retries_without_replaces_the_ca_cannot_resolve(refusal):
     ],
 )
 def test_new_order_keeps_other_refusals(refusal):
-    account = FakeAccount({f"{BASE}/order-plz": [refusal]})
+    account = order_account({f"{BASE}/order-plz": [refusal]})
     with pytest.raises(AcmeProblem) as info:
         new_order(account, parse_identifiers(["r1.example.test"]), replaces=REPLACES_ID, on_replaces_refused=pytest.fail)
     assert info.value is refusal
@@ -321,7 +297,7 @@ def test_new_order_keeps_other_refusals(refusal):
 
 def test_new_order_without_replaces_does_not_retry():
     refusal = order_problem(500, "serverInternal", "something broke")
-    account = FakeAccount({f"{BASE}/order-plz": [refusal]})
+    account = order_account({f"{BASE}/order-plz": [refusal]})
     with pytest.raises(AcmeProblem):
         new_order(account, parse_identifiers(["r1.example.test"]))
     assert len(account.posts) == 1
@@ -330,7 +306,7 @@ def test_new_order_without_replaces_does_not_retry():
 def test_new_order_retry_failure_is_the_error():
     first = order_problem(400, "malformed", "identifier r1..example.test is malformed")
     second = order_problem(400, "malformed", "identifier r1..example.test is malformed")
-    account = FakeAccount({f"{BASE}/order-plz": [first, second]})
+    account = order_account({f"{BASE}/order-plz": [first, second]})
     with pytest.raises(AcmeProblem) as info:
         new_order(account, parse_identifiers(["r1.example.test"]), replaces=REPLACES_ID, on_replaces_refused=pytest.fail)
     assert info.value is second
@@ -338,14 +314,14 @@ def test_new_order_retry_failure_is_the_error():
 
 
 def test_new_order_without_location_fails():
-    account = FakeAccount({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201)]})
+    account = order_account({f"{BASE}/order-plz": [response(f"{BASE}/order-plz", PEBBLE_ORDER, 201)]})
     with pytest.raises(AcmeProblem) as info:
         new_order(account, parse_identifiers(["r1.example.test"]))
     assert "Location" in info.value.msg
 
 
 def test_get_order_and_authorizations_use_post_as_get():
-    account = FakeAccount(
+    account = order_account(
         {
             ORDER_URI: [response(ORDER_URI, PEBBLE_ORDER)],
             **{uri: [response(uri, data)] for uri, data in AUTHZ_JSON.items()},
@@ -361,7 +337,7 @@ def test_get_order_and_authorizations_use_post_as_get():
 def test_respond_sends_an_empty_object():
     challenge = Authorization.from_response(AUTHZ_IP, PEBBLE_AUTHZ_IP).challenge("http-01")
     answered = dict(PEBBLE_AUTHZ_IP["challenges"][0], status="processing")
-    account = FakeAccount({challenge.url: [response(challenge.url, answered)]})
+    account = order_account({challenge.url: [response(challenge.url, answered)]})
     result = respond(account, challenge)
     assert account.posts[0].payload == {}
     assert result.status == "processing"
@@ -427,7 +403,7 @@ def test_poller_with_zero_timeout_fails_at_once(clock):
 
 def test_poll_order_while_pending_until_ready(clock):
     pending = Order.from_response(ORDER_URI, PEBBLE_ORDER)
-    account = FakeAccount(
+    account = order_account(
         {
             ORDER_URI: [
                 response(ORDER_URI, dict(PEBBLE_ORDER, status="pending"), headers={"Retry-After": "3"}),
@@ -446,18 +422,20 @@ def test_poll_order_while_pending_until_ready(clock):
 
 
 def test_poll_order_while_pending_stops_at_invalid(clock):
-    account = FakeAccount({ORDER_URI: [response(ORDER_URI, dict(PEBBLE_ORDER, status="invalid"))]})
+    account = order_account({ORDER_URI: [response(ORDER_URI, dict(PEBBLE_ORDER, status="invalid"))]})
     order = poll_order(account, Order.from_response(ORDER_URI, PEBBLE_ORDER), Poller(60, "x", clock=clock.time, sleep=clock.sleep), while_status="pending")
     assert order.status == "invalid"
     assert len(account.posts) == 1
 
 
 def test_poll_order_while_pending_times_out_naming_the_wait(clock):
-    account = FakeAccount({ORDER_URI: [response(ORDER_URI, PEBBLE_ORDER, headers={"Retry-After": "4"})] * 10})
+    # Asked at 0, 4 and 8 s as Retry-After says, and a last time when the 10 s are up.
+    account = order_account({ORDER_URI: [response(ORDER_URI, PEBBLE_ORDER, headers={"Retry-After": "4"})] * 4})
     poller = Poller(10, "the CA to validate 192.0.2.7", clock=clock.time, sleep=clock.sleep)
     with pytest.raises(AcmeError) as info:
         poll_order(account, Order.from_response(ORDER_URI, PEBBLE_ORDER), poller, while_status="pending")
     assert sum(clock.waits) == pytest.approx(10.0)
+    assert len(account.posts) == 4
     assert "wait_timeout (10 s)" in info.value.msg
     assert "the CA to validate 192.0.2.7" in info.value.msg
     assert "pending" in info.value.msg
@@ -465,7 +443,7 @@ def test_poll_order_while_pending_times_out_naming_the_wait(clock):
 
 def test_poll_order_waits_while_processing(clock):
     processing = Order.from_response(ORDER_URI, dict(PEBBLE_ORDER, status="processing"), retry_after=2.0)
-    account = FakeAccount(
+    account = order_account(
         {
             ORDER_URI: [
                 response(ORDER_URI, dict(PEBBLE_ORDER, status="processing"), headers={"Retry-After": "1"}),
@@ -480,7 +458,7 @@ def test_poll_order_waits_while_processing(clock):
 
 
 def test_poll_order_valid_at_once_sends_nothing(clock):
-    account = FakeAccount({})
+    account = order_account({})
     valid = Order.from_response(ORDER_URI, dict(PEBBLE_ORDER, status="valid"))
     assert poll_order(account, valid, Poller(60, "the order", clock=clock.time, sleep=clock.sleep)) is valid
     assert account.posts == []
@@ -553,8 +531,8 @@ def test_authorizations_for_other_names_are_refused_before_any_proof(authorizati
 
 def test_a_certificate_download_that_is_not_ascii_is_refused_not_a_traceback():
     url = f"{BASE}/certZ/1"
-    account = FakeAccount({url: [response(url, None, 200)]})
-    account.script[url][0].body = b"-----BEGIN CERTIFICATE-----\n\xff\xfe\n"
+    account = order_account({url: [response(url, None, 200)]})
+    account.routes[url][0].body = b"-----BEGIN CERTIFICATE-----\n\xff\xfe\n"
     with pytest.raises(AcmeServerError) as caught:
         download_certificate(account, url)
     assert caught.value.msg == f"The certificate the CA sent from {url} is not PEM text (it holds bytes outside ASCII); nothing was written"
@@ -562,9 +540,9 @@ def test_a_certificate_download_that_is_not_ascii_is_refused_not_a_traceback():
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'"a string"', b"\xff\xfe"])
 def test_an_order_or_authorization_that_is_not_a_json_object_is_refused(body):
-    account = FakeAccount({ORDER_URI: [response(ORDER_URI, None)], AUTHZ_APEX: [response(AUTHZ_APEX, None)]})
-    account.script[ORDER_URI][0].body = body
-    account.script[AUTHZ_APEX][0].body = body
+    account = order_account({ORDER_URI: [response(ORDER_URI, None)], AUTHZ_APEX: [response(AUTHZ_APEX, None)]})
+    account.routes[ORDER_URI][0].body = body
+    account.routes[AUTHZ_APEX][0].body = body
     with pytest.raises(AcmeServerError) as caught:
         get_order(account, ORDER_URI)
     assert caught.value.msg.startswith(f"The CA's answer from {ORDER_URI} (the order) is not a JSON object")

@@ -9,8 +9,6 @@ certificates' own dates, never hard-coded.
 
 from __future__ import annotations
 
-import base64
-import ipaddress
 import json
 import os
 from datetime import datetime, timedelta, timezone
@@ -18,9 +16,8 @@ from email.utils import format_datetime
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
@@ -40,6 +37,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal impor
     renewal_info_url,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import format_time, parse_rfc3339
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_encode, make_cert, private_key_pem
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 DIR = "https://ca.example/dir"
@@ -61,10 +59,10 @@ def new_key() -> ec.EllipticCurvePrivateKey:
 
 
 CA_KEY = new_key()
-CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Intermediate CA")])
+CA_CN = "Test Intermediate CA"
 
 
-def make_cert(
+def leaf_and_key(
     not_before: datetime,
     lifetime: timedelta,
     names: tuple[str, ...] | list[str] = tuple(NAMES),
@@ -75,43 +73,17 @@ def make_cert(
 ) -> tuple[str, ec.EllipticCurvePrivateKey]:
     """A leaf issued by CA_KEY (AKI from the CA's key) with the names as SAN; PEM and its key."""
     key = key or new_key()
-    san = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(CA_NAME)
-        .public_key(key.public_key())
-        .serial_number(serial if serial is not None else x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + lifetime)
-        .add_extension(x509.SubjectAlternativeName(san), critical=False)
-    )
-    if aki:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(CA_KEY.public_key()), critical=False)
-    cert = builder.sign(CA_KEY, hashes.SHA256())
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), key
+    key_id = x509.AuthorityKeyIdentifier.from_issuer_public_key(CA_KEY.public_key()).key_identifier if aki else None
+    pem = make_cert(names[0], CA_CN, key.public_key(), CA_KEY, ca=False, serial=serial, aki=key_id, sans=list(names), lifetime=lifetime, not_before=not_before)
+    return pem, key
 
 
 def make_pem(not_before: datetime, lifetime: timedelta, *args, **kwargs) -> str:
-    return make_cert(not_before, lifetime, *args, **kwargs)[0]
+    return leaf_and_key(not_before, lifetime, *args, **kwargs)[0]
 
 
 def ca_pem() -> str:
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(CA_NAME)
-        .issuer_name(CA_NAME)
-        .public_key(CA_KEY.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW - timedelta(days=365))
-        .not_valid_after(NOW + timedelta(days=365))
-        .sign(CA_KEY, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
-def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return make_cert(CA_CN, CA_CN, CA_KEY.public_key(), CA_KEY, ca=True, serial=1, lifetime=timedelta(days=730), not_before=NOW - timedelta(days=365))
 
 
 def spki(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -124,10 +96,7 @@ def expected_cert_id(pem: str) -> str:
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
     serial_der = cert.serial_number.to_bytes(cert.serial_number.bit_length() // 8 + 1, "big")
 
-    def enc(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-    return f"{enc(aki)}.{enc(serial_der)}"
+    return f"{b64url_encode(aki)}.{b64url_encode(serial_der)}"
 
 
 @pytest.fixture
@@ -211,7 +180,7 @@ def test_directory_fails_naming_cert_path(tmp_path):
 
 def test_wanted_key(write, tmp_path):
     key = new_key()
-    assert load_wanted_public_key(write("k.pem", key_pem(key))) == spki(key)
+    assert load_wanted_public_key(write("k.pem", private_key_pem(key))) == spki(key)
     assert load_wanted_public_key(os.path.join(str(tmp_path), "none.pem")) is None
     with pytest.raises(AcmeOptionError) as caught:
         load_wanted_public_key(write("g.pem", b"KEY-GARBAGE-77aa\n"))
@@ -221,7 +190,7 @@ def test_wanted_key(write, tmp_path):
 
 def test_a_wanted_key_that_others_may_read_is_used_with_a_warning(write):
     key = new_key()
-    path = write("open.pem", key_pem(key))
+    path = write("open.pem", private_key_pem(key))
     os.chmod(path, 0o640)
     heard: list[str] = []
     assert load_wanted_public_key(path, warn=heard.append) == spki(key)
@@ -287,7 +256,7 @@ def test_names_changed(tmp_path):
 
 
 def test_key_changed(tmp_path):
-    pem, key = make_cert(NOW - timedelta(days=1), timedelta(days=90))
+    pem, key = leaf_and_key(NOW - timedelta(days=1), timedelta(days=90))
     cert = load_info(pem, tmp_path)
     assert not decide(cert, NOW, wanted_public_key=spki(key)).renewal_due
     assert decide(cert, NOW, wanted_public_key=spki(new_key())).reasons == ["key_changed"]
@@ -470,13 +439,13 @@ def test_fetch_renewal_info(session, tmp_path):
     assert [s.method for s in session.sent] == ["GET", "GET"]
 
 
-def test_fetch_renewal_info_http_date_retry_after(session):
-    start = NOW + timedelta(days=50)
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(hours=3), usegmt=True)
+def test_fetch_renewal_info_http_date_retry_after(session, frozen_now):
+    start = frozen_now + timedelta(days=50)
+    later = format_datetime(frozen_now + timedelta(hours=3), usegmt=True)
     session.add("GET", DIR, 200, {}, DIRECTORY)
     session.add("GET", f"{ARI_BASE}/x.y", 200, {"Retry-After": later}, window_json(start, start + timedelta(days=2)))
-    window, warnings = fetch_renewal_info(AcmeClient(DIR, session=session), "x.y", datetime.now(timezone.utc))
-    assert warnings == [] and 3 * 3600 - 5 < window.retry_after <= 3 * 3600
+    window, warnings = fetch_renewal_info(AcmeClient(DIR, session=session), "x.y", frozen_now)
+    assert warnings == [] and window.retry_after == 3 * 3600
 
 
 def test_fetch_renewal_info_without_renewal_info_endpoint(session):
@@ -539,12 +508,12 @@ def run(p, session=None, now=NOW, **options):
 
 
 def test_run_not_due_with_ari(session, write):
-    pem, key = make_cert(NOW - timedelta(days=10), timedelta(days=90))
+    pem, key = leaf_and_key(NOW - timedelta(days=10), timedelta(days=90))
     cert_id = expected_cert_id(pem)
     start = NOW + timedelta(days=50)
     session.add("GET", DIR, 200, {}, DIRECTORY)
     session.add("GET", f"{ARI_BASE}/{cert_id}", 200, {"Retry-After": "21600"}, window_json(start, start + timedelta(days=2)))
-    result, warnings = run(params(write("c.pem", pem + ca_pem()), identifiers=NAMES, private_key_path=write("k.pem", key_pem(key))), session)
+    result, warnings = run(params(write("c.pem", pem + ca_pem()), identifiers=NAMES, private_key_path=write("k.pem", private_key_pem(key))), session)
     cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
     assert warnings == []
     assert result == {

@@ -5,7 +5,8 @@
 - http-01: ``http.server`` instances on ephemeral 127.0.0.1 ports stand for web nodes; their
   handlers route by ``Host`` header and path like a virtual-host web server.
 - dns-01 with ``dns_resolvers``: pebble-challtestsrv (skipped with the reason when the binary
-  is missing), records set through its management API.
+  is missing, failed instead when CERTFLEET_REQUIRE_CHALLTESTSRV is set, as the pipeline does),
+  records set through its management API.
 - dns-01 without resolvers: a small authoritative server written with dnspython (SOA, NS, A,
   TXT, CNAME; no recursion) serves two zones, so the walk to the authoritative servers and a
   CNAME into another zone run over real DNS exchanges.
@@ -22,6 +23,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
@@ -46,6 +48,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     parse_dns_resolver,
     parse_http_node,
 )
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeClock
 
 TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 THUMB = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
@@ -71,35 +74,43 @@ def proof_for(identifier: str, url_host: str | None = None) -> dict[str, Any]:
     }
 
 
-class FakeSleep:
-    """Records each wait; ``on_call[n]`` runs before the n-th (1-based) wait returns."""
+@pytest.fixture
+def closed_port() -> Iterator[Callable[[int], int]]:
+    """Loopback ports that nothing answers on and nothing else can take while the test runs.
 
-    def __init__(self, on_call: dict[int, Callable[[], None]] | None = None) -> None:
-        self.waits: list[float] = []
-        self.on_call = on_call or {}
+    Each is bound by a socket of this test that never listens (TCP: connections are refused)
+    or never reads (UDP: queries go unanswered). A port found free and then let go could be
+    taken by another process before the test used it.
+    """
+    held: list[socket.socket] = []
 
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        action = self.on_call.get(len(self.waits))
-        if action:
-            action()
+    def take(kind: int = socket.SOCK_STREAM) -> int:
+        sock = socket.socket(socket.AF_INET, kind)
+        held.append(sock)
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+    yield take
+    for sock in held:
+        sock.close()
 
 
-def free_port(kind: int = socket.SOCK_STREAM, both: bool = False) -> int:
-    """An unused loopback port (for ``both``: free for TCP and UDP alike)."""
+def spare_port_pair() -> tuple[int, int]:
+    """A port free for TCP and UDP alike, and another free for TCP, for a server that binds them itself.
+
+    Free when asked only: ``ChallTestSrv`` starts again on other ports when its binding fails.
+    """
     for _attempt in range(50):
-        with socket.socket(socket.AF_INET, kind) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if not both:
-            return port
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                udp.bind(("127.0.0.1", port))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            try:
                 tcp.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return port
+            except OSError:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+                other.bind(("127.0.0.1", 0))
+                return port, other.getsockname()[1]
     raise RuntimeError("no free port")
 
 
@@ -187,9 +198,9 @@ def nodes():
 def test_http_without_nodes_fetches_the_url(nodes):
     node = nodes()
     node.serve("*", PATH, KEYAUTH + "\n")
-    sleep = FakeSleep()
-    result = check_http01(proof_for("a.example", node.address), nodes=None, attempts=3, delay=2.0, timeout=5, sleep=sleep)
-    assert result.ok and result.attempts == 1 and sleep.waits == []
+    clock = FakeClock()
+    result = check_http01(proof_for("a.example", node.address), nodes=None, attempts=3, delay=2.0, timeout=5, sleep=clock.sleep)
+    assert result.ok and result.attempts == 1 and clock.waits == []
     assert result.seen[0]["status"] == 200 and result.seen[0]["node"] is None
     assert "is served correctly by http://" in result.message
     assert node.requests[0]["host"] == node.address
@@ -198,11 +209,11 @@ def test_http_without_nodes_fetches_the_url(nodes):
 def test_http_every_node_must_serve_the_key_authorization(nodes):
     good, bad = nodes(), nodes()
     good.serve("a.example", PATH, KEYAUTH)
-    sleep = FakeSleep()
-    result = check_http01(proof_for("a.example"), nodes=[good.address, bad.address], attempts=3, delay=1.5, timeout=5, sleep=sleep)
+    clock = FakeClock()
+    result = check_http01(proof_for("a.example"), nodes=[good.address, bad.address], attempts=3, delay=1.5, timeout=5, sleep=clock.sleep)
     assert not result.ok
     assert result.attempts == 3 and result.max_attempts == 3
-    assert sleep.waits == [1.5, 1.5]
+    assert clock.waits == [1.5, 1.5]
     assert [entry["status"] for entry in result.seen] == [200, 404]
     assert [entry["ok"] for entry in result.seen] == [True, False]
     assert result.seen[1]["length"] == len(b"404 page not found\n") and "body" not in result.seen[1]
@@ -240,10 +251,10 @@ def test_http_host_header_routes_to_the_identifier(nodes):
 def test_http_content_appears_on_third_attempt(nodes):
     node = nodes()
     node.serve("a.example", PATH, "stale")
-    sleep = FakeSleep({2: lambda: node.serve("a.example", PATH, KEYAUTH)})
-    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=5, delay=4, timeout=5, sleep=sleep)
+    clock = FakeClock(on_wait={2: lambda: node.serve("a.example", PATH, KEYAUTH)})
+    result = check_http01(proof_for("a.example"), nodes=[node.address], attempts=5, delay=4, timeout=5, sleep=clock.sleep)
     assert result.ok and result.attempts == 3
-    assert sleep.waits == [4, 4]
+    assert clock.waits == [4, 4]
     assert "(attempt 3 of 5)" in result.message
     assert len(node.requests) == 3
 
@@ -389,18 +400,18 @@ def test_http_redirect_loop_is_bounded(nodes):
     assert len(node.requests) == 11
 
 
-def test_http_unreachable_node():
-    port = free_port()
-    result = check_http01(proof_for("a.example"), nodes=[f"127.0.0.1:{port}"], attempts=2, delay=0, timeout=2, sleep=FakeSleep())
+def test_http_unreachable_node(closed_port):
+    port = closed_port()
+    result = check_http01(proof_for("a.example"), nodes=[f"127.0.0.1:{port}"], attempts=2, delay=0, timeout=2, sleep=FakeClock().sleep)
     assert not result.ok and result.attempts == 2
     assert result.seen[0]["status"] is None
     assert f"http://127.0.0.1:{port}{PATH} (Host: a.example) could not be reached (connection refused)" in result.message
 
 
-def test_http_node_checks_ignore_proxy_environment(nodes, monkeypatch):
+def test_http_node_checks_ignore_proxy_environment(nodes, monkeypatch, closed_port):
     node = nodes()
     node.serve("a.example", PATH, KEYAUTH)
-    dead = free_port()
+    dead = closed_port()
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
     monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{dead}")
     monkeypatch.delenv("NO_PROXY", raising=False)
@@ -497,40 +508,50 @@ def test_check_bounds():
 
 
 class ChallTestSrv:
-    def __init__(self, binary: str) -> None:
-        self.dns_port = free_port(both=True)
-        self.mgmt_port = free_port()
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "-dnsserver",
-                f"127.0.0.1:{self.dns_port}",
-                "-management",
-                f"127.0.0.1:{self.mgmt_port}",
-                "-http01",
-                "",
-                "-https01",
-                "",
-                "-tlsalpn01",
-                "",
-                "-doh",
-                "",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        while True:
+    """pebble-challtestsrv on ports of its own, started again on others when one was taken meanwhile.
+
+    It does not exit when a port is taken (it logs the bind error and goes on), and whatever
+    took the port may accept connections: it counts as started once a TXT record set through
+    its management port is answered on its DNS port.
+    """
+
+    def __init__(self, binary: str, log_dir: str) -> None:
+        for attempt in range(5):
+            self.dns_port, self.mgmt_port = spare_port_pair()
+            self.log_path = os.path.join(log_dir, f"challtestsrv-{attempt}.log")
+            with open(self.log_path, "wb") as log:
+                self.process = subprocess.Popen(
+                    [binary, "-dnsserver", f"127.0.0.1:{self.dns_port}", "-management", f"127.0.0.1:{self.mgmt_port}"]
+                    + ["-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", ""],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            self.resolver = f"127.0.0.1:{self.dns_port}"
+            if self._answering_within(10):
+                return
+            self.stop()
+        raise RuntimeError(f"pebble-challtestsrv found one of its ports taken five times: {self.output()}")
+
+    def output(self) -> str:
+        with open(self.log_path, "rb") as log:
+            return log.read().decode(errors="replace")
+
+    def _answering_within(self, seconds: float) -> bool:
+        """True once a record set through the management port is served on the DNS port; False when a port was taken."""
+        probe = f"_probe.{uuid.uuid4().hex[:12]}.example.test"
+        deadline = time.monotonic() + seconds
+        while "address already in use" not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"pebble-challtestsrv did not start: {self.stop()}")
             try:
-                socket.create_connection(("127.0.0.1", self.mgmt_port), timeout=0.5).close()
-                socket.create_connection(("127.0.0.1", self.dns_port), timeout=0.5).close()
-                break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    output = self.stop()
-                    raise RuntimeError(f"pebble-challtestsrv did not start: {output}") from None
-                time.sleep(0.05)
-        self.resolver = f"127.0.0.1:{self.dns_port}"
+                self.add_txt(probe, "ready")
+                answer = dns.query.udp(dns.message.make_query(probe, dns.rdatatype.TXT), "127.0.0.1", port=self.dns_port, timeout=0.5)
+                if any(b"ready" in rdata.strings for rrset in answer.answer for rdata in rrset):
+                    return True
+            except (OSError, dns.exception.DNSException, AssertionError):
+                pass
+            time.sleep(0.05)  # polling for readiness, bounded by the deadline
+        return False
 
     def post(self, endpoint: str, body: dict[str, str]) -> None:
         request = urllib.request.Request(f"http://127.0.0.1:{self.mgmt_port}/{endpoint}", data=json.dumps(body).encode(), method="POST")
@@ -552,18 +573,26 @@ class ChallTestSrv:
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            output, _errors = self.process.communicate(timeout=5)
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _errors = self.process.communicate(timeout=5)
-        return output.decode(errors="replace")
+            self.process.wait(timeout=5)
+        return self.output()
 
 
 @pytest.fixture(scope="module")
-def challtestsrv():
+def challtestsrv(tmp_path_factory):
+    """The server for the tests of configured resolvers.
+
+    Missing, they are skipped, unless CERTFLEET_REQUIRE_CHALLTESTSRV is set (the pipeline sets
+    it, after bootstrap fetched Pebble): there a missing binary is a fault, not a reason to skip.
+    """
     if not os.access(CHALLTESTSRV, os.X_OK):
-        pytest.skip(f"pebble-challtestsrv not found at {os.path.normpath(CHALLTESTSRV)} (fetch Pebble into .cache/pebble first)")
-    server = ChallTestSrv(CHALLTESTSRV)
+        why = f"pebble-challtestsrv not found at {os.path.normpath(CHALLTESTSRV)} (fetch Pebble into .cache/pebble first)"
+        if os.environ.get("CERTFLEET_REQUIRE_CHALLTESTSRV"):
+            pytest.fail(f"{why}; CERTFLEET_REQUIRE_CHALLTESTSRV is set, so the DNS self-tests may not be skipped", pytrace=False)
+        pytest.skip(why)
+    server = ChallTestSrv(CHALLTESTSRV, str(tmp_path_factory.mktemp("challtestsrv")))
     yield server
     server.stop()
 
@@ -576,9 +605,9 @@ def record_name() -> str:
 
 def test_dns_value_present(challtestsrv, record_name):
     challtestsrv.add_txt(record_name, "good-value")
-    sleep = FakeSleep()
-    result = check_dns_txt(record_name, ["good-value"], resolvers=[challtestsrv.resolver], attempts=3, delay=2, timeout=3, sleep=sleep)
-    assert result.ok and result.attempts == 1 and sleep.waits == []
+    clock = FakeClock()
+    result = check_dns_txt(record_name, ["good-value"], resolvers=[challtestsrv.resolver], attempts=3, delay=2, timeout=3, sleep=clock.sleep)
+    assert result.ok and result.attempts == 1 and clock.waits == []
     assert result.challenge == "dns-01" and result.target == record_name
     assert result.seen[0]["values"] == ["good-value"] and result.seen[0]["server"] == challtestsrv.resolver
     assert f"TXT {record_name} shows every expected value on {challtestsrv.resolver} (attempt 1 of 3)" == result.message
@@ -586,9 +615,9 @@ def test_dns_value_present(challtestsrv, record_name):
 
 def test_dns_value_missing_shows_what_was_seen(challtestsrv, record_name):
     challtestsrv.add_txt(record_name, "leftover")
-    sleep = FakeSleep()
-    result = check_dns_txt(record_name, ["wanted"], resolvers=[challtestsrv.resolver], attempts=2, delay=5, timeout=3, sleep=sleep)
-    assert not result.ok and result.attempts == 2 and sleep.waits == [5]
+    clock = FakeClock()
+    result = check_dns_txt(record_name, ["wanted"], resolvers=[challtestsrv.resolver], attempts=2, delay=5, timeout=3, sleep=clock.sleep)
+    assert not result.ok and result.attempts == 2 and clock.waits == [5]
     assert result.expected == ["wanted"]
     assert result.seen[0]["values"] == ["leftover"]
     assert result.message == (
@@ -618,15 +647,15 @@ def test_dns_apex_and_wildcard_values_on_one_name(challtestsrv, record_name):
 
 
 def test_dns_value_appears_on_third_attempt(challtestsrv, record_name):
-    sleep = FakeSleep({2: lambda: challtestsrv.add_txt(record_name, "late")})
-    result = check_dns_txt(record_name, ["late"], resolvers=[challtestsrv.resolver], attempts=4, delay=10, timeout=3, sleep=sleep)
-    assert result.ok and result.attempts == 3 and sleep.waits == [10, 10]
+    clock = FakeClock(on_wait={2: lambda: challtestsrv.add_txt(record_name, "late")})
+    result = check_dns_txt(record_name, ["late"], resolvers=[challtestsrv.resolver], attempts=4, delay=10, timeout=3, sleep=clock.sleep)
+    assert result.ok and result.attempts == 3 and clock.waits == [10, 10]
     assert "(attempt 3 of 4)" in result.message
 
 
-def test_dns_every_resolver_must_agree(challtestsrv, record_name):
+def test_dns_every_resolver_must_agree(challtestsrv, record_name, closed_port):
     challtestsrv.add_txt(record_name, "v")
-    dead = free_port(socket.SOCK_DGRAM)
+    dead = closed_port(socket.SOCK_DGRAM)
     result = check_dns_txt(record_name, ["v"], resolvers=[challtestsrv.resolver, f"127.0.0.1:{dead}"], attempts=1, delay=0, timeout=0.5)
     assert not result.ok
     assert [entry["ok"] for entry in result.seen] == [True, False]
@@ -831,17 +860,17 @@ def test_dns_authoritative_value_present(authoritative):
 
 
 def test_dns_authoritative_value_missing(authoritative):
-    sleep = FakeSleep()
+    clock = FakeClock()
     result = check_dns_txt(
         "_acme-challenge.a.example.test.",
         ["apex", "wild", "card"],
         attempts=2,
         delay=1,
         timeout=3,
-        sleep=sleep,
+        sleep=clock.sleep,
         find_servers=authoritative.find_servers,
     )
-    assert not result.ok and sleep.waits == [1]
+    assert not result.ok and clock.waits == [1]
     assert sorted(result.seen[0]["values"]) == ["apex", "wildcard"]
     assert "expected 'apex', 'wild', 'card'; saw " in result.message
     assert "(missing 'wild', 'card')" in result.message
@@ -905,7 +934,7 @@ def test_dns_authoritative_servers_not_found():
     def broken(name: str) -> list[tuple[str, int]]:
         raise dns.resolver.NoNameservers("no name servers")
 
-    result = check_dns_txt("_acme-challenge.a.example.test", ["v"], attempts=2, delay=0, timeout=1, find_servers=broken, sleep=FakeSleep())
+    result = check_dns_txt("_acme-challenge.a.example.test", ["v"], attempts=2, delay=0, timeout=1, find_servers=broken, sleep=FakeClock().sleep)
     assert not result.ok and result.attempts == 2
     assert "_acme-challenge.a.example.test: could not find its authoritative name servers (NoNameservers" in result.message
 

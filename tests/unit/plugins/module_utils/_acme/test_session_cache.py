@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import AcmeClient
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeProblem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.session_cache import CACHE_FORMAT, MAX_SPARE_NONCES, SessionCache
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeClock
 
 DIR = "https://ca.example/dir"
 OTHER_DIR = "https://other.example/directory"
@@ -28,12 +29,9 @@ ORDER = "https://ca.example/order/1"
 JSON = {"Content-Type": "application/json"}
 
 
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+def wall_clock() -> FakeClock:
+    """The shared fake clock, started at a wall-clock time (the cache keeps epoch seconds)."""
+    return FakeClock(1_800_000_000.0)
 
 
 # The clients a test made, as a module run's glue holds its client (module.ModuleGlue).
@@ -41,7 +39,7 @@ MADE: list[AcmeClient] = []
 
 
 def client(session, path, clock=None, max_age=3600.0) -> AcmeClient:
-    cache = SessionCache(str(path), DIR, max_age=max_age, clock=clock or Clock())
+    cache = SessionCache(str(path), DIR, max_age=max_age, clock=(clock or wall_clock()).time)
     made = AcmeClient(DIR, session=session, session_cache=cache)
     MADE.append(made)
     return made
@@ -103,7 +101,7 @@ def test_second_run_sends_no_directory_and_no_new_nonce(session, tmp_path, accou
 
 def test_stale_cached_nonce_costs_one_bad_nonce_answer(session, tmp_path, account_key, nonce_of):
     cache = tmp_path / "session.json"
-    SessionCache(str(cache), DIR, clock=Clock()).keep(DIRECTORY, ["forgotten"])
+    SessionCache(str(cache), DIR, clock=wall_clock().time).keep(DIRECTORY, ["forgotten"])
     problem = {"type": "urn:ietf:params:acme:error:badNonce", "detail": "JWS has an invalid anti-replay nonce"}
     session.add("POST", ORDER, 400, {"Content-Type": "application/problem+json", "Replay-Nonce": "fresh"}, problem)
     session.add("POST", ORDER, 200, dict(JSON, **{"Replay-Nonce": "after"}), {"status": "pending"})
@@ -114,8 +112,8 @@ def test_stale_cached_nonce_costs_one_bad_nonce_answer(session, tmp_path, accoun
 
 def test_directory_older_than_max_age_is_fetched_again(session, tmp_path):
     cache = tmp_path / "session.json"
-    clock = Clock()
-    SessionCache(str(cache), DIR, clock=clock).keep(DIRECTORY, [])
+    clock = wall_clock()
+    SessionCache(str(cache), DIR, clock=clock.time).keep(DIRECTORY, [])
     clock.now += 3601
     changed = dict(DIRECTORY, newOrder="https://ca.example/new-order-v2")
     session.add("GET", DIR, 200, JSON, changed)
@@ -128,8 +126,8 @@ def test_directory_older_than_max_age_is_fetched_again(session, tmp_path):
 
 def test_fresh_directory_is_used_without_a_request(session, tmp_path):
     cache = tmp_path / "session.json"
-    clock = Clock()
-    SessionCache(str(cache), DIR, clock=clock).keep(DIRECTORY, [])
+    clock = wall_clock()
+    SessionCache(str(cache), DIR, clock=clock.time).keep(DIRECTORY, [])
     clock.now += 3599
     acme = client(session, cache, clock=clock, max_age=3600)
     assert acme.endpoint("newOrder") == DIRECTORY["newOrder"]
@@ -141,7 +139,7 @@ def test_fresh_directory_is_used_without_a_request(session, tmp_path):
 
 def test_max_age_zero_always_fetches(session, tmp_path):
     cache = tmp_path / "session.json"
-    SessionCache(str(cache), DIR, clock=Clock()).keep(DIRECTORY, [])
+    SessionCache(str(cache), DIR, clock=wall_clock().time).keep(DIRECTORY, [])
     session.add("GET", DIR, 200, JSON, DIRECTORY)
     client(session, cache, max_age=0.0).endpoint("newOrder")
     assert [s.method for s in session.sent] == ["GET"]
@@ -149,16 +147,16 @@ def test_max_age_zero_always_fetches(session, tmp_path):
 
 def test_servers_are_kept_apart(tmp_path):
     cache = tmp_path / "session.json"
-    clock = Clock()
-    SessionCache(str(cache), DIR, clock=clock).keep(DIRECTORY, ["for-ca"])
-    other = SessionCache(str(cache), OTHER_DIR, clock=clock)
+    clock = wall_clock()
+    SessionCache(str(cache), DIR, clock=clock.time).keep(DIRECTORY, ["for-ca"])
+    other = SessionCache(str(cache), OTHER_DIR, clock=clock.time)
     assert other.take().directory is None and other.take().nonces == []
-    mine = SessionCache(str(cache), DIR, clock=clock).take()
+    mine = SessionCache(str(cache), DIR, clock=clock.time).take()
     assert mine.directory == DIRECTORY and mine.nonces == ["for-ca"]
 
 
 def test_only_the_newest_spare_nonces_are_kept(tmp_path):
-    cache = SessionCache(str(tmp_path / "session.json"), DIR, clock=Clock())
+    cache = SessionCache(str(tmp_path / "session.json"), DIR, clock=wall_clock().time)
     cache.keep(None, [f"n{i}" for i in range(MAX_SPARE_NONCES + 3)])
     assert cache.take().nonces == [f"n{i}" for i in range(3, MAX_SPARE_NONCES + 3)]
 
@@ -175,7 +173,7 @@ def test_foreign_or_broken_file_is_ignored_and_replaced(session, tmp_path, conte
 
 def test_cached_garbage_directory_is_fetched_again(session, tmp_path):
     cache = tmp_path / "session.json"
-    cache.write_text(json.dumps({"format": CACHE_FORMAT, "servers": {DIR: {"directory": {"newNonce": 1}, "fetched_at": Clock()()}}}))
+    cache.write_text(json.dumps({"format": CACHE_FORMAT, "servers": {DIR: {"directory": {"newNonce": 1}, "fetched_at": wall_clock().now}}}))
     session.add("GET", DIR, 200, JSON, DIRECTORY)
     assert client(session, cache).endpoint("newOrder") == DIRECTORY["newOrder"]
     assert [s.method for s in session.sent] == ["GET"]
@@ -191,13 +189,13 @@ def test_unwritable_place_is_ignored(session, tmp_path):
 
 def test_keep_without_anything_to_keep_creates_no_file(tmp_path):
     cache = tmp_path / "session.json"
-    SessionCache(str(cache), DIR, clock=Clock()).keep(None, [])
+    SessionCache(str(cache), DIR, clock=wall_clock().time).keep(None, [])
     assert not cache.exists()
 
 
 def test_failed_run_still_keeps_its_nonce(session, tmp_path, account_key):
     cache = tmp_path / "session.json"
-    SessionCache(str(cache), DIR, clock=Clock()).keep(DIRECTORY, ["n1"])
+    SessionCache(str(cache), DIR, clock=wall_clock().time).keep(DIRECTORY, ["n1"])
     problem = {"type": "urn:ietf:params:acme:error:unauthorized", "detail": "no"}
     session.add("POST", ORDER, 403, {"Content-Type": "application/problem+json", "Replay-Nonce": "n2"}, problem)
     with pytest.raises(AcmeProblem):
@@ -211,7 +209,7 @@ def test_a_locked_file_is_skipped_not_waited_for_forever(session, tmp_path, monk
 
     monkeypatch.setattr(session_cache, "LOCK_WAIT", 0.3)
     cache = tmp_path / "session.json"
-    SessionCache(str(cache), DIR, clock=Clock()).keep(DIRECTORY, ["n1"])
+    SessionCache(str(cache), DIR, clock=wall_clock().time).keep(DIRECTORY, ["n1"])
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -243,7 +241,7 @@ def test_a_locked_file_is_skipped_not_waited_for_forever(session, tmp_path, monk
 def planted_cache(path) -> None:
     """A cache file as someone else could leave it: a directory of theirs and a nonce."""
     forged = {"newNonce": "https://evil.example/nonce", "newAccount": "https://evil.example/acct", "newOrder": "https://evil.example/order"}
-    entry = {"directory": forged, "fetched_at": Clock().now, "nonces": ["planted"]}
+    entry = {"directory": forged, "fetched_at": wall_clock().now, "nonces": ["planted"]}
     path.write_text(json.dumps({"format": CACHE_FORMAT, "servers": {DIR: entry}}))
 
 
@@ -252,7 +250,7 @@ def test_cache_file_others_may_write_is_ignored_and_left_alone(tmp_path):
     planted_cache(path)
     os.chmod(path, 0o666)
     before = path.read_bytes()
-    cache = SessionCache(str(path), DIR, clock=Clock())
+    cache = SessionCache(str(path), DIR, clock=wall_clock().time)
     found = cache.take()
     assert found.directory is None and found.nonces == []
     cache.keep(DIRECTORY, ["n1"])
@@ -265,5 +263,5 @@ def test_cache_file_of_another_user_is_ignored(tmp_path):
     planted_cache(path)
     os.chmod(path, 0o600)
     os.chown(path, os.geteuid() + 4242, -1)
-    found = SessionCache(str(path), DIR, clock=Clock()).take()
+    found = SessionCache(str(path), DIR, clock=wall_clock().time).take()
     assert found.directory is None and found.nonces == []

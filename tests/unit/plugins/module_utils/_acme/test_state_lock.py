@@ -9,11 +9,11 @@ nothing about locking is faked.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import subprocess
 import sys
-import threading
 import time
 from types import SimpleNamespace
 
@@ -21,10 +21,11 @@ import pytest
 import yaml
 
 from ansible_collections.certfleet.acme.plugins.doc_fragments.acme import ModuleDocFragment
-from ansible_collections.certfleet.acme.plugins.module_utils._acme import argspec
+from ansible_collections.certfleet.acme.plugins.module_utils._acme import argspec, module_glue
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import with_state_lock
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import lock_path_for, state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import LOCK_POLL_INTERVAL, lock_path_for, state_lock
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import FakeClock
 
 # Takes the lock (blocking), says so, and keeps it until its stdin is closed.
 HOLDER = """
@@ -173,20 +174,15 @@ def test_zero_timeout_tries_once(state_path, holders):
 
 
 def test_waits_until_the_other_process_releases(state_path, holders):
+    """The other process lets go while this run waits (during its first pause): the next try takes the lock."""
     lock_path = lock_path_for(state_path)
     holder = holders(lock_path)
-    releaser = threading.Timer(1.0, holder.release)
-    releaser.start()
-    start = time.monotonic()
-    try:
-        with state_lock(state_path, 30) as taken:
-            waited = time.monotonic() - start
-            assert taken == lock_path
-            assert holder.process.poll() is not None, "the lock was taken before the other process let it go"
-            assert locked_elsewhere(lock_path)
-    finally:
-        releaser.join()
-    assert 0.9 <= waited < 10
+    clock = FakeClock(on_wait={1: holder.release})
+    with state_lock(state_path, 30, clock=clock.time, sleep=clock.sleep) as taken:
+        assert taken == lock_path
+        assert holder.process.poll() is not None, "the lock was taken before the other process let it go"
+        assert locked_elsewhere(lock_path)
+    assert clock.waits == [LOCK_POLL_INTERVAL]
     assert os.path.exists(lock_path)
 
 
@@ -283,7 +279,7 @@ def test_module_body_runs_under_the_lock(state_path):
     assert not locked_elsewhere(lock_path_for(state_path))
 
 
-def test_module_body_waits_for_the_other_run_and_then_reads_its_state(state_path, holders):
+def test_module_body_waits_for_the_other_run_and_then_reads_its_state(state_path, holders, monkeypatch):
     holder = holders(lock_path_for(state_path))
 
     def other_run_finishes():
@@ -291,13 +287,12 @@ def test_module_body_waits_for_the_other_run_and_then_reads_its_state(state_path
             handle.write("written by the other run")
         holder.release()
 
-    releaser = threading.Timer(0.5, other_run_finishes)
-    releaser.start()
-    try:
-        result = with_state_lock(fake_module(state_path=state_path, lock_timeout=30), lambda: {"seen": open(state_path, encoding="ascii").read()})()
-    finally:
-        releaser.join()
+    # The other run finishes while this one waits for the lock (its first pause), never before it asked.
+    clock = FakeClock(on_wait={1: other_run_finishes})
+    monkeypatch.setattr(module_glue, "state_lock", functools.partial(state_lock, clock=clock.time, sleep=clock.sleep))
+    result = with_state_lock(fake_module(state_path=state_path, lock_timeout=30), lambda: {"seen": open(state_path, encoding="ascii").read()})()
     assert result == {"seen": "written by the other run"}
+    assert len(clock.waits) == 1
 
 
 def test_module_with_order_uri_only_locks_nothing(tmp_path):

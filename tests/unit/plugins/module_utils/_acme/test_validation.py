@@ -15,7 +15,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_request
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import OrderState, save_order_state
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import SelfTestResult
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
-from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.fake_ca import QueuedAccount
+from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import ScriptedAccount
 
 CA = "https://ca.test"
 ACCOUNT_URI = f"{CA}/acct/1"
@@ -23,8 +23,8 @@ ORDER_URI = f"{CA}/order/1"
 UNAUTHORIZED = {"type": "urn:ietf:params:acme:error:unauthorized", "detail": "no TXT record", "status": 403}
 
 
-def account_with(routes: dict[str, list[Any]]) -> QueuedAccount:
-    return QueuedAccount(routes, ACCOUNT_URI)
+def account_with(routes: dict[str, list[Any]]) -> ScriptedAccount:
+    return ScriptedAccount(routes, ACCOUNT_URI)
 
 
 def order_json(names: list[str], authzs: list[str], status: str = "pending") -> dict[str, Any]:
@@ -73,7 +73,7 @@ def params(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def make_run(account: QueuedAccount, clock: Any, warnings: list[str] | None = None, **kwargs: Any) -> ValidationRun:
+def make_run(account: ScriptedAccount, clock: Any, warnings: list[str] | None = None, **kwargs: Any) -> ValidationRun:
     run = ValidationRun(
         kwargs.pop("params", None) or params(),
         connect=lambda: account,
@@ -274,7 +274,8 @@ def test_polling_stops_at_invalid_and_fails_with_the_problem(clock: Any) -> None
 def test_polling_timeout_keeps_the_result(clock: Any) -> None:
     account = account_with(
         {
-            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])] * 50,
+            # Read once, then polled with a growing pause (no Retry-After) until the 10 s are up.
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"])] * 6,
             f"{CA}/authz/a": [authz_json("a.example.test", "pending", [challenge("dns-01", f"{CA}/chall/a", tok("a"))])],
             f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
         }
@@ -282,6 +283,7 @@ def test_polling_timeout_keeps_the_result(clock: Any) -> None:
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock, params=params(wait_timeout=10))()
     assert caught.value.msg.startswith("Timed out after wait_timeout (10 s) waiting for the CA to validate a.example.test")
+    assert len(clock.waits) == 5 and sum(clock.waits) == pytest.approx(10.0)
     assert caught.value.fields["changed"] is True
     assert caught.value.fields["authorizations"][0]["answered"] is True
     assert sum(clock.waits) <= 10
@@ -449,7 +451,7 @@ def test_server_error_on_an_answer_from_a_record_is_not_sent_twice(tmp_path: Any
     def unavailable(payload: Any) -> Any:
         raise AcmeProblem(url=f"{CA}/chall/a", status=503, problem_type="urn:ietf:params:acme:error:serverInternal", detail="down for maintenance")
 
-    account = account_with({f"{CA}/chall/a": [unavailable, unavailable]})
+    account = account_with({f"{CA}/chall/a": [unavailable]})
     with pytest.raises(AcmeError) as caught:
         make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))()
     assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a"]
