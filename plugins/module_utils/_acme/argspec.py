@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account, Credentials, load_credentials
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
     DEFAULT_DIRECTORY,
     AcmeClient,
@@ -23,6 +25,10 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage impor
 ACCOUNT_KEY_SOURCES = ["credentials_path", "account_key_src", "account_key_content"]
 # Certificate keys an ACME CA certifies; Let's Encrypt refuses P-521, so it is not offered.
 CERTIFICATE_KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"]
+# Defaults stated once: the argument specs, the doc fragments (checked by a unit test) and the runs use these.
+DEFAULT_REQUEST_TIMEOUT = 10
+DEFAULT_RETRY_TIMEOUT = 60
+DEFAULT_WAIT_TIMEOUT = 120
 
 
 def server_argument_spec() -> dict[str, dict[str, Any]]:
@@ -31,8 +37,8 @@ def server_argument_spec() -> dict[str, dict[str, Any]]:
         "directory": {"type": "str", "default": DEFAULT_DIRECTORY},
         "ca_path": {"type": "path"},
         "validate_certs": {"type": "bool", "default": True},
-        "request_timeout": {"type": "int", "default": 10},
-        "retry_timeout": {"type": "int", "default": 60},
+        "request_timeout": {"type": "int", "default": DEFAULT_REQUEST_TIMEOUT},
+        "retry_timeout": {"type": "int", "default": DEFAULT_RETRY_TIMEOUT},
         "session_cache": {"type": "path"},
         "session_cache_max_age": {"type": "int", "default": DEFAULT_MAX_AGE},
     }
@@ -50,14 +56,14 @@ def account_argument_spec() -> dict[str, dict[str, Any]]:
 
 
 def state_lock_argument_spec() -> dict[str, dict[str, Any]]:
-    """How long to wait for another run on the same ``state_path`` (doc fragment ``state_lock``)."""
+    """How long to wait for another run on the same certificate (doc fragment ``state_lock``)."""
     return {
         "lock_timeout": {"type": "int", "default": DEFAULT_LOCK_TIMEOUT},
     }
 
 
 def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:
-    """When a certificate is due (acme_certificate_info, acme_certificates)."""
+    """When a certificate is due (doc fragment ``renewal``; acme_certificate_info, acme_certificates)."""
     return {
         "renew_before_days": {"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
         "renew_before_fraction": {"type": "float"},
@@ -66,7 +72,10 @@ def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:
 
 
 def validation_argument_spec() -> dict[str, dict[str, Any]]:
-    """How proofs are self-tested and validated (acme_challenge_proof, acme_certificates)."""
+    """How published proofs are checked before the CA is asked (doc fragment ``self_test``).
+
+    Used by acme_challenge_proof and acme_certificates; bounds in ``check_self_test_bounds``.
+    """
     return {
         "self_test": {"type": "bool", "default": True},
         "self_test_attempts": {"type": "int", "default": 10},
@@ -77,7 +86,7 @@ def validation_argument_spec() -> dict[str, dict[str, Any]]:
 
 
 def certificate_files_argument_spec() -> dict[str, dict[str, Any]]:
-    """The certificate's key and how its files are written (acme_finalize, acme_certificates)."""
+    """The certificate's key and how its files are written (doc fragment ``certificate_files``; acme_finalize, acme_certificates)."""
     return {
         "key_type": {"type": "str", "choices": list(CERTIFICATE_KEY_TYPES), "default": DEFAULT_KEY_TYPE},
         "rotate_key": {"type": "bool", "default": False},
@@ -89,8 +98,61 @@ def certificate_files_argument_spec() -> dict[str, dict[str, Any]]:
 
 
 def wait_argument_spec() -> dict[str, dict[str, Any]]:
-    """How long a run waits for the CA to validate, and again to issue (acme_challenge_proof, acme_finalize, acme_certificates)."""
-    return {"wait_timeout": {"type": "int", "default": 120}}
+    """How long a run waits for the CA to validate, and again to issue (doc fragment ``wait``).
+
+    Used by acme_challenge_proof, acme_finalize and acme_certificates; bound in ``check_wait_timeout``.
+    """
+    return {"wait_timeout": {"type": "int", "default": DEFAULT_WAIT_TIMEOUT}}
+
+
+def order_choices_argument_spec() -> dict[str, dict[str, Any]]:
+    """What a new order asks for and how its DNS proofs look (doc fragment ``order_choices``; acme_order, acme_certificates).
+
+    ``challenge`` is not part of it: acme_order defaults it to http-01, while in acme_challenge_proof and
+    acme_certificates an unset type means "the one recorded with the order" (RFC 8555 section 8).
+    """
+    return {
+        "profile": {"type": "str"},
+        "issuer_domain_name": {"type": "str"},
+        "persist_policy_wildcard": {"type": "bool", "default": False},
+        "persist_until": {"type": "int"},
+        "dns_ttl": {"type": "int", "default": 60},
+    }
+
+
+def per_certificate_argument_spec() -> dict[str, dict[str, Any]]:
+    """What one entry of acme_certificates' ``certificates`` may set for itself, over the module option of the same name.
+
+    The same specs as the module options without their defaults, so that an entry that leaves one
+    out is told apart from one that sets the default.
+    """
+    shared = {"challenge": {"type": "str", "choices": list(CHALLENGE_TYPES)}}
+    shared.update(order_choices_argument_spec())
+    shared.pop("dns_ttl")  # one TTL for the whole batch's dns_records
+    return {name: {key: value for key, value in spec.items() if key != "default"} for name, spec in shared.items()}
+
+
+def check_wait_timeout(params: Mapping[str, Any]) -> None:
+    """``wait_timeout`` is zero (answer or finalize, then do not wait) or more seconds.
+
+    Checked alike by validation, finalization and the batch before anything is sent.
+    """
+    if params["wait_timeout"] < 0:
+        raise AcmeOptionError("wait_timeout", "wait_timeout must be zero or more seconds")
+
+
+def check_self_test_bounds(attempts: Any, delay: float) -> None:
+    """At least one look for each proof, and no negative pause between two looks."""
+    if not isinstance(attempts, int) or attempts < 1:
+        raise AcmeOptionError("self_test_attempts", "self_test_attempts must be at least 1")
+    if delay < 0:
+        raise AcmeOptionError("self_test_delay", "self_test_delay must be zero or more seconds")
+
+
+def check_request_timeout(request_timeout: float) -> None:
+    """A wait of zero seconds for an answer would fail every request."""
+    if request_timeout <= 0:
+        raise AcmeOptionError("request_timeout", "request_timeout must be more than zero seconds")
 
 
 def account_module_argument_spec(**options: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -139,11 +201,10 @@ def client_from_params(params: dict[str, Any], ansible_version: str = "", warn: 
         for text in transport_warnings(directory_url, verify):
             warn(text)
     request_timeout = params.get("request_timeout")
-    request_timeout = 10 if request_timeout is None else request_timeout
-    if request_timeout <= 0:
-        raise AcmeOptionError("request_timeout", "request_timeout must be more than zero seconds")
+    request_timeout = DEFAULT_REQUEST_TIMEOUT if request_timeout is None else request_timeout
+    check_request_timeout(request_timeout)
     retry_timeout = params.get("retry_timeout")
-    retry_timeout = 60 if retry_timeout is None else retry_timeout
+    retry_timeout = DEFAULT_RETRY_TIMEOUT if retry_timeout is None else retry_timeout
     if retry_timeout < 0:
         raise AcmeOptionError("retry_timeout", "retry_timeout must be zero (never wait) or more seconds")
     session_cache = None

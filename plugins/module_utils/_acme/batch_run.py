@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES, bind_lines, challenge_type, merge_dns_records
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_self_test_bounds, check_wait_timeout, per_certificate_argument_spec
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import bind_lines, challenge_type, merge_dns_records
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeNetworkError, AcmeOptionError, unexpected_error_message
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run import OrderRun
@@ -41,13 +42,7 @@ DEFAULT_CHALLENGE = "http-01"
 # A certificate's name becomes a file name in state_dir.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # Options a certificate entry may set for itself (their argument spec); left out, the module option of the same name applies.
-OVERRIDABLE: dict[str, dict[str, Any]] = {
-    "challenge": {"type": "str", "choices": list(CHALLENGE_TYPES)},
-    "profile": {"type": "str"},
-    "issuer_domain_name": {"type": "str"},
-    "persist_policy_wildcard": {"type": "bool"},
-    "persist_until": {"type": "int"},
-}
+OVERRIDABLE: dict[str, dict[str, Any]] = per_certificate_argument_spec()
 
 
 def check_steps(steps: list[str]) -> list[str]:
@@ -270,6 +265,9 @@ def run_batch(
     steps = check_steps(params["steps"])
     if params["workers"] < 1:
         raise AcmeOptionError("workers", "workers must be 1 or more")
+    # The bounds the validate and finalize steps check, once for the whole batch rather than once per certificate.
+    check_self_test_bounds(params["self_test_attempts"], params["self_test_delay"])
+    check_wait_timeout(params)
     certificates = certificate_params(params)
     if not check_mode:
         try:

@@ -17,6 +17,7 @@ import os
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_wait_timeout
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.certs import (
     CertificateInfo,
     build_csr,
@@ -92,8 +93,7 @@ def check_options(params: dict[str, Any]) -> None:
     """Options that cannot work together, and two options naming the same file."""
     if params["rotate_key"] and not params["private_key_path"]:
         raise AcmeOptionError("rotate_key", "rotate_key needs private_key_path; a CSR from csr_path brings its own key")
-    if params["wait_timeout"] <= 0:
-        raise AcmeOptionError("wait_timeout", "wait_timeout must be more than zero seconds")
+    check_wait_timeout(params)
     seen: dict[str, str] = {}
     paths = dict(destinations(params))
     if params["csr_path"]:

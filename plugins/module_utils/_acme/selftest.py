@@ -36,6 +36,7 @@ import warnings
 from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_request_timeout, check_self_test_bounds
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import txt_text
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name, dns_name_problem
@@ -188,12 +189,8 @@ def _netloc(host: str, port: int | None = None) -> str:
 
 
 def _check_bounds(attempts: int, delay: float, timeout: float) -> None:
-    if not isinstance(attempts, int) or attempts < 1:
-        raise AcmeOptionError("self_test_attempts", f"self_test_attempts must be at least 1, got {attempts!r}")
-    if delay < 0:
-        raise AcmeOptionError("self_test_delay", f"self_test_delay must not be negative, got {delay!r}")
-    if timeout <= 0:
-        raise AcmeOptionError("request_timeout", f"request_timeout must be positive for the self-test, got {timeout!r}")
+    check_self_test_bounds(attempts, delay)
+    check_request_timeout(timeout)
 
 
 def _shorten(text: str, limit: int = SHOWN_TEXT_CHARS) -> str:

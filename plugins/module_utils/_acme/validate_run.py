@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_self_test_bounds, check_wait_timeout
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof, challenge_type
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
@@ -59,12 +60,8 @@ NEW_ORDER_ADVICE = (
 
 def check_options(params: dict[str, Any]) -> None:
     """Bounds and malformed nodes or servers fail before anything is sent to the CA."""
-    if params["self_test_attempts"] < 1:
-        raise AcmeOptionError("self_test_attempts", "self_test_attempts must be at least 1")
-    if params["self_test_delay"] < 0:
-        raise AcmeOptionError("self_test_delay", "self_test_delay must be zero or more seconds")
-    if params["wait_timeout"] < 0:
-        raise AcmeOptionError("wait_timeout", "wait_timeout must be zero or more seconds")
+    check_self_test_bounds(params["self_test_attempts"], params["self_test_delay"])
+    check_wait_timeout(params)
     for raw in params["http_nodes"] or []:
         parse_http_node(raw)
     for raw in params["dns_resolvers"] or []:

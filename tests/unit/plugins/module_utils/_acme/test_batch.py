@@ -34,6 +34,9 @@ def batch_params(tmp_path, certificates, **options):
         "renew_before_fraction": None,
         "ari": True,
         "lock_timeout": 5,
+        "self_test_attempts": 10,
+        "self_test_delay": 2,
+        "wait_timeout": 120,
     }
     params.update(options)
     return params
@@ -196,6 +199,27 @@ def test_an_account_that_cannot_be_made_fails_the_batch_once(tmp_path):
         run_batch(params, connect=connect, warn=lambda text: None, check_mode=False)
     assert "cannot reach https://ca.invalid/dir" in caught.value.msg
     assert calls == [True]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("wait_timeout", -1, "wait_timeout must be zero or more seconds"),
+        ("self_test_attempts", 0, "self_test_attempts must be at least 1"),
+        ("self_test_delay", -0.5, "self_test_delay must be zero or more seconds"),
+    ],
+)
+def test_a_bound_the_steps_share_fails_the_whole_batch_before_anything_is_made(tmp_path, option, value, message):
+    """The same check and message as acme_challenge_proof and acme_finalize, once for the task instead of per certificate."""
+
+    def connect():
+        raise AssertionError("connected")
+
+    params = batch_params(tmp_path, [entry(tmp_path, "c0"), entry(tmp_path, "c1")], **{option: value})
+    with pytest.raises(AcmeOptionError) as caught:
+        run_batch(params, connect=connect, warn=lambda text: None, check_mode=False)
+    assert (caught.value.option, caught.value.msg) == (option, message)
+    assert not (tmp_path / "orders").exists()
 
 
 def test_an_unforeseen_exception_fails_its_certificate_alone_with_a_message(tmp_path, monkeypatch):

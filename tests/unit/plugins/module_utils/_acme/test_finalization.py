@@ -149,13 +149,15 @@ def test_same_file_twice_names_the_later_option(tmp_path: Any) -> None:
     check_options(params(tmp_path))  # distinct paths pass
 
 
-def test_rotate_key_needs_private_key_path_and_wait_timeout_positive(tmp_path: Any) -> None:
+def test_rotate_key_needs_private_key_path_and_wait_timeout_is_not_negative(tmp_path: Any) -> None:
     with pytest.raises(AcmeOptionError) as caught:
         check_options(params(tmp_path, private_key_path=None, csr_path=str(tmp_path / "x.csr"), rotate_key=True))
     assert caught.value.option == "rotate_key"
     with pytest.raises(AcmeOptionError) as caught:
-        check_options(params(tmp_path, wait_timeout=0))
-    assert caught.value.option == "wait_timeout"
+        check_options(params(tmp_path, wait_timeout=-1))
+    assert (caught.value.option, caught.value.msg) == ("wait_timeout", "wait_timeout must be zero or more seconds")
+    # The bound acme_challenge_proof has always had: zero finalizes and does not wait.
+    check_options(params(tmp_path, wait_timeout=0))
 
 
 def test_destination_whose_parent_is_a_file(tmp_path: Any) -> None:
