@@ -33,6 +33,7 @@ description:
 extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.attributes
+  - certfleet.acme.acme.renewal
 attributes:
   check_mode:
     support: full
@@ -75,28 +76,6 @@ options:
     description:
       - Passphrase of an encrypted O(private_key_path).
     type: str
-  renew_before_days:
-    description:
-      - Renewal is due when fewer than this many days are left before the certificate expires.
-      - Between 0 and 100000.
-    type: int
-    default: 30
-  renew_before_fraction:
-    description:
-      - Renewal is also due when less than this fraction of the certificate's lifetime
-        (C(not_after - not_before)) is left, for example V(0.33) for the last third.
-      - Meant for short-lived certificates, for which a number of days does not fit; with a 6-day certificate and
-        V(0.33), renewal is due when less than about 2 days are left.
-      - Between 0 and 1 (both excluded). Whichever of this and O(renew_before_days) comes first decides.
-    type: float
-  ari:
-    description:
-      - Ask the CA's C(renewalInfo) resource (RFC 9773) for the suggested renewal window of the certificate.
-      - Uses O(directory), O(ca_path), O(validate_certs), O(request_timeout) and O(retry_timeout).
-      - Not asked for a certificate that has expired (RFC 9773 section 4.3) nor for one without an Authority Key
-        Identifier (it has no ARI certificate ID; a warning says so).
-    type: bool
-    default: true
 notes:
   - Set O(directory) to the CA that issued the certificate; another CA does not know it and answers 404.
   - The RV(cert_id) is what M(certfleet.acme.acme_order) takes as its C(replaces) option to renew

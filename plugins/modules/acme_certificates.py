@@ -27,6 +27,12 @@ extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
+  - certfleet.acme.acme.state_lock
+  - certfleet.acme.acme.order_choices
+  - certfleet.acme.acme.renewal
+  - certfleet.acme.acme.self_test
+  - certfleet.acme.acme.wait
+  - certfleet.acme.acme.certificate_files
 attributes:
   check_mode:
     support: full
@@ -132,16 +138,6 @@ options:
     elements: str
     choices: [order, validate, finalize]
     default: [order, validate, finalize]
-  lock_timeout:
-    description:
-      - Longest time in seconds a certificate waits for another run working on it (a single-certificate module or another
-        batch with the same O(state_dir)).
-      - Each certificate is worked on while holding the lock of its state file (C(<state_path>.lock)), the same lock
-        M(certfleet.acme.acme_order), M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize) take
-        for that state file, so runs on one certificate take turns.
-      - A certificate whose lock is still held after O(lock_timeout) seconds fails alone; the others go on.
-    type: int
-    default: 600
   workers:
     description:
       - How many certificates are worked on at once. Most of a certificate's time is spent waiting as the CA's
@@ -157,103 +153,6 @@ options:
       - The V(validate) step answers the type recorded with each order, so a run without V(order) needs no O(challenge).
     type: str
     choices: [http-01, dns-01, dns-persist-01]
-  profile:
-    description:
-      - The certificate profile to ask for, for certificates that do not name one (see M(certfleet.acme.acme_order)).
-    type: str
-  issuer_domain_name:
-    description:
-      - For V(dns-persist-01), the issuer domain name to put in the records (see M(certfleet.acme.acme_order)).
-    type: str
-  persist_policy_wildcard:
-    description:
-      - For V(dns-persist-01), add C(policy=wildcard) to every record.
-    type: bool
-    default: false
-  persist_until:
-    description:
-      - For V(dns-persist-01), the C(persistUntil) time (Unix seconds) for every record.
-    type: int
-  dns_ttl:
-    description:
-      - TTL of the records in RV(dns_records).
-    type: int
-    default: 60
-  renew_before_days:
-    description:
-      - A certificate is due when it expires within this many days (see M(certfleet.acme.acme_certificate_info)).
-    type: int
-    default: 30
-  renew_before_fraction:
-    description:
-      - A certificate is due when less than this fraction of its lifetime is left (see M(certfleet.acme.acme_certificate_info)).
-    type: float
-  ari:
-    description:
-      - Ask the CA's renewal information (RFC 9773) for each existing certificate, and send C(replaces) with its renewal.
-      - A certificate that is due anyway (its names or key changed, or it expires within O(renew_before_days)) is renewed
-        without asking, because the window could only add a reason and C(replaces) needs no request. So a renewal costs
-        no request more than a first issuance, and a certificate not due costs one ARI request.
-    type: bool
-    default: true
-  self_test:
-    description:
-      - Check each proof before answering its challenge, as in M(certfleet.acme.acme_challenge_proof).
-    type: bool
-    default: true
-  self_test_attempts:
-    description:
-      - How many times to look for each proof.
-    type: int
-    default: 10
-  self_test_delay:
-    description:
-      - Seconds between two attempts of a self-test.
-    type: float
-    default: 2
-  http_nodes:
-    description:
-      - Web nodes to fetch each V(http-01) proof from (see M(certfleet.acme.acme_challenge_proof)).
-    type: list
-    elements: str
-  dns_resolvers:
-    description:
-      - DNS servers to ask for V(dns-01) and V(dns-persist-01) records (see M(certfleet.acme.acme_challenge_proof)).
-    type: list
-    elements: str
-  wait_timeout:
-    description:
-      - Longest time in seconds each certificate waits for its validation, and again for its finalization.
-    type: int
-    default: 120
-  key_type:
-    description:
-      - Type of the keys generated for missing O(certificates[].private_key_path) files.
-    type: str
-    choices: [ec256, ec384, rsa2048, rsa3072, rsa4096]
-    default: ec256
-  rotate_key:
-    description:
-      - Generate a new key for every certificate issued in this run, as in M(certfleet.acme.acme_finalize).
-    type: bool
-    default: false
-  mode:
-    description:
-      - Mode of the certificate files (the keys are always V(0600)).
-    type: raw
-    default: '0644'
-  owner:
-    description:
-      - Owner of the certificate and key files.
-    type: str
-  group:
-    description:
-      - Group of the certificate and key files.
-    type: str
-  preferred_chain:
-    description:
-      - Pick the alternate chain whose root or intermediate has this common name, as in M(certfleet.acme.acme_finalize).
-    type: str
 notes:
   - Retry time (O(retry_timeout)) is shared by the whole batch.
   - Certificates of one batch must not share a name or a file; the module refuses such a list before anything is read.
@@ -399,6 +298,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     account_module_argument_spec,
     account_module_kwargs,
     certificate_files_argument_spec,
+    order_choices_argument_spec,
     renewal_decision_argument_spec,
     state_lock_argument_spec,
     validation_argument_spec,
@@ -409,9 +309,6 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue i
 
 
 def argument_spec() -> dict[str, Any]:
-    # The module's own values of what a certificate entry may override, with the module's defaults.
-    defaults = {name: dict(spec) for name, spec in OVERRIDABLE.items()}
-    defaults["persist_policy_wildcard"]["default"] = False
     return account_module_argument_spec(
         **state_lock_argument_spec(),
         certificates={
@@ -432,8 +329,9 @@ def argument_spec() -> dict[str, Any]:
         state_dir={"type": "path", "required": True},
         steps={"type": "list", "elements": "str", "choices": list(STEPS), "default": list(STEPS)},
         workers={"type": "int", "default": 10},
-        **defaults,
-        dns_ttl={"type": "int", "default": 60},
+        # Unset, each certificate's order takes http-01 and its later steps the type recorded with the order.
+        challenge=dict(OVERRIDABLE["challenge"]),
+        **order_choices_argument_spec(),
         **renewal_decision_argument_spec(),
         **validation_argument_spec(),
         **certificate_files_argument_spec(),

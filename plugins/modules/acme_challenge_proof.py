@@ -35,6 +35,8 @@ extends_documentation_fragment:
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
   - certfleet.acme.acme.state_lock
+  - certfleet.acme.acme.self_test
+  - certfleet.acme.acme.wait
 attributes:
   check_mode:
     support: full
@@ -71,55 +73,12 @@ options:
       - Defaults to the type recorded in O(state_path); required with O(order_uri) alone.
     type: str
     choices: [http-01, dns-01, dns-persist-01]
-  self_test:
-    description:
-      - Check that each proof is published before anything is sent to the CA.
-      - Turn it off only when the module cannot see the proofs the way the CA does (for example a split-horizon DNS);
-        a failed validation cannot be retried on the same order.
-    type: bool
-    default: true
-  self_test_attempts:
-    description:
-      - How many times to look for each proof before giving up (to wait for DNS propagation or a deployment).
-      - Each lookup waits at most O(request_timeout) seconds for an answer.
-    type: int
-    default: 10
-  self_test_delay:
-    description:
-      - Seconds to wait between two attempts of a self-test.
-    type: float
-    default: 2
-  http_nodes:
-    description:
-      - Web nodes to fetch each V(http-01) proof from, each C(host) or C(host:port) (C([2001:db8::1]:port) for IPv6),
-        with the C(Host) header of the name. Every node must serve the proof, since the CA may reach any of them.
-      - Without it, the proof is fetched from C(http://<name>/) as the CA would.
-      - Redirects are followed as a CA follows them (RFC 8555 section 8.3), at most 10, to http or https on ports 80
-        and 443, and only to the same name (on the same node, with O(http_nodes)); a redirect elsewhere fails the
-        self-test, naming where it pointed. Set O(self_test=false) for setups that send the challenge path to a
-        central host. At most 8 KiB of each answer is read, and none of it is put into the task result.
-    type: list
-    elements: str
-  dns_resolvers:
-    description:
-      - DNS servers to ask for V(dns-01) and V(dns-persist-01) records, each C(host) or C(host:port)
-        (C([2001:db8::1]:port) for IPv6). Every server must show every value.
-      - Without it, the authoritative servers of the record's zone are asked directly, following CNAMEs,
-        so that no resolver's cache hides a fresh record.
-    type: list
-    elements: str
   validate:
     description:
       - Answer the pending challenges and wait for the CA's verdict.
       - With V(false), only the self-tests run.
     type: bool
     default: true
-  wait_timeout:
-    description:
-      - Longest time in seconds to wait for the CA to validate the authorizations.
-      - When it passes, the task fails; a rerun resumes waiting without answering again.
-    type: int
-    default: 120
 notes:
   - For V(dns-persist-01), the record depends on the CA's issuer name, the policy and C(persistUntil); the
     choices made by M(certfleet.acme.acme_order) are read from O(state_path). With O(order_uri) alone the

@@ -33,6 +33,8 @@ extends_documentation_fragment:
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
   - certfleet.acme.acme.state_lock
+  - certfleet.acme.acme.certificate_files
+  - certfleet.acme.acme.wait
 attributes:
   check_mode:
     support: full
@@ -80,22 +82,6 @@ options:
         never replaced; the module fails naming it. There is no passphrase option; decrypt the key, or use O(csr_path).
       - Exactly one of O(private_key_path) and O(csr_path) is required.
     type: path
-  key_type:
-    description:
-      - Type of the key generated for O(private_key_path) (when it is missing or O(rotate_key=true)).
-      - Ignored for an existing key. Let's Encrypt does not accept P-521 certificate keys, so it is not offered.
-    type: str
-    choices: [ec256, ec384, rsa2048, rsa3072, rsa4096]
-    default: ec256
-  rotate_key:
-    description:
-      - Generate a new key for this certificate instead of reusing O(private_key_path).
-      - The old key stays at O(private_key_path) until the new certificate is downloaded and checked; until then
-        the new key waits in C(<private_key_path>.next) (mode V(0600)), so an interrupted run can be resumed.
-      - Applies to a V(ready) order only; for an order that was already finalized, the key the certificate
-        was issued for is used.
-    type: bool
-    default: false
   csr_path:
     description:
       - A certificate signing request (PEM or DER) to send instead of one built from O(private_key_path).
@@ -123,32 +109,6 @@ options:
     description:
       - Where to write the certificate followed by its chain (PEM), what most web servers want.
     type: path
-  mode:
-    description:
-      - Permissions of O(cert_path), O(chain_path) and O(fullchain_path), as an octal string such as V('0644').
-      - The key is always V(0600).
-    type: raw
-    default: '0644'
-  owner:
-    description:
-      - User (name or id) that owns every file written, the key included.
-    type: str
-  group:
-    description:
-      - Group (name or id) of every file written, the key included.
-    type: str
-  preferred_chain:
-    description:
-      - Common name of the root (or top intermediate) to prefer when the CA offers alternate chains
-        (C(Link) headers with C(rel=alternate)).
-      - A chain matches when its topmost certificate's issuer, or one of its CA certificates, has this common name.
-      - When no chain matches, the default chain is used with a warning.
-    type: str
-  wait_timeout:
-    description:
-      - Seconds to wait for the CA to issue the certificate (order V(processing)).
-    type: int
-    default: 120
 notes:
   - Files are written in the order key, chain, full chain, certificate. When a write fails halfway (a full disk),
     O(state_path) stays in place and a rerun downloads the same certificate and completes the set.

@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
   - certfleet.acme.acme.state_lock
+  - certfleet.acme.acme.order_choices
 attributes:
   check_mode:
     support: partial
@@ -54,10 +55,6 @@ options:
     type: str
     choices: [http-01, dns-01, dns-persist-01]
     default: http-01
-  profile:
-    description:
-      - Certificate profile to ask for (the directory's C(meta.profiles)), for example V(shortlived) or V(tlsserver).
-    type: str
   replaces:
     description:
       - ARI certificate identifier (RFC 9773) of the certificate this order renews, as returned by
@@ -101,27 +98,6 @@ options:
         colons, a V(0x) prefix, leading zeros and upper case are accepted.
       - Leave it out when the certificate did not exist. Needs O(cert_path).
     type: str
-  issuer_domain_name:
-    description:
-      - For V(dns-persist-01), the CA's issuer domain name to put in the record; must be one of the
-        challenge's C(issuer-domain-names). Defaults to the CA's first.
-    type: str
-  persist_policy_wildcard:
-    description:
-      - For V(dns-persist-01), add C(policy=wildcard) to every record so it also authorizes wildcards.
-        Wildcard identifiers always get it.
-    type: bool
-    default: false
-  persist_until:
-    description:
-      - For V(dns-persist-01), a UNIX time after which the CA must no longer accept the record (C(persistUntil)).
-      - The module warns when it is less than 30 days away.
-    type: int
-  dns_ttl:
-    description:
-      - TTL returned with each entry of RV(dns_records) and used in RV(bind).
-    type: int
-    default: 60
 notes:
   - A dns-persist-01 record depends only on the CA, the account and the name, so it is the same on every
     renewal with the same account; publish it once and leave it in place.
@@ -354,6 +330,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_module_argument_spec,
     account_module_kwargs,
+    order_choices_argument_spec,
     state_lock_argument_spec,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
@@ -366,14 +343,10 @@ def argument_spec() -> dict[str, Any]:
         **state_lock_argument_spec(),
         identifiers={"type": "list", "elements": "str", "required": True},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES), "default": "http-01"},
-        profile={"type": "str"},
         replaces={"type": "str"},
         order_uri={"type": "str"},
         state_path={"type": "path"},
-        issuer_domain_name={"type": "str"},
-        persist_policy_wildcard={"type": "bool", "default": False},
-        persist_until={"type": "int"},
-        dns_ttl={"type": "int", "default": 60},
+        **order_choices_argument_spec(),
         cert_path={"type": "path"},
         cert_serial={"type": "str"},
     )

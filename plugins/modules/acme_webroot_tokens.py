@@ -57,15 +57,17 @@ options:
   mode:
     description:
       - Mode of the token files. The web server's user must be able to read them.
+      - Unlike the O(certfleet.acme.acme_finalize#module:mode) of certificate files, it applies to the token files only;
+        the challenge directory is created with mode V(0755).
     type: raw
     default: '0644'
   owner:
     description:
-      - Owner of the token files.
+      - Owner (name or id) of the token files, not of the challenge directory.
     type: str
   group:
     description:
-      - Group of the token files.
+      - Group (name or id) of the token files, not of the challenge directory.
     type: str
 author:
   - certfleet.acme developers (@certfleet)
