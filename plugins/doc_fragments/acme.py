@@ -149,6 +149,17 @@ options:
     default: 600
 """
 
+    # Mirrors plugins/module_utils/_acme/argspec.py order_uri_argument_spec() (acme_challenge_proof, acme_finalize).
+    ORDER_URI = r"""
+options:
+  order_uri:
+    description:
+      - URL of the order, as returned by M(certfleet.acme.acme_order) in RV(certfleet.acme.acme_order#module:order_uri).
+      - One of O(order_uri) and O(state_path) is required. When both are given, O(order_uri) names the order and
+        O(state_path) only provides what M(certfleet.acme.acme_order) recorded with it.
+    type: str
+"""
+
     # Mirrors plugins/module_utils/_acme/argspec.py renewal_decision_argument_spec()
     # (acme_certificate_info, acme_certificates).
     RENEWAL = r"""

@@ -67,8 +67,8 @@ options:
   key_type:
     description:
       - Type of the account key generated when O(credentials_path) does not exist yet.
-      - Not the O(certfleet.acme.acme_finalize#module:key_type) of certificate keys: an account key may also be
-        V(ec521), which CAs such as Let's Encrypt refuse for certificates.
+      - Unlike the O(certfleet.acme.acme_finalize#module:key_type) of certificate keys, it offers V(ec521), which
+        CAs such as Let's Encrypt accept for account keys and refuse for certificates.
     type: str
     choices: [ec256, ec384, ec521, rsa2048, rsa3072, rsa4096]
     default: ec256

@@ -35,6 +35,7 @@ extends_documentation_fragment:
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
   - certfleet.acme.acme.state_lock
+  - certfleet.acme.acme.order_uri
   - certfleet.acme.acme.self_test
   - certfleet.acme.acme.wait
 attributes:
@@ -53,12 +54,6 @@ attributes:
     details:
       - Once every authorization is valid, a rerun sends nothing to the CA and reports no change.
 options:
-  order_uri:
-    description:
-      - URL of the order, as returned by M(certfleet.acme.acme_order) in C(order_uri).
-      - One of O(order_uri) and O(state_path) is required. When both are given, O(order_uri) names the order and
-        O(state_path) only provides the choices recorded with it.
-    type: str
   state_path:
     description:
       - The order state file that M(certfleet.acme.acme_order) wrote with the same O(state_path).
@@ -281,6 +276,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
     account_module_argument_spec,
     account_module_kwargs,
+    order_uri_argument_spec,
     state_lock_argument_spec,
     validation_argument_spec,
     wait_argument_spec,
@@ -293,7 +289,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run 
 def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
         **state_lock_argument_spec(),
-        order_uri={"type": "str"},
+        **order_uri_argument_spec(),
         state_path={"type": "path"},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES)},
         **validation_argument_spec(),

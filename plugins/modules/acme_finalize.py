@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - certfleet.acme.acme.account
   - certfleet.acme.acme.attributes
   - certfleet.acme.acme.state_lock
+  - certfleet.acme.acme.order_uri
   - certfleet.acme.acme.certificate_files
   - certfleet.acme.acme.wait
 attributes:
@@ -53,11 +54,6 @@ attributes:
       - A rerun after the order completed (O(state_path) removed, O(cert_path) present) changes nothing
         and sends no request to the CA.
 options:
-  order_uri:
-    description:
-      - URL of the order, as returned by M(certfleet.acme.acme_order) in RV(certfleet.acme.acme_order#module:order_uri).
-      - One of O(order_uri) and O(state_path) is required.
-    type: str
   state_path:
     description:
       - The order state file M(certfleet.acme.acme_order) wrote.
@@ -285,6 +281,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     account_module_argument_spec,
     account_module_kwargs,
     certificate_files_argument_spec,
+    order_uri_argument_spec,
     state_lock_argument_spec,
     wait_argument_spec,
 )
@@ -295,7 +292,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue i
 def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
         **state_lock_argument_spec(),
-        order_uri={"type": "str"},
+        **order_uri_argument_spec(),
         state_path={"type": "path"},
         private_key_path={"type": "path"},
         csr_path={"type": "path"},

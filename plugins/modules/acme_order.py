@@ -66,7 +66,8 @@ options:
     type: str
   order_uri:
     description:
-      - URL of an existing order to resume instead of creating one.
+      - URL of an existing order to resume instead of creating one, while it can still lead to a certificate; the
+        O(certfleet.acme.acme_challenge_proof#module:order_uri) of the later steps is the order they work on.
     type: str
   state_path:
     description:

@@ -62,6 +62,14 @@ def state_lock_argument_spec() -> dict[str, dict[str, Any]]:
     }
 
 
+def order_uri_argument_spec() -> dict[str, dict[str, Any]]:
+    """The order a later step works on, when no state file names it (doc fragment ``order_uri``).
+
+    acme_challenge_proof and acme_finalize; acme_order's ``order_uri`` means an order to resume instead of creating one.
+    """
+    return {"order_uri": {"type": "str"}}
+
+
 def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:
     """When a certificate is due (doc fragment ``renewal``; acme_certificate_info, acme_certificates)."""
     return {
