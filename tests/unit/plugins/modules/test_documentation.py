@@ -136,7 +136,7 @@ def mismatches(spec: dict[str, dict[str, Any]], docs: dict[str, dict[str, Any]],
 
 @pytest.mark.parametrize("name", MODULES)
 def test_documented_options_are_the_argument_spec(name: str) -> None:
-    options, _ = documented_options(name)
+    options = documented_options(name)[0]
     assert mismatches(load_module(name).argument_spec(), options, f"{name}: ") == []
 
 
@@ -168,14 +168,14 @@ def shared_options() -> dict[str, dict[str, tuple[str, Any]]]:
 def test_a_shared_option_is_described_once_unless_its_meanings_differ() -> None:
     problems = []
     for option, by_module in sorted(shared_options().items()):
-        sources = {source for source, _ in by_module.values()}
+        sources = {pair[0] for pair in by_module.values()}
         if option in DIFFERENT_MEANINGS:
-            own = [(module, entry["description"]) for module, (source, entry) in by_module.items() if not source]
-            described = [description for _, description in own] + [fragment(source)["options"][option]["description"] for source in sources if source]
+            own = [entry["description"] for source, entry in by_module.values() if not source]
+            described = own + [fragment(source)["options"][option]["description"] for source in sources if source]
             if len(described) != len({yaml.safe_dump(description) for description in described}):
                 problems.append(f"{option}: {DIFFERENT_MEANINGS[option]}, yet two of its descriptions are the same text")
         elif len(sources) != 1 or "" in sources:
-            places = ", ".join(f"{module} ({source or 'its own'})" for module, (source, _) in sorted(by_module.items()))
+            places = ", ".join(f"{module} ({by_module[module][0] or 'its own'})" for module in sorted(by_module))
             problems.append(f"{option} is taken by {places}: describe it once, in one doc fragment")
     assert problems == []
 
@@ -200,7 +200,7 @@ def test_a_fragment_names_only_what_every_module_using_it_has(name: str) -> None
         loaded = load_module(module)
         if name not in module_fragments(yaml.safe_load(loaded.DOCUMENTATION)):
             continue
-        options, _ = documented_options(module)
+        options = documented_options(module)[0]
         returns = set(yaml.safe_load(loaded.RETURN) or {})
         assert set(OPTION_MARKUP.findall(text)) - set(options) == set(), f"{name} names options {module} lacks"
         assert set(RETURN_MARKUP.findall(text)) - returns == set(), f"{name} names return values {module} lacks"
