@@ -32,7 +32,7 @@ options:
     default: true
   request_timeout:
     description:
-      - Seconds to wait for one HTTP answer from the CA.
+      - Seconds to wait for one HTTP answer from the CA. More than zero.
     type: int
     default: 10
   retry_timeout:
@@ -47,6 +47,8 @@ options:
       - Time spent on anything else, such as polling a validation or waiting for the lock, does not count.
       - When the CA asks for a wait that would go beyond it, the module fails at once, without sending the request
         again, naming the refused request and when to retry, also as C(retry_at) (UTC) in the failed result.
+      - V(0) never waits, so the first 429 or 503 answer, or a read that timed out, fails the module.
+        Negative values are refused.
     type: int
     default: 60
   session_cache:

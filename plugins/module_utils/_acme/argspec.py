@@ -117,7 +117,7 @@ def order_choices_argument_spec() -> dict[str, dict[str, Any]]:
     """What a new order asks for and how its DNS proofs look (doc fragment ``order_choices``; acme_order, acme_certificates).
 
     ``challenge`` is not part of it: acme_order defaults it to http-01, while in acme_challenge_proof and
-    acme_certificates an unset type means "the one recorded with the order" (RFC 8555 section 8).
+    acme_certificates an unset type means "the one recorded with the order".
     """
     return {
         "profile": {"type": "str"},
