@@ -187,11 +187,11 @@ options:
       - Uses O(directory), O(ca_path), O(validate_certs), O(request_timeout) and O(retry_timeout).
       - Not asked for a certificate that has expired (RFC 9773 section 4.3) nor for one without an Authority Key
         Identifier (it has no ARI certificate ID; a warning says so).
-      - M(certfleet.acme.acme_certificate_info) asks for every existing certificate. M(certfleet.acme.acme_certificates)
-        does not ask for a certificate that is due anyway (its names or key changed, or it expires within
-        O(renew_before_days)), because the window could only add a reason, and sends the certificate's ARI ID as
-        C(replaces) with its renewal order. So a renewal there costs no request more than a first issuance, and a
-        certificate not due costs one ARI request.
+      - M(certfleet.acme.acme_certificate_info) asks even when another reason makes the certificate due, so that it
+        reports every reason. M(certfleet.acme.acme_certificates) does not ask for a certificate that is due anyway
+        (its names or key changed, or it expires within O(renew_before_days)), because the window could only add a
+        reason, and sends the certificate's ARI ID as C(replaces) with its renewal order. So a renewal there costs no
+        request more than a first issuance, and a certificate not due costs one ARI request.
     type: bool
     default: true
 """
