@@ -13,6 +13,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges im
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import (
     DEFAULT_DIRECTORY,
     AcmeClient,
+    check_request_timeout,
     resolve_directory,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
@@ -82,7 +83,7 @@ def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:
 def validation_argument_spec() -> dict[str, dict[str, Any]]:
     """How published proofs are checked before the CA is asked (doc fragment ``self_test``).
 
-    Used by acme_challenge_proof and acme_certificates; bounds in ``check_self_test_bounds``.
+    Used by acme_challenge_proof and acme_certificates; bounds in ``selftest.check_self_test_bounds``.
     """
     return {
         "self_test": {"type": "bool", "default": True},
@@ -147,20 +148,6 @@ def check_wait_timeout(params: Mapping[str, Any]) -> None:
     """
     if params["wait_timeout"] < 0:
         raise AcmeOptionError("wait_timeout", "wait_timeout must be zero or more seconds")
-
-
-def check_self_test_bounds(attempts: Any, delay: float) -> None:
-    """At least one look for each proof, and no negative pause between two looks."""
-    if not isinstance(attempts, int) or attempts < 1:
-        raise AcmeOptionError("self_test_attempts", "self_test_attempts must be at least 1")
-    if delay < 0:
-        raise AcmeOptionError("self_test_delay", "self_test_delay must be zero or more seconds")
-
-
-def check_request_timeout(request_timeout: float) -> None:
-    """A wait of zero seconds for an answer would fail every request."""
-    if request_timeout <= 0:
-        raise AcmeOptionError("request_timeout", "request_timeout must be more than zero seconds")
 
 
 def account_module_argument_spec(**options: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_self_test_bounds, check_wait_timeout, per_certificate_argument_spec
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_wait_timeout, per_certificate_argument_spec
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import bind_lines, challenge_type, merge_dns_records
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeNetworkError, AcmeOptionError, unexpected_error_message
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
@@ -31,6 +31,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run imp
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import order_recorded
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import BatchResult, CertificateOutcome
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import check_self_test_bounds
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 

@@ -71,6 +71,12 @@ ANSWER_CHUNK_BYTES = 1 << 16
 MAX_CONNECTIONS = 20
 
 
+def check_request_timeout(request_timeout: float) -> None:
+    """``request_timeout``, for the CA and for the self-test's lookups, is more than zero: zero would fail every request."""
+    if request_timeout <= 0:
+        raise AcmeOptionError("request_timeout", "request_timeout must be more than zero seconds")
+
+
 def resolve_directory(value: str | None) -> str:
     """A preset name (``letsencrypt``, ``letsencrypt_staging``, ``pebble``) or an https URL."""
     value = (value or DEFAULT_DIRECTORY).strip()

@@ -36,8 +36,8 @@ import warnings
 from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_request_timeout, check_self_test_bounds
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import txt_text
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import check_request_timeout
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import check_dns_name, dns_name_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.version import COLLECTION_VERSION
@@ -186,6 +186,17 @@ def parse_dns_resolver(raw: str, option: str = "dns_resolvers") -> tuple[str, in
 def _netloc(host: str, port: int | None = None) -> str:
     shown = f"[{host}]" if ":" in host else host
     return shown if port is None else f"{shown}:{port}"
+
+
+def check_self_test_bounds(attempts: Any, delay: float) -> None:
+    """At least one look for each proof, and no negative pause between two looks.
+
+    The one check of ``self_test_attempts`` and ``self_test_delay``, for acme_challenge_proof and the batch too.
+    """
+    if not isinstance(attempts, int) or attempts < 1:
+        raise AcmeOptionError("self_test_attempts", "self_test_attempts must be at least 1")
+    if delay < 0:
+        raise AcmeOptionError("self_test_delay", "self_test_delay must be zero or more seconds")
 
 
 def _check_bounds(attempts: int, delay: float, timeout: float) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Account
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_self_test_bounds, check_wait_timeout
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import check_wait_timeout
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import build_proof, challenge_type
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeError, AcmeOptionError, format_problem
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.identifiers import parse_identifiers
@@ -48,6 +48,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest impo
     SelfTestResult,
     check_dns_txt,
     check_http01,
+    check_self_test_bounds,
     parse_dns_resolver,
     parse_http_node,
 )
