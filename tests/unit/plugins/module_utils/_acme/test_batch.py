@@ -256,7 +256,9 @@ def unanswered_after(monkeypatch, answered: set[str]):
         asked.append(params["name"])
         if params["name"] in answered:
             raise AcmeProblem(url="https://ca.test/x", status=403, problem_type="urn:ietf:params:acme:error:unauthorized", detail="no", context="Ordering")
-        raise AcmeNetworkError(f"Ordering: https://ca.test/order-plz did not answer within request_timeout (10 s) for {params['name']}", "https://ca.test/order-plz")
+        raise AcmeNetworkError(
+            f"Ordering: https://ca.test/order-plz did not answer within request_timeout (10 s) for {params['name']}", "https://ca.test/order-plz"
+        )
 
     monkeypatch.setattr(batch_module, "check_certificate", check)
     return asked
