@@ -75,6 +75,34 @@ requirements:
   - requests >= 2.25
 """
 
+    # Mirrors argspec.py account_argument_spec() for modules that need no account but belong to the
+    # acme action group (acme_certificate_info), so that its module_defaults apply to them.
+    ACCOUNT_UNUSED = r"""
+options:
+  credentials_path:
+    description:
+      - Not used; this module needs no account. Accepted so that C(module_defaults) of the
+        C(group/certfleet.acme.acme) action group, which usually set it, apply to this module too.
+    type: path
+  account_key_src:
+    description:
+      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+    type: path
+  account_key_content:
+    description:
+      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+      - Never shown in the task output.
+    type: str
+  account_key_passphrase:
+    description:
+      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+    type: str
+  account_uri:
+    description:
+      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+    type: str
+"""
+
     # Descriptions of the attributes every module declares; modules add support and details.
     ATTRIBUTES = r"""
 attributes:

@@ -32,6 +32,7 @@ description:
     A directory without C(renewalInfo) (a CA without ARI) gives RV(ari=null) without a warning.
 extends_documentation_fragment:
   - certfleet.acme.acme.server
+  - certfleet.acme.acme.account_unused
   - certfleet.acme.acme.attributes
   - certfleet.acme.acme.renewal
 attributes:
@@ -122,10 +123,11 @@ EXAMPLES = r"""
     renew_before_days: 14
   register: internal_cert
 
-- name: Set the CA once for a play (the module is not in the account modules' action group)
+- name: Set the CA once for the module and the account modules (the acme action group)
   module_defaults:
-    certfleet.acme.acme_certificate_info:
+    group/certfleet.acme.acme:
       directory: letsencrypt
+      credentials_path: /etc/certfleet/letsencrypt.json   # accepted and ignored by this module
   block:
     - name: Check every certificate of the host
       certfleet.acme.acme_certificate_info:
@@ -270,6 +272,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
+    account_argument_spec,
     renewal_decision_argument_spec,
     server_argument_spec,
 )
@@ -279,6 +282,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal impor
 
 def argument_spec() -> dict[str, Any]:
     spec = server_argument_spec()
+    # Accepted and ignored: the acme action group's module_defaults set them for every member.
+    spec.update(account_argument_spec())
     spec.update(
         cert_path={"type": "path", "required": True},
         identifiers={"type": "list", "elements": "str"},

@@ -31,6 +31,7 @@ FRAGMENT_PREFIX = "certfleet.acme.acme."
 FRAGMENT_GROUPS: dict[str, Callable[[], dict[str, dict[str, Any]]]] = {
     "server": argspec.server_argument_spec,
     "account": argspec.account_argument_spec,
+    "account_unused": argspec.account_argument_spec,
     "state_lock": argspec.state_lock_argument_spec,
     "order_uri": argspec.order_uri_argument_spec,
     "renewal": argspec.renewal_decision_argument_spec,
@@ -40,7 +41,14 @@ FRAGMENT_GROUPS: dict[str, Callable[[], dict[str, dict[str, Any]]]] = {
     "order_choices": argspec.order_choices_argument_spec,
 }
 # Names several modules take with a different meaning, so each documents its own (and says how it differs).
+# acme_certificate_info takes the account options only so that the acme group's module_defaults apply to it.
+UNUSED_ACCOUNT = "acme_certificate_info accepts it for the acme group's module_defaults and uses no account"
 DIFFERENT_MEANINGS = {
+    "account_key_content": UNUSED_ACCOUNT,
+    "account_key_passphrase": UNUSED_ACCOUNT,
+    "account_key_src": UNUSED_ACCOUNT,
+    "account_uri": UNUSED_ACCOUNT,
+    "credentials_path": UNUSED_ACCOUNT,
     "cert_path": "acme_certificate_info reads it, acme_order compares it with cert_serial, acme_finalize writes it",
     "challenge": "acme_order defaults to http-01; acme_challenge_proof and acme_certificates take the type recorded with the order",
     "group": "the certificate files of acme_finalize and acme_certificates; the token files of acme_webroot_tokens",

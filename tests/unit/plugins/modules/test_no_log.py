@@ -29,7 +29,7 @@ KNOWN_SECRETS = {
         "new_account_key_passphrase",
         "external_account_binding.hmac_key",
     },
-    "acme_certificate_info": {"private_key_passphrase"},
+    "acme_certificate_info": {"private_key_passphrase", "account_key_content", "account_key_passphrase"},
     "acme_certificates": {"account_key_content", "account_key_passphrase"},
     "acme_challenge_proof": {"account_key_content", "account_key_passphrase"},
     "acme_finalize": {"account_key_content", "account_key_passphrase"},
