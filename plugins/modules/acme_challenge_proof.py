@@ -55,7 +55,11 @@ options:
     description:
       - URL of the order, as returned by M(certfleet.acme.acme_order) in C(order_uri).
       - One of O(order_uri) and O(state_path) is required. When both are given, O(order_uri) names the order and
-        O(state_path) only provides the choices recorded with it.
+        O(state_path) only provides the choices recorded with it; a state file that records this same order is used as
+        with O(state_path) alone.
+      - Given with O(state_path), it still finds the order once another run on the same O(state_path) has finished it
+        and removed the file (a batch and the certificate role on one certificate); the run then reports the
+        authorizations as the CA has them, answering nothing.
     type: str
   state_path:
     description:
