@@ -186,7 +186,11 @@ options:
     description:
       - URL of the order, as returned by M(certfleet.acme.acme_order) in RV(certfleet.acme.acme_order#module:order_uri).
       - One of O(order_uri) and O(state_path) is required. When both are given, O(order_uri) names the order and
-        O(state_path) only provides what M(certfleet.acme.acme_order) recorded with it.
+        O(state_path) only provides what M(certfleet.acme.acme_order) recorded with it; a state file that records this
+        same order is used as with O(state_path) alone.
+      - Given with O(state_path), it still finds the order once another run on the same O(state_path) has finished it
+        and removed the file (a batch and the certificate role on one certificate); the run then works from the order as
+        the CA has it.
     type: str
 """
 

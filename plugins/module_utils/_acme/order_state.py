@@ -139,6 +139,9 @@ def order_recorded(order_uri: str | None, state_path: str | None) -> bool:
 def find_order(account: Any, order_uri: str | None, state_path: str | None, *, seen: tuple[str, str] | None = None) -> tuple[Order, OrderState | None]:
     """The order named by ``order_uri`` or recorded in ``state_path`` (for the modules after acme_order).
 
+    ``order_uri`` wins over a state file that records another order; one that records this
+    order is used as with ``state_path`` alone.
+
     With ``seen=(module, status)``, an order that module recorded in ``state_path`` with that
     status is returned as recorded (``Order.recorded``), without asking the CA. Fails naming
     the option when neither leads to an order of this account.
@@ -146,6 +149,11 @@ def find_order(account: Any, order_uri: str | None, state_path: str | None, *, s
     if not order_uri and not state_path:
         raise AcmeOptionError("order_uri", "give order_uri (returned by acme_order) or the state_path acme_order used")
     order_state = load_order_state(state_path) if state_path else None
+    if order_state is not None and order_uri == order_state.orderUri:
+        # The order the state file records, named by its URL as well: start from the record as
+        # with state_path alone. The URL still finds the order once the file is gone, when
+        # another run on the same state_path finished the order and removed the file.
+        order_uri = None
     if not order_uri:
         if order_state is None:
             raise AcmeOptionError("state_path", f"state_path {state_path} does not exist; run certfleet.acme.acme_order with it first")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -398,6 +399,46 @@ def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: 
     recorded = load_order_state(state_path)
     assert recorded is not None and recorded.seen["by"] == "acme_challenge_proof"
     assert recorded.seen_order("acme_challenge_proof", "ready") is not None
+
+
+def test_the_url_of_the_recorded_order_still_starts_from_the_record(tmp_path: Any, clock: Any) -> None:
+    state_path = record_from_acme_order(tmp_path)
+    account = account_with(
+        {
+            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
+        }
+    )
+    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path, challenge=None))()
+    # As with state_path alone: the answer and one poll, nothing fetched that acme_order had just seen.
+    assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI]
+    assert result["changed"] is True and result["challenge"] == "dns-01"
+
+
+def test_an_order_another_run_finished_is_found_by_its_url_once_the_state_file_is_gone(tmp_path: Any, clock: Any) -> None:
+    # Another run on the same state_path (a batch, a second job) validated and finalized the order
+    # between this run's acme_order and this module, and removed the state file.
+    state_path = str(tmp_path / "order.json")
+    account = account_with(
+        {
+            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="valid")],
+            f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", tok("a"), "valid")])],
+        }
+    )
+    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path))()
+    assert result["changed"] is False
+    assert result["order_status"] == "valid"
+    assert [(a["status"], a["answered"]) for a in result["authorizations"]] == [("valid", False)]
+    assert account.answers_to(f"{CA}/chall/a") == []
+    assert not os.path.exists(state_path)
+
+
+def test_without_its_url_a_gone_state_file_still_fails_naming_acme_order(tmp_path: Any, clock: Any) -> None:
+    state_path = str(tmp_path / "order.json")
+    with pytest.raises(AcmeOptionError) as caught:
+        make_run(account_with({}), clock, params=params(order_uri=None, state_path=state_path))()
+    assert caught.value.option == "state_path"
+    assert caught.value.msg == f"state_path {state_path} does not exist; run certfleet.acme.acme_order with it first"
 
 
 def test_refused_answer_from_a_record_starts_again_from_the_ca(tmp_path: Any, clock: Any) -> None:
