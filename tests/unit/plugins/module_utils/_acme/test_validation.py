@@ -409,7 +409,7 @@ def test_the_url_of_the_recorded_order_still_starts_from_the_record(tmp_path: An
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
         }
     )
-    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path, challenge=None))()
+    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path, challenge=None))().to_result()
     # As with state_path alone: the answer and one poll, nothing fetched that acme_order had just seen.
     assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI]
     assert result["changed"] is True and result["challenge"] == "dns-01"
@@ -425,7 +425,7 @@ def test_an_order_another_run_finished_is_found_by_its_url_once_the_state_file_i
             f"{CA}/authz/a": [authz_json("a.example.test", "valid", [challenge("dns-01", f"{CA}/chall/a", tok("a"), "valid")])],
         }
     )
-    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path))()
+    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path))().to_result()
     assert result["changed"] is False
     assert result["order_status"] == "valid"
     assert [(a["status"], a["answered"]) for a in result["authorizations"]] == [("valid", False)]
