@@ -22,6 +22,7 @@ cleanup() {
 trap cleanup EXIT
 export ANSIBLE_ROLES_PATH=
 run() { ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" "$@"; }
+source ../setup_lock_race/lock_race.sh
 
 # A run that must change nothing: the recap of localhost says changed=0 and failed=0.
 run_unchanged() {
@@ -51,52 +52,7 @@ run bad_input.yml "$@"
 # to order one. Released, one creates the order and the other resumes it, then they take turns
 # validating and finalizing; the second finalize finds the order done and keeps the certificate.
 run concurrent_before.yml "$@"
-lock_dir="$work/certs/concurrent"
-mkdir -m 0700 "$lock_dir"
-python -c '
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.flock(fd, fcntl.LOCK_EX)
-open(sys.argv[2] + ".held", "w").close()
-while not os.path.exists(sys.argv[2]):
-    time.sleep(0.1)
-' "$lock_dir/order.json.lock" "$work/release-lock" &
-holder=$!
-started+=("$holder")
-wait_for() {  # wait_for <seconds> <what> <command...>: poll until the command succeeds
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@"; do
-        ((SECONDS < deadline)) || { echo "runme.sh: timed out waiting for $what" >&2; return 1; }
-        sleep 0.2
-    done
-}
-wait_for 30 "the helper to hold the lock" test -e "$work/release-lock.held"
-declare -A runs
-for id in a b; do
-    PYTHONUNBUFFERED=1 ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" concurrent.yml -e "run_id=$id" "$@" \
-        >"$work/concurrent-$id.log" 2>&1 &
-    runs[$id]=$!
-    started+=("$!")
-done
-# The banner of the task is printed before it runs: both runs are then at acme_order, held by the lock.
-at_order() {
-    local id
-    for id in a b; do
-        kill -0 "${runs[$id]}" 2>/dev/null || { cat "$work"/concurrent-*.log; echo "runme.sh: run $id ended before acme_order" >&2; exit 1; }
-        grep -q 'Create or resume the order of concurrent' "$work/concurrent-$id.log" || return 1
-    done
-}
-wait_for 300 "both runs to reach acme_order" at_order || { cat "$work"/concurrent-*.log; exit 1; }
-touch "$work/release-lock"
-wait "$holder"
-rc_a=0 rc_b=0
-wait "${runs[a]}" || rc_a=$?
-wait "${runs[b]}" || rc_b=$?
-started=()
-cat "$work/concurrent-a.log" "$work/concurrent-b.log"
-if ((rc_a != 0 || rc_b != 0)); then
-    echo "runme.sh: the concurrent runs failed (run a: $rc_a, run b: $rc_b)" >&2
-    exit 1
-fi
+mkdir -m 0700 "$work/certs/concurrent"
+lock_race "$work/certs/concurrent/order.json.lock" "$work" concurrent.yml run_id \
+    a 'Create or resume the order of concurrent' b 'Create or resume the order of concurrent' "$@"
 run concurrent_check.yml "$@"

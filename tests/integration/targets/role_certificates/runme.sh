@@ -23,6 +23,7 @@ cleanup() {
 trap cleanup EXIT
 export ANSIBLE_ROLES_PATH=
 run() { ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" "$@"; }
+source ../setup_lock_race/lock_race.sh
 
 run setup.yml "$@"
 run http01.yml "$@"
@@ -38,48 +39,11 @@ run bad_input.yml "$@"
 
 # The batch and certfleet.acme.certificate on one new certificate at the same time must take turns
 # on its lock: one order at the CA, one certificate written by one of them, the other seeing it.
-# hold_lock.py holds <dir>/shared/order.json.lock until both runs have reached their order step, so
+# lock_race holds <dir>/shared/order.json.lock until both runs have reached their order step, so
 # both have found no certificate and are about to order it; released, whichever gets the lock first
 # orders, and the other resumes that order or finds the certificate written.
 run both_roles_before.yml "$@"
 mkdir -m 0700 "$work/certs/shared"
-python hold_lock.py "$work/certs/shared/order.json.lock" "$work/release-lock" &
-holder=$!
-started+=("$holder")
-wait_for() {  # wait_for <seconds> <what> <command...>: poll until the command succeeds
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@"; do
-        ((SECONDS < deadline)) || { echo "runme.sh: timed out waiting for $what" >&2; return 1; }
-        sleep 0.2
-    done
-}
-wait_for 30 "the helper to hold the lock" test -e "$work/release-lock.held"
-declare -A runs banners=([batch]='Decide and order what is due' [single]='Create or resume the order of shared')
-for side in batch single; do
-    PYTHONUNBUFFERED=1 ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" both_roles.yml -e "side=$side" "$@" \
-        >"$work/both-$side.log" 2>&1 &
-    runs[$side]=$!
-    started+=("$!")
-done
-# A task's banner is printed before it runs: both runs are then at their order step, held by the lock.
-at_order() {
-    local side
-    for side in batch single; do
-        kill -0 "${runs[$side]}" 2>/dev/null || { cat "$work"/both-*.log; echo "runme.sh: the $side run ended before its order" >&2; exit 1; }
-        grep -q "${banners[$side]}" "$work/both-$side.log" || return 1
-    done
-}
-wait_for 300 "both runs to reach their order step" at_order || { cat "$work"/both-*.log; exit 1; }
-touch "$work/release-lock"
-wait "$holder"
-rc_batch=0 rc_single=0
-wait "${runs[batch]}" || rc_batch=$?
-wait "${runs[single]}" || rc_single=$?
-started=()
-cat "$work/both-batch.log" "$work/both-single.log"
-if ((rc_batch != 0 || rc_single != 0)); then
-    echo "runme.sh: the runs on one certificate failed (batch: $rc_batch, single: $rc_single)" >&2
-    exit 1
-fi
+lock_race "$work/certs/shared/order.json.lock" "$work" both_roles.yml side \
+    batch 'Decide and order what is due' single 'Create or resume the order of shared' "$@"
 run both_roles_check.yml "$@"
