@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # work, run, run_unchanged and lock_race come from ../setup_role_runs/role_runs.sh
 # certfleet.acme.certificate against the test bed's fleet: webroot (http-01 on every node of the
 # load-balanced name), nsupdate (dns-01 wildcard + apex, dns-persist-01 written once) and custom
 # providers; failures that must still remove the proofs; bad input (variables, names, TLS, DNS publishing
@@ -7,31 +8,7 @@
 # variables are in the integration_config.yml it copies two levels up.
 set -eux
 
-config=$(realpath ../../integration_config.yml)
-inventory=$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["fleet_inventory"])' "$config")
-
-work=$(mktemp -d)
-started=()  # background processes of this script, stopped if it ends early
-cleanup() {
-    local pid
-    for pid in "${started[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-export ANSIBLE_ROLES_PATH=
-run() { ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" "$@"; }
-source ../setup_lock_race/lock_race.sh
-
-# A run that must change nothing: the recap of localhost says changed=0 and failed=0.
-run_unchanged() {
-    local out
-    out=$(run "$@" 2>&1) || { printf '%s\n' "$out"; return 1; }
-    printf '%s\n' "$out"
-    grep -Eq '^localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' <<<"$out" ||
-        { echo "runme.sh: expected changed=0 on the rerun of $*" >&2; return 1; }
-}
+source ../setup_role_runs/role_runs.sh
 
 run setup.yml "$@"
 run http01.yml "$@"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # work, run, run_unchanged and lock_race come from ../setup_role_runs/role_runs.sh
 # certfleet.acme.certificates against the test bed's fleet: a batch over http-01 through the
 # webroot provider (one task per node) with one certificate the CA cannot validate, the failure at
 # the role's end, a rerun with nothing due, dns-01 through the nsupdate provider (one update for the
@@ -8,29 +9,11 @@
 # variables are in the integration_config.yml it copies two levels up.
 set -eux
 
-config=$(realpath ../../integration_config.yml)
-inventory=$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["fleet_inventory"])' "$config")
-
-work=$(mktemp -d)
-started=()  # background processes of this script, stopped if it ends early
-cleanup() {
-    local pid
-    for pid in "${started[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-export ANSIBLE_ROLES_PATH=
-run() { ansible-playbook -i "$inventory" -e "@$config" -e "work_dir=$work" "$@"; }
-source ../setup_lock_race/lock_race.sh
+source ../setup_role_runs/role_runs.sh
 
 run setup.yml "$@"
 run http01.yml "$@"
-out=$(run rerun.yml "$@" 2>&1) || { printf '%s\n' "$out"; exit 1; }
-printf '%s\n' "$out"
-grep -Eq '^localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' <<<"$out" ||
-    { echo "runme.sh: expected changed=0 on the rerun" >&2; exit 1; }
+run_unchanged rerun.yml "$@"
 run dns01.yml "$@"
 # Two slices of one job: web1 first, then web2 and web3.
 run slices.yml --limit web1 "$@"

@@ -381,7 +381,8 @@ def record_from_acme_order(tmp_path: Any, authz_status: str = "pending") -> str:
     return path
 
 
-def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: Any) -> None:
+@pytest.mark.parametrize("order_uri", [None, ORDER_URI], ids=["state_path alone", "with the URL of the recorded order"])
+def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: Any, order_uri: str | None) -> None:
     from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state import load_order_state
 
     state_path = record_from_acme_order(tmp_path)
@@ -391,28 +392,15 @@ def test_answers_from_acme_orders_record_without_fetching(tmp_path: Any, clock: 
             ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
         }
     )
-    result = make_run(account, clock, params=params(order_uri=None, state_path=state_path, challenge=None))().to_result()
-    # Answer, one poll of the order: nothing fetched that acme_order had just seen.
+    result = make_run(account, clock, params=params(order_uri=order_uri, state_path=state_path, challenge=None))().to_result()
+    # Answer, one poll of the order: nothing fetched that acme_order had just seen; the order's URL
+    # as well changes nothing when it is the order the state file records.
     assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI]
-    assert result["changed"] is True and result["order_status"] == "ready"
+    assert result["changed"] is True and result["order_status"] == "ready" and result["challenge"] == "dns-01"
     assert [(a["status"], a["answered"]) for a in result["authorizations"]] == [("valid", True)]
     recorded = load_order_state(state_path)
     assert recorded is not None and recorded.seen["by"] == "acme_challenge_proof"
     assert recorded.seen_order("acme_challenge_proof", "ready") is not None
-
-
-def test_the_url_of_the_recorded_order_still_starts_from_the_record(tmp_path: Any, clock: Any) -> None:
-    state_path = record_from_acme_order(tmp_path)
-    account = account_with(
-        {
-            f"{CA}/chall/a": [challenge("dns-01", f"{CA}/chall/a", tok("a"), "processing")],
-            ORDER_URI: [order_json(["a.example.test"], [f"{CA}/authz/a"], status="ready")],
-        }
-    )
-    result = make_run(account, clock, params=params(order_uri=ORDER_URI, state_path=state_path, challenge=None))().to_result()
-    # As with state_path alone: the answer and one poll, nothing fetched that acme_order had just seen.
-    assert [posted[0] for posted in account.posts] == [f"{CA}/chall/a", ORDER_URI]
-    assert result["changed"] is True and result["challenge"] == "dns-01"
 
 
 def test_an_order_another_run_finished_is_found_by_its_url_once_the_state_file_is_gone(tmp_path: Any, clock: Any) -> None:
