@@ -23,6 +23,8 @@ description:
     every proof of the batch in RV(http_proofs) and RV(dns_records); publish them, then run
     O(steps=[validate, finalize]). When the proofs are in place already (V(dns-persist-01) records, published once),
     one task with the default O(steps) does everything.
+requirements:
+  - dnspython >= 2.1 (for the DNS self-test of V(dns-01) and V(dns-persist-01) proofs; not needed for V(http-01))
 extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account

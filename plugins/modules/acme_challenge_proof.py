@@ -30,6 +30,8 @@ description:
   - Never answers a challenge that is already being validated or valid, and never answers again for an invalid
     authorization; the CA does not give a second chance, so the task fails with the CA's problem and says to
     create a new order.
+requirements:
+  - dnspython >= 2.1 (for the DNS self-test of V(dns-01) and V(dns-persist-01) proofs; not needed for V(http-01))
 extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account

@@ -20,6 +20,8 @@ description:
   - Asks the server for each name's current values first (over TCP, without recursion) and sends nothing for a zone
     that already is as asked.
   - Runs where the server can be reached, usually the controller; needs C(dnspython).
+requirements:
+  - dnspython >= 2.1
 extends_documentation_fragment:
   - certfleet.acme.acme.attributes
 attributes:
