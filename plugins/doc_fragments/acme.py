@@ -86,20 +86,20 @@ options:
     type: path
   account_key_src:
     description:
-      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+      - Not used, like O(credentials_path).
     type: path
   account_key_content:
     description:
-      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+      - Not used, like O(credentials_path).
       - Never shown in the task output.
     type: str
   account_key_passphrase:
     description:
-      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+      - Not used, like O(credentials_path).
     type: str
   account_uri:
     description:
-      - Not used; accepted for the C(group/certfleet.acme.acme) action group's C(module_defaults), like O(credentials_path).
+      - Not used, like O(credentials_path).
     type: str
 """
 
