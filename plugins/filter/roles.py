@@ -16,8 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable
 
-# A certificate's name is the name of its folder: nothing that climbs out of the parent or hides.
-PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME
 
 # What each provider can publish (the challenge types whose proofs it can put in place).
 PROVIDER_CHALLENGES = {
@@ -42,11 +41,11 @@ def _name_problems(settings: Mapping[str, Any], prefix: str) -> list[str]:
     if "name" not in settings:
         return []
     name = settings["name"]
-    if isinstance(name, str) and PLAIN_FILE_NAME.fullmatch(name):
+    if isinstance(name, str) and CERTIFICATE_NAME.fullmatch(name):
         return []
     return [
         f"{prefix}name {json.dumps(name)} is not a plain file name: use letters, digits, \".\", \"_\" and \"-\", "
-        "starting with a letter or digit"
+        "starting with a letter or digit, at most 128 characters"
     ]
 
 

@@ -16,7 +16,6 @@ instead of spending ``request_timeout`` on each of them.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state i
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import BatchResult, CertificateOutcome
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import check_self_test_bounds
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME, state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 
 STEPS = ("order", "validate", "finalize")
@@ -40,8 +39,6 @@ STEPS = ("order", "validate", "finalize")
 UNANSWERED_LIMIT = 5
 # For new orders; later steps use the type recorded with the order.
 DEFAULT_CHALLENGE = "http-01"
-# A certificate's name becomes a file name in state_dir.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # Options a certificate entry may set for itself (their argument spec); left out, the module option of the same name applies.
 OVERRIDABLE: dict[str, dict[str, Any]] = per_certificate_argument_spec()
 
@@ -71,7 +68,7 @@ def certificate_params(params: dict[str, Any]) -> list[dict[str, Any]]:
     owners: dict[str, str] = {}
     for index, entry in enumerate(entries):
         name = entry["name"]
-        if not NAME_PATTERN.fullmatch(name):
+        if not CERTIFICATE_NAME.fullmatch(name):
             raise AcmeOptionError(
                 "certificates",
                 f"certificates[{index}].name {name!r} is not usable as a file name in state_dir; use letters, digits, '.', '_' and '-' (up to 128)",

@@ -18,6 +18,7 @@ import fcntl
 import grp
 import os
 import pwd
+import re
 import secrets
 import stat
 import time
@@ -33,6 +34,9 @@ LOCK_SUFFIX = ".lock"
 DEFAULT_LOCK_TIMEOUT = 600
 LOCK_POLL_INTERVAL = 0.2
 # Random names collide only when planted on purpose; a few tries then give up with a message.
+# A certificate's name, which both roles and the batch make the name of its folder or state file:
+# nothing that climbs out of the parent, hides, or outgrows a file name.
+CERTIFICATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 TEMP_NAME_ATTEMPTS = 16
 
 

@@ -59,9 +59,11 @@ def test_variables_that_fit_together_break_no_rule(changes: dict[str, Any]) -> N
         (
             {"name": "../escape"},
             'certfleet_certificate_name "../escape" is not a plain file name: use letters, digits, ".", "_" and "-", '
-            "starting with a letter or digit",
+            "starting with a letter or digit, at most 128 characters",
         ),
         ({"name": ".hidden"}, 'certfleet_certificate_name ".hidden" is not a plain file name'),
+        # The batch's limit too (storage.CERTIFICATE_NAME): one rule for a certificate's name on every path.
+        ({"name": "a" * 129}, f'certfleet_certificate_name "{"a" * 129}" is not a plain file name'),
         ({"name": "a/b"}, 'certfleet_certificate_name "a/b" is not a plain file name'),
         ({"name": ""}, 'certfleet_certificate_name "" is not a plain file name'),
         ({"identifiers": []}, "certfleet_certificate_identifiers is empty: give at least one DNS name or IP address"),
