@@ -12,8 +12,9 @@
 #   pebble-eab    ACME directory https://$NET.1:14001/dir requiring External Account Binding,
 #                 management https://$NET.1:15001
 #   nginx         the fleet hosts web1..web3 on $NET.2..$NET.4, each with an http-01 webroot on
-#                 Pebble's httpPort (:5002) and a TLS server on :8443 for its deployed certificate.
-#                 www.fleet.test resolves to all three (a load-balanced name); webN.fleet.test to one.
+#                 Pebble's httpPort (:5002) and on :80, and a TLS server on :8443 for its deployed certificate.
+#                 www.fleet.test and fleet.test resolve to all three (load-balanced names);
+#                 webN.fleet.test to one.
 #
 # Usage (from anywhere; paths are relative to the repository root):
 #   testbed/testbed.sh start     start everything and wait until it answers. When all services
@@ -273,7 +274,8 @@ setup_bind() {
 
     local h records=""
     for h in "${FLEET_HOSTS[@]}"; do
-        records+=$(printf 'www      IN A   %s\n%-8s IN A   %s' "$(host_address "$h")" "$h" "$(host_address "$h")")$'\n'
+        records+=$(printf '@        IN A   %s\nwww      IN A   %s\n%-8s IN A   %s' \
+            "$(host_address "$h")" "$(host_address "$h")" "$h" "$(host_address "$h")")$'\n'
     done
     cat >"$BIND_DIR/$FLEET_ZONE.zone" <<ZONE
 \$TTL 60
@@ -325,9 +327,12 @@ setup_fleet() {
             "$PY" "$ROOT/testbed/gen_tls.py" --placeholder "$FLEET/$h/sites/$site" "$site.$FLEET_ZONE"
         done
         cat >"$NGINX_DIR/conf.d/$h.conf" <<SITE
-# $h: http-01 webroot on Pebble's httpPort, and the TLS server the deploy role installs into.
+# $h: http-01 webroot on Pebble's httpPort and on port 80 (where a real node serves it, so
+# self-tests of examples that name only the node's address find it), and the TLS server the
+# deploy role installs into.
 server {
     listen $addr:$HTTP01_PORT;
+    listen $addr:80;
     server_name _;
     root $FLEET/$h/webroot;
     location / { try_files \$uri =404; }

@@ -133,7 +133,7 @@ EXAMPLES = r"""
       certfleet.acme.acme_certificate_info:
         cert_path: "/etc/certfleet/{{ item }}/fullchain.pem"
         identifiers: ["{{ item }}"]
-      loop: "{{ certificate_names }}"
+      loop: [www.example.com, api.example.com]
       register: checks
 """
 

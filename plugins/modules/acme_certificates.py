@@ -168,49 +168,56 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Renew every certificate whose dns-persist-01 record is in place (one task for the whole batch)
-  certfleet.acme.acme_certificates:
-    directory: letsencrypt
-    credentials_path: /var/lib/certfleet/account.json
-    state_dir: /var/lib/certfleet/orders
-    challenge: dns-persist-01
-    certificates: "{{ fleet_certificates }}"
-  register: batch
+- name: Make sure the account exists (the batch uses it, and never creates one)
+  certfleet.acme.acme_account:
+    directory: letsencrypt_staging
+    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
+    contacts: [mailto:ops@example.com]
+    terms_agreed: true
 
-- name: Order what is due, for http-01
-  certfleet.acme.acme_certificates:
-    directory: letsencrypt
-    credentials_path: /var/lib/certfleet/account.json
-    state_dir: /var/lib/certfleet/orders
-    steps: [order]
-    certificates:
-      - name: shop
-        identifiers: [shop.example.com, www.shop.example.com]
-        cert_path: /etc/ssl/certfleet/shop.crt
-        fullchain_path: /etc/ssl/certfleet/shop.fullchain.crt
-        private_key_path: /etc/ssl/certfleet/shop.key
-  register: ordered
+- name: The web certificates over http-01, the whole batch in three ACME tasks
+  module_defaults:
+    certfleet.acme.acme_certificates:
+      directory: letsencrypt_staging
+      credentials_path: /var/lib/certfleet/letsencrypt-staging.json
+      state_dir: /var/lib/certfleet/orders
+      certificates:
+        - name: www
+          identifiers: [www.example.com, example.com]
+          cert_path: /etc/ssl/certfleet/www.crt
+          fullchain_path: /etc/ssl/certfleet/www.fullchain.crt
+          private_key_path: /etc/ssl/certfleet/www.key
+        - name: web1
+          identifiers: [web1.example.com]
+          cert_path: /etc/ssl/certfleet/web1.crt
+          fullchain_path: /etc/ssl/certfleet/web1.fullchain.crt
+          private_key_path: /etc/ssl/certfleet/web1.key
+  block:
+    - name: Order what is due
+      certfleet.acme.acme_certificates:
+        steps: [order]
+      register: ordered
 
-- name: Publish the batch's tokens on every web node (one task per node)
-  certfleet.acme.acme_webroot_tokens:
-    webroot: /var/www/acme
-    proofs: "{{ ordered.http_proofs }}"
-  delegate_to: "{{ item }}"
-  loop: "{{ groups['web'] }}"
+    - name: Publish the batch's tokens on every web node (one task per node)
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ ordered.http_proofs }}"
+      delegate_to: "{{ item }}"
+      loop: "{{ groups['web'] }}"
 
-- name: Validate and finalize the batch
-  certfleet.acme.acme_certificates:
-    directory: letsencrypt
-    credentials_path: /var/lib/certfleet/account.json
-    state_dir: /var/lib/certfleet/orders
-    steps: [validate, finalize]
-    certificates:
-      - name: shop
-        identifiers: [shop.example.com, www.shop.example.com]
-        cert_path: /etc/ssl/certfleet/shop.crt
-        fullchain_path: /etc/ssl/certfleet/shop.fullchain.crt
-        private_key_path: /etc/ssl/certfleet/shop.key
-  register: finished
+    - name: Validate and finalize the batch (one certificate that fails never stops the others)
+      certfleet.acme.acme_certificates:
+        steps: [validate, finalize]
+      register: finished
+
+  always:
+    - name: Take the tokens down
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ ordered.http_proofs | default([]) }}"
+        state: absent
+      delegate_to: "{{ item }}"
+      loop: "{{ groups['web'] }}"
 
 - name: Fail the job at the end when a certificate failed
   ansible.builtin.fail:

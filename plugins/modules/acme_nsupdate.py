@@ -103,36 +103,49 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Order every certificate that is due, over dns-01
-  certfleet.acme.acme_certificates:
-    credentials_path: /var/lib/certfleet/account.json
-    state_dir: /var/lib/certfleet/orders
-    challenge: dns-01
-    steps: [order]
-    certificates: "{{ fleet_certificates }}"
-  register: ordered
+- name: Make sure the account exists
+  certfleet.acme.acme_account:
+    directory: letsencrypt_staging
+    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
+    contacts: [mailto:ops@example.com]
+    terms_agreed: true
 
-- name: Publish every value of the batch, one update per zone
-  certfleet.acme.acme_nsupdate:
-    server: ns1.example.com
-    key_name: certfleet
-    key_secret: "{{ vault_tsig_secret }}"
-    records: "{{ ordered.dns_records }}"
+- name: An apex and its wildcard over dns-01, the whole batch in three ACME tasks
+  module_defaults:
+    certfleet.acme.acme_certificates:
+      directory: letsencrypt_staging
+      credentials_path: /var/lib/certfleet/letsencrypt-staging.json
+      state_dir: /var/lib/certfleet/orders
+      challenge: dns-01
+      certificates:
+        - name: apps
+          identifiers: [apps.example.com, "*.apps.example.com"]
+          cert_path: /var/lib/certfleet/apps/cert.pem
+          fullchain_path: /var/lib/certfleet/apps/fullchain.pem
+          private_key_path: /var/lib/certfleet/apps/privkey.pem
+    certfleet.acme.acme_nsupdate:
+      server: ns1.example.com
+      key_name: acme-update
+      key_secret: "{{ vault_tsig_secret }}"
+  block:
+    - name: Order every certificate that is due
+      certfleet.acme.acme_certificates:
+        steps: [order]
+      register: ordered
 
-- name: Validate and finalize the batch
-  certfleet.acme.acme_certificates:
-    credentials_path: /var/lib/certfleet/account.json
-    state_dir: /var/lib/certfleet/orders
-    steps: [validate, finalize]
-    certificates: "{{ fleet_certificates }}"
+    - name: Publish every value of the batch, one update per zone (both values of the apex's record)
+      certfleet.acme.acme_nsupdate:
+        records: "{{ ordered.dns_records }}"
 
-- name: Remove the values again
-  certfleet.acme.acme_nsupdate:
-    server: ns1.example.com
-    key_name: certfleet
-    key_secret: "{{ vault_tsig_secret }}"
-    records: "{{ ordered.dns_records }}"
-    state: absent
+    - name: Validate and finalize the batch
+      certfleet.acme.acme_certificates:
+        steps: [validate, finalize]
+
+  always:
+    - name: Remove exactly the values published above, leaving other values of the names alone
+      certfleet.acme.acme_nsupdate:
+        records: "{{ ordered.dns_records | default([]) }}"
+        state: absent
 """
 
 RETURN = r"""

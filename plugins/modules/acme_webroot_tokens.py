@@ -77,27 +77,50 @@ seealso:
 """
 
 EXAMPLES = r"""
+# example: hosts web
+# In a play on the web nodes; the ACME steps run once, on the controller.
+- name: Make sure the account exists
+  certfleet.acme.acme_account:
+    directory: letsencrypt_staging
+    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
+    contacts: [mailto:ops@example.com]
+    terms_agreed: true
+  delegate_to: localhost
+  run_once: true
+
 - name: Order every certificate that is due
   certfleet.acme.acme_certificates:
-    credentials_path: /var/lib/certfleet/account.json
+    directory: letsencrypt_staging
+    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
     state_dir: /var/lib/certfleet/orders
     steps: [order]
-    certificates: "{{ fleet_certificates }}"
+    certificates:
+      - name: www
+        identifiers: [www.example.com]
+        cert_path: /var/lib/certfleet/www/cert.pem
+        fullchain_path: /var/lib/certfleet/www/fullchain.pem
+        private_key_path: /var/lib/certfleet/www/privkey.pem
   register: ordered
   delegate_to: localhost
   run_once: true
 
-- name: Put the batch's tokens on every web node (one task per node)
+- name: Put the batch's tokens on this web node (one task per node, whatever the batch's size)
   certfleet.acme.acme_webroot_tokens:
     webroot: /var/www/html
     proofs: "{{ ordered.http_proofs }}"
 
 - name: Validate and finalize the batch
   certfleet.acme.acme_certificates:
-    credentials_path: /var/lib/certfleet/account.json
+    directory: letsencrypt_staging
+    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
     state_dir: /var/lib/certfleet/orders
     steps: [validate, finalize]
-    certificates: "{{ fleet_certificates }}"
+    certificates:
+      - name: www
+        identifiers: [www.example.com]
+        cert_path: /var/lib/certfleet/www/cert.pem
+        fullchain_path: /var/lib/certfleet/www/fullchain.pem
+        private_key_path: /var/lib/certfleet/www/privkey.pem
   delegate_to: localhost
   run_once: true
 
