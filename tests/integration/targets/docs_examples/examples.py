@@ -10,7 +10,8 @@ the line before it, with the reason: ``<!-- example: skip (a fragment of the pla
 (in EXAMPLES: a first line ``# example: skip (reason)``). A block with
 ``<!-- example: rerun unchanged -->`` is run twice and its second run must change nothing. A block
 marked ``<!-- example: host_vars HOST -->`` holds host variables: the next example of the file runs
-with them set for HOST. A task list marked ``<!-- example: hosts PATTERN -->`` (in EXAMPLES: ``# example: hosts PATTERN``)
+with them set for HOST. A block marked ``<!-- example: file NAME -->`` is written as NAME beside the
+playbook of the next example of the file (a task file that playbook includes). A task list marked ``<!-- example: hosts PATTERN -->`` (in EXAMPLES: ``# example: hosts PATTERN``)
 runs on those hosts instead of localhost. A task list marked ``<!-- example: continues -->`` runs as more tasks of the
 last play of the example before it, as a reader who adds them to that playbook would.
 
@@ -66,16 +67,19 @@ SYSTEM_FOLDERS: list[tuple[str, int]] = [
     ("etc/ssl/certs", 0o755), ("etc/ssl/private", 0o710), ("etc/nginx", 0o755), ("var/lib", 0o755), ("srv", 0o755), ("opt", 0o755),
 ]  # fmt: skip
 # What the bed needs in place of a real fleet's defaults, set in every play's module_defaults unless
-# the example sets them itself: the default directory is Let's Encrypt's staging CA; self-tests
-# resolve names through the system resolver, which does not know the bed's zone (a real fleet's
-# names resolve to its nodes); the bed's BIND answers on its own port, not 53.
-BED_HTTP_NODES = "{{ groups['web'] | map('extract', hostvars, 'ansible_host') | list }}"
+# the example sets them itself: the default directory is Let's Encrypt's staging CA; DNS self-tests
+# look for the zone's authoritative servers, which the system resolver does not know (the bed's
+# BIND does); the bed's BIND answers on its own port, not 53. Names resolve as on a real fleet:
+# examples run with an /etc/hosts of their own (bed_hosts) that maps the bed's names to its nodes.
 BED_DEFAULTS: dict[str, dict[str, str]] = {
     "group/certfleet.acme.acme": {"directory": "{{ acme_directory }}"},
-    "certfleet.acme.acme_challenge_proof": {"http_nodes": BED_HTTP_NODES, "dns_resolvers": "{{ [fleet_dns] }}"},
-    "certfleet.acme.acme_certificates": {"http_nodes": BED_HTTP_NODES, "dns_resolvers": "{{ [fleet_dns] }}"},
+    "certfleet.acme.acme_challenge_proof": {"dns_resolvers": "{{ [fleet_dns] }}"},
+    "certfleet.acme.acme_certificates": {"dns_resolvers": "{{ [fleet_dns] }}"},
     "certfleet.acme.acme_nsupdate": {"port": "{{ bind_port | int }}"},
 }
+# Runs a command with a file bind-mounted over /etc/hosts in a mount namespace of its own (root):
+# the machine's /etc/hosts is not touched.
+WITH_HOSTS = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"']
 PRESETS = re.compile(r"^letsencrypt(?:_staging)?$")
 # Values replaced by the option they are given to: (key suffix, value pattern, replacement).
 BY_OPTION: list[tuple[str, re.Pattern[str], str]] = [
@@ -95,6 +99,7 @@ class Example:
     text: str
     marker: str
     host_vars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
     before: Example | None = None
 
     @property
@@ -114,6 +119,11 @@ class Example:
     def hosts(self) -> str:
         match = re.fullmatch(r"hosts\s+(?P<pattern>\S+)", self.marker)
         return match.group("pattern") if match else "localhost"
+
+    @property
+    def file_name(self) -> str | None:
+        match = re.fullmatch(r"file\s+(?P<name>[\w.-]+)", self.marker)
+        return match.group("name") if match else None
 
     @property
     def host_vars_of(self) -> str | None:
@@ -137,7 +147,11 @@ def markdown_examples(root: Path, relative: str) -> list[Example]:
         if vars_block.host_vars_of:
             host = substitute(vars_block.host_vars_of)
             following.host_vars[host] = substitute(yaml.safe_load(vars_block.text))
-    return [example for example in found if not example.host_vars_of]
+    for file_block, following in zip(found, found[1:]):
+        if file_block.file_name:
+            following.files[file_block.file_name] = file_block.text
+            following.files.update(file_block.files)
+    return [example for example in found if not example.host_vars_of and not example.file_name]
 
 
 def module_example(root: Path, relative: str) -> Example:
@@ -195,12 +209,17 @@ def as_playbook(example: Example) -> list[dict[str, Any]]:
         plays = [{"name": f"Example {example.name}", "hosts": example.hosts, "gather_facts": False, "tasks": data}]
     for play in plays:
         add_bed_defaults(play.setdefault("module_defaults", {}), everywhere=True)
-        for task in walk_tasks(play):
-            # A block's module_defaults for a module replace the play's for it, so they get them too.
-            add_bed_defaults(task.get("module_defaults") or {}, everywhere=False)
-            if "delegate_to" in task:
-                task.setdefault("vars", {})["example_node"] = task["delegate_to"]
+        fit_tasks(walk_tasks(play))
     return plays
+
+
+def fit_tasks(tasks: list[dict[str, Any]]) -> None:
+    """The bed's module defaults in blocks, and the node of each delegated task as example_node."""
+    for task in tasks:
+        # A block's module_defaults for a module replace the play's for it, so they get them too.
+        add_bed_defaults(task.get("module_defaults") or {}, everywhere=False)
+        if "delegate_to" in task:
+            task.setdefault("vars", {})["example_node"] = task["delegate_to"]
 
 
 def add_bed_defaults(defaults: dict[str, Any], everywhere: bool) -> None:
@@ -251,7 +270,6 @@ def bed_inventory(config: dict[str, Any], work: Path) -> Path:
         node.update(
             ansible_host=node["fleet_address"],
             certfleet_webroot_path=node["fleet_webroot"],
-            certfleet_http_node=f"{node['fleet_address']}:{node['fleet_http_port']}",
             certfleet_deploy_config_test_command=node["fleet_nginx_test_command"],
             certfleet_deploy_reload_command=node["fleet_nginx_reload_command"],
             certfleet_deploy_verify_host=node["fleet_address"],
@@ -281,6 +299,17 @@ def bed_inventory(config: dict[str, Any], work: Path) -> Path:
     return path
 
 
+def bed_hosts(inventory: Path, work: Path) -> Path:
+    """The machine's /etc/hosts plus the bed's names: the apex and www on every node, webN on its own."""
+    nodes = yaml.safe_load(inventory.read_text(encoding="utf-8"))["all"]["children"]["web"]["hosts"]
+    lines = [Path("/etc/hosts").read_text(encoding="utf-8").rstrip("\n")]
+    for host, variables in nodes.items():
+        lines.append(f"{variables['fleet_address']} {host} www.fleet.test fleet.test")
+    path = work / "hosts"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def with_host_vars(inventory: Path, host_vars: dict[str, dict[str, Any]], scratch: Path) -> Path:
     """A copy of the inventory with an example's host variables added to its hosts."""
     data = yaml.safe_load(inventory.read_text(encoding="utf-8"))
@@ -294,20 +323,25 @@ def with_host_vars(inventory: Path, host_vars: dict[str, dict[str, Any]], scratc
     return path
 
 
-def run_example(example: Example, config_path: Path, inventory: Path, work: Path) -> list[str]:
+def run_example(example: Example, config_path: Path, inventory: Path, hosts: Path, work: Path) -> list[str]:
     """Runs one example (twice when it must rerun unchanged); returns its failures."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", example.name).strip("-")
     scratch = work / slug
     scratch.mkdir(mode=0o700)
     for folder, mode in SYSTEM_FOLDERS + [(f, 0o755) for f in os.environ.get("EXAMPLES_EXTRA_FOLDERS", "").split()]:
         (scratch / "root" / folder).mkdir(mode=mode, parents=True)
+    for name, text in example.files.items():
+        tasks = substitute(yaml.safe_load(text))
+        fit_tasks(walk_tasks({"tasks": tasks}))
+        (scratch / name).write_text(yaml.safe_dump(tasks, sort_keys=False), encoding="utf-8")
     playbook = scratch / "playbook.yml"
     playbook.write_text(yaml.safe_dump(as_playbook(example), sort_keys=False), encoding="utf-8")
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     if example.host_vars:
         inventory = with_host_vars(inventory, example.host_vars, scratch)
     env = dict(os.environ, REQUESTS_CA_BUNDLE=config["acme_ca_path"], ANSIBLE_ROLES_PATH="", ANSIBLE_NOCOWS="1")
-    command = [
+    command = WITH_HOSTS + [
+        str(hosts),
         "ansible-playbook", "-i", str(inventory), "-e", f"@{config_path}",
         "-e", json.dumps({"example_root": str(scratch / "root"), "vault_tsig_secret": config["tsig_key_secret"]}),
         str(playbook),
@@ -342,10 +376,11 @@ def main(argv: list[str]) -> int:
     config_path, work = Path(argv[3]), Path(argv[4])
     wanted = [e for e in examples if e.skip_reason is None]
     inventory = bed_inventory(yaml.safe_load(config_path.read_text(encoding="utf-8")), work)
+    hosts = bed_hosts(inventory, work)
     failures = []
     for example in wanted:
         print(f"== {example.name}", flush=True)
-        failures.extend(run_example(example, config_path, inventory, work))
+        failures.extend(run_example(example, config_path, inventory, hosts, work))
     skipped = [e for e in examples if e.skip_reason]
     print(f"{len(wanted)} examples run, {len(failures)} failed; {len(skipped)} skipped with a reason")
     print("\n\n".join(failures), file=sys.stderr)
