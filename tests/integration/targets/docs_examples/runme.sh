@@ -12,4 +12,4 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 python examples.py list "$root"
-python examples.py run "$root" "$config" "$work" ${CERTFLEET_EXAMPLES:+"$CERTFLEET_EXAMPLES"}
+python examples.py run "$root" "$config" "$work"

@@ -1,0 +1,109 @@
+# Copyright (c) 2026 certfleet.acme developers
+# MIT License (see LICENSE)
+"""The documentation's examples, checked without the test bed: each parses, each marker is known.
+
+The docs_examples integration target runs them; this catches a broken block in seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+_SPEC = importlib.util.spec_from_file_location("docs_examples", ROOT / "tests/integration/targets/docs_examples/examples.py")
+assert _SPEC is not None and _SPEC.loader is not None
+examples = importlib.util.module_from_spec(_SPEC)
+sys.modules["docs_examples"] = examples  # dataclasses look their module up there
+_SPEC.loader.exec_module(examples)
+
+
+def test_every_example_parses_and_every_marker_is_known():
+    found = examples.all_examples(ROOT)
+    assert examples.check(found) == []
+    # Every module and the README have examples that run, not skips.
+    runnable = {example.source for example in found if example.skip_reason is None}
+    assert "README.md" in runnable
+    assert {str(p.relative_to(ROOT)) for p in (ROOT / "plugins/modules").glob("acme_*.py")} <= runnable
+
+
+def test_a_skip_needs_a_reason(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "roles").mkdir()
+    (tmp_path / "plugins/modules").mkdir(parents=True)
+    (tmp_path / "README.md").write_text("<!-- example: skip -->\n```yaml\n- hosts: all\n```\n", encoding="utf-8")
+    problems = examples.check(examples.all_examples(tmp_path))
+    assert problems == ["README.md:2: unknown marker 'skip'"]
+
+
+def test_a_block_that_is_no_playbook_must_say_so(tmp_path):
+    (tmp_path / "README.md").write_text("```yaml\nrenew_before_days: 0\n```\n", encoding="utf-8")
+    found = examples.markdown_examples(tmp_path, "README.md")
+    assert len(examples.check(found)) == 1 and "skip (why)" in examples.check(found)[0]
+
+
+def play_of(text: str, marker: str = "") -> dict:
+    return examples.as_playbook(examples.Example("README.md", 1, text, marker))[0]
+
+
+def test_the_ca_names_and_paths_are_the_beds():
+    play = play_of(
+        "- name: Account\n"
+        "  certfleet.acme.acme_account:\n"
+        "    directory: letsencrypt\n"
+        "    credentials_path: /etc/certfleet/letsencrypt.json\n"
+        "    contacts: [mailto:ops@example.com]\n"
+        "- name: Tokens\n"
+        "  certfleet.acme.acme_webroot_tokens: {webroot: /var/www/html, proofs: []}\n"
+        "  delegate_to: web2.example.com\n"
+    )
+    account, tokens = play["tasks"]
+    assert play["hosts"] == "localhost"
+    assert account["certfleet.acme.acme_account"] == {
+        "directory": "{{ acme_directory }}",
+        "credentials_path": "{{ example_root }}/etc/certfleet/letsencrypt.json",
+        "contacts": ["mailto:ops@fleet.test"],
+    }
+    assert tokens["certfleet.acme.acme_webroot_tokens"]["webroot"] == "{{ hostvars[example_node | default(inventory_hostname)].fleet_webroot }}"
+    assert tokens["vars"] == {"example_node": "web2.fleet.test"}
+    # The default directory (staging) is the bed's too, unless the example's play sets one.
+    assert play["module_defaults"]["group/certfleet.acme.acme"] == {"directory": "{{ acme_directory }}"}
+
+
+def test_a_block_keeps_its_own_module_defaults_and_gets_the_beds_dns():
+    play = play_of(
+        "- name: Batch\n"
+        "  module_defaults:\n"
+        "    certfleet.acme.acme_nsupdate: {server: ns1.example.com, key_name: certfleet, port: 5353}\n"
+        "  block:\n"
+        "    - {name: Publish, certfleet.acme.acme_nsupdate: {records: []}}\n"
+    )
+    defaults = play["tasks"][0]["module_defaults"]["certfleet.acme.acme_nsupdate"]
+    assert defaults == {"server": "{{ bind_server }}", "key_name": "{{ tsig_key_name }}", "port": 5353}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/etc/nginx/tls/www.example.com", "{{ fleet_tls_dir }}"),
+        ("/etc/nginx/tls/apps.example.com", "{{ fleet_site_dirs.apps }}"),
+        ("https://acme-v02.api.letsencrypt.org/directory", "{{ acme_directory }}"),
+        ("/srv/certfleet/www/order.json", "{{ example_root }}/srv/certfleet/www/order.json"),
+        ("{{ playbook_dir }}/publish.yml", "{{ playbook_dir }}/publish.yml"),
+        ("*.apps.example.com", "*.apps.fleet.test"),
+    ],
+)
+def test_substitutions(value, expected):
+    assert examples.substitute(value) == expected
+
+
+def test_continues_adds_tasks_to_the_play_before():
+    before = examples.Example("README.md", 1, "- hosts: web\n  tasks:\n    - {name: One, ansible.builtin.ping: {}}\n", "")
+    after = examples.Example("README.md", 9, "- {name: Two, ansible.builtin.ping: {}}\n", "continues", before=before)
+    plays = examples.as_playbook(after)
+    assert [task["name"] for task in plays[-1]["tasks"]] == ["One", "Two"]
+    assert yaml.safe_dump(plays)  # still a playbook
