@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import re
 from collections.abc import Mapping
 from typing import Any, Callable
@@ -108,6 +109,11 @@ def certificate_files(name: str, directory: str) -> dict[str, str]:
     return {option: os.path.join(folder, file_name) for option, file_name in CERTIFICATE_FILES.items()}
 
 
+def kept_files(paths: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The files a user keeps (``certificate_files`` without the order state), as acme_finalize reports them unwritten."""
+    return {option: {"path": path, "changed": False} for option, path in paths.items() if option != "state_path"}
+
+
 def with_certificate_files(certificates: list[Mapping[str, Any]], directory: str) -> list[dict[str, Any]]:
     """Each certificate entry of a batch with the files of its ``name`` (``certificate_files``) added."""
     return [{**entry, **certificate_files(entry["name"], directory)} for entry in certificates]
@@ -140,6 +146,8 @@ def batch_result(ordered: list[Mapping[str, Any]], finished: list[Mapping[str, A
         "certificates": merged,
         "failed_certificates": [entry["name"] for entry in merged if entry.get("failed")],
         "issued": [entry["name"] for entry in merged if entry.get("status") == "issued"],
+        # As acme_certificates counts them: how many certificates ended in each status.
+        "counts": dict(Counter(entry.get("status") for entry in merged)),
         "changed": any(entry.get("changed") for entry in merged),
     }
 
@@ -199,6 +207,7 @@ class FilterModule:
         return {
             "role_problems": role_problems,
             "certificate_files": certificate_files,
+            "kept_files": kept_files,
             "with_certificate_files": with_certificate_files,
             "web_nodes": web_nodes,
             "batch_result": batch_result,

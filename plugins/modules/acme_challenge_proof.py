@@ -179,10 +179,18 @@ order_uri:
   returned: always
   type: str
   sample: https://127.0.0.1:14000/my-order/Q2x6rg
-order_status:
+status:
   description:
     - Status of the order at the end, V(pending), V(ready) (every authorization valid, ready for
-      M(certfleet.acme.acme_finalize)), V(processing), V(valid) or V(invalid).
+      M(certfleet.acme.acme_finalize)), V(processing), V(valid) or V(invalid); RV(certfleet.acme.acme_order#module:status)
+      and RV(certfleet.acme.acme_finalize#module:status) name the same thing.
+  returned: always
+  type: str
+  sample: ready
+  version_added: 0.2.0
+order_status:
+  description:
+    - The same as RV(status), under the name version 0.1.0 gave it.
   returned: always
   type: str
   sample: ready

@@ -90,6 +90,8 @@ class ValidationResult(TaskResult):
     """``acme_challenge_proof``: the order and every authorization after self-tests and validation."""
 
     order_uri: str | None = None
+    # The order's status, named as acme_order and acme_finalize name it; order_status is the 0.1.0 name.
+    status: str | None = None
     order_status: str | None = None
     challenge: str = ""
     authorizations: list[dict[str, Any]] = field(default_factory=list)

@@ -315,6 +315,7 @@ class ValidationRun(RecordedOrderRun):
         return ValidationResult(
             changed=changed,
             order_uri=self.order.uri if self.order else None,
+            status=self.order.status if self.order else None,
             order_status=self.order.status if self.order else None,
             challenge=self.challenge_type,
             authorizations=[entry.to_dict() for entry in self.entries],

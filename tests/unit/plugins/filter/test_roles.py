@@ -16,6 +16,7 @@ from ansible_collections.certfleet.acme.plugins.filter.roles import (
     batch_result,
     certificate_files,
     deploy_changes,
+    kept_files,
     role_problems,
     web_nodes,
     with_certificate_files,
@@ -173,6 +174,7 @@ def test_a_batch_report_takes_each_certificates_latest_result_in_the_batchs_orde
     assert [entry["status"] for entry in report["certificates"]] == ["issued", "not_due", "failed"]
     assert report["issued"] == ["a"]
     assert report["failed_certificates"] == ["c"]
+    assert report["counts"] == {"issued": 1, "not_due": 1, "failed": 1}
     assert report["changed"] is True
 
 
@@ -183,7 +185,19 @@ def test_a_batch_with_nothing_due_reports_no_change() -> None:
         "certificates": [{"name": "a", "status": "not_due", "changed": False, "failed": False}],
         "failed_certificates": [],
         "issued": [],
+        "counts": {"not_due": 1},
         "changed": False,
+    }
+
+
+def test_kept_files_have_acme_finalizes_shape_without_the_order_state() -> None:
+    kept = kept_files(certificate_files("www", "/var/lib/certfleet"))
+
+    assert kept == {
+        "private_key_path": {"path": "/var/lib/certfleet/www/privkey.pem", "changed": False},
+        "cert_path": {"path": "/var/lib/certfleet/www/cert.pem", "changed": False},
+        "chain_path": {"path": "/var/lib/certfleet/www/chain.pem", "changed": False},
+        "fullchain_path": {"path": "/var/lib/certfleet/www/fullchain.pem", "changed": False},
     }
 
 
@@ -192,6 +206,7 @@ def test_every_filter_is_offered_under_its_documented_name() -> None:
         "batch_result",
         "certificate_files",
         "deploy_changes",
+        "kept_files",
         "role_problems",
         "web_nodes",
         "with_certificate_files",
