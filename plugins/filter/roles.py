@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Callable
 

@@ -5,19 +5,21 @@
 
 Examples are the ```yaml blocks of README.md, docs/*.md and roles/*/README.md, and the EXAMPLES of
 every module. A block is a playbook (plays with ``hosts``) or a task list (run as one play on
-localhost); a module's EXAMPLES are one task list. A block that cannot run on its own says so on
-the line before it, with the reason: ``<!-- example: skip (a fragment of the play above) -->``
-(in EXAMPLES: a first line ``# example: skip (reason)``). A block with
-``<!-- example: rerun unchanged -->`` is run twice and its second run must change nothing. A block
-marked ``<!-- example: host_vars HOST -->`` holds host variables: the next example of the file runs
-with them set for HOST. A block marked ``<!-- example: file NAME -->`` is written as NAME beside the
-playbook of the next example of the file (a task file that playbook includes). A task list marked ``<!-- example: hosts PATTERN -->`` (in EXAMPLES: ``# example: hosts PATTERN``)
-runs on those hosts instead of localhost. A task list marked ``<!-- example: continues -->`` runs as more tasks of the
-last play of the example before it, as a reader who adds them to that playbook would.
+localhost); a module's EXAMPLES are one task list. A comment on the line before a block says how
+to run it, ``<!-- example: WORDS -->`` (in EXAMPLES: a first line ``# example: WORDS``):
+
+- ``skip (reason)``: not a playbook on its own (a return value, a fragment); the reason is required;
+- ``rerun unchanged``: run twice; the second run must change nothing;
+- ``hosts PATTERN``: a task list for a play on those hosts instead of localhost;
+- ``continues``: a task list that runs as more tasks of the last play of the block before it, as a
+  reader who adds them to that playbook would;
+- ``host_vars HOST``: host variables, set for HOST when the next block of the file runs;
+- ``file NAME``: a task file, written as NAME beside the playbook of the next block of the file.
 
 The examples are written for a real fleet (Let's Encrypt's staging CA, names under example.com,
-/etc and /var paths, hosts in group ``web``); SUBSTITUTIONS turn them into the test bed's CA, zone,
-nodes and a scratch root, in one visible table. Nothing else about an example is changed.
+/etc and /var paths, hosts in group ``web``); BY_OPTION, SUBSTITUTIONS and BED_DEFAULTS turn them
+into the test bed's CA, zone, nodes and a scratch root, in one visible table. Nothing else about an
+example is changed.
 
 Usage: examples.py list ROOT | examples.py run ROOT CONFIG WORK [NAME-FILTER]
 """
