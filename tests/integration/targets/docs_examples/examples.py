@@ -360,6 +360,39 @@ def run_example(example: Example, config_path: Path, inventory: Path, hosts: Pat
     return failures
 
 
+NGINX_FENCE = re.compile(r"^```nginx\n(?P<body>.*?)^```", re.S | re.M)
+
+
+def nginx_blocks(root: Path) -> list[tuple[str, str]]:
+    """The ```nginx blocks of the documentation, as (file:line, text)."""
+    found = []
+    for path in [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "roles").glob("*/README.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for match in NGINX_FENCE.finditer(text):
+            found.append((f"{path.relative_to(root)}:{text.count(chr(10), 0, match.start()) + 1}", match.group("body")))
+    return found
+
+
+def check_nginx_block(name: str, text: str, node: dict[str, Any], work: Path) -> list[str]:
+    """``nginx -t`` of one block in a server of its own, with the certificate paths of a bed node.
+
+    A block of server directives goes into a ``server``, a ``server`` block into ``http``. Paths to a
+    full chain, a key or a document root become the node's (its placeholder certificate, whose
+    files the deploy role writes with the same names). Nothing is bound: ``-t`` only tests.
+    """
+    text = re.sub(r"\S+/fullchain\.pem", f"{node['fleet_tls_dir']}/fullchain.pem", text)
+    text = re.sub(r"\S+/privkey\.pem", f"{node['fleet_tls_dir']}/privkey.pem", text)
+    text = re.sub(r"(?m)^(\s*root\s+)/\S+;", rf"\g<1>{node['fleet_webroot']};", text)
+    server = text if re.search(r"(?m)^\s*server\s*\{", text) else "server {\n" + text + "}\n"
+    folder = work / re.sub(r"[^A-Za-z0-9]+", "-", name)
+    folder.mkdir()
+    conf = folder / "nginx.conf"
+    conf.write_text(f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nevents {{}}\nhttp {{\n{server}}}\n", encoding="utf-8")
+    result = subprocess.run(["nginx", "-t", "-q", "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log")],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    return [] if result.returncode == 0 else [f"{name}: nginx -t refused it:\n{result.stderr}"]
+
+
 def main(argv: list[str]) -> int:
     """``list``: each example and what will happen to it; ``run``: run them against the bed."""
     root = Path(argv[2])
@@ -383,6 +416,11 @@ def main(argv: list[str]) -> int:
     for example in wanted:
         print(f"== {example.name}", flush=True)
         failures.extend(run_example(example, config_path, inventory, hosts, work))
+    node = next(iter(yaml.safe_load(inventory.read_text(encoding="utf-8"))["all"]["children"]["web"]["hosts"].values()))
+    for name, text in nginx_blocks(root):
+        if len(argv) <= 5 or name.startswith(argv[5]):
+            print(f"== {name} (nginx -t)", flush=True)
+            failures.extend(check_nginx_block(name, text, node, work))
     skipped = [e for e in examples if e.skip_reason]
     print(f"{len(wanted)} examples run, {len(failures)} failed; {len(skipped)} skipped with a reason")
     print("\n\n".join(failures), file=sys.stderr)
