@@ -22,6 +22,15 @@ bed=(
 # community.crypto's modules have no option for the CA of Pebble's listener: the TLS library reads it here.
 SSL_CERT_FILE=$ca run before.yml "${bed[@]}" "$@"
 run check_before.yml "${bed[@]}" -e "account_key=$work/ssl/private/acme-account.key" "$@"
+# Check mode before the first real run: the account key is looked up but not imported, nothing is written.
+# (acme_account checks that the credentials file's folder exists, which only a real run of the role creates.)
+mkdir -m 0700 "$work/certfleet"
+run after.yml "${bed[@]}" --check "$@"
+if [[ -n $(find "$work/certfleet" -mindepth 1 2>/dev/null) ]]; then
+    find "$work/certfleet" >&2
+    echo "runme.sh: check mode wrote into the certificate folder" >&2
+    exit 1
+fi
 run after.yml "${bed[@]}" "$@"
 run check_after.yml "${bed[@]}" -e "account_key=$work/ssl/private/acme-account.key" "$@"
 run_unchanged after.yml "${bed[@]}" "$@"
