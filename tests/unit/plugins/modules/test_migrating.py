@@ -96,7 +96,7 @@ def test_migrating_md_names_every_alias() -> None:
     text = MIGRATING.read_text(encoding="utf-8")
     missing = sorted(
         {(alias.split(".")[-1], option.split(".")[-1]) for table in ALIASES.values() for alias, option in table.items()}
-        - {pair for pair in pairs_in(text)}
+        - pairs_in(text)
     )
     assert missing == []
 
