@@ -16,8 +16,10 @@ options:
       - The default is Let's Encrypt's staging CA, whose certificates browsers do not trust;
         set V(letsencrypt) for production.
       - Set it once for all modules with C(module_defaults) and the C(group/certfleet.acme.acme) action group.
+      - The alias C(acme_directory) is the name community.crypto gives it.
     type: str
     default: letsencrypt_staging
+    aliases: [acme_directory]
   ca_path:
     description:
       - PEM file with the CA certificates that sign the ACME server's own TLS certificate.
@@ -127,7 +129,9 @@ options:
       - Keep it on a persistent path; in AWX execution environments the job's file system is thrown away.
       - A file that group or others may read is still used, with a warning naming its mode;
         M(certfleet.acme.acme_account) rewrites it with mode V(0600) on its next run (not in check mode).
-      - Exactly one of O(credentials_path), O(account_key_src) and O(account_key_content) is required.
+      - Exactly one of O(credentials_path), O(account_key_src) and O(account_key_content) is required;
+        M(certfleet.acme.acme_account) also takes O(credentials_path) together with one of the other two, to import
+        that key into the credentials file.
     type: path
   account_key_src:
     description:
@@ -202,8 +206,10 @@ options:
     description:
       - A certificate is due for renewal when fewer than this many days are left before it expires.
       - Between V(0) and V(100000).
+      - The alias C(remaining_days) is community.crypto's name; its default there is different (10 days in C(acme_certificate)).
     type: int
     default: 30
+    aliases: [remaining_days]
   renew_before_fraction:
     description:
       - A certificate is also due when less than this fraction of its lifetime (C(not_after - not_before)) is left,
@@ -211,7 +217,9 @@ options:
       - Meant for short-lived certificates, for which a number of days does not fit; with a 6-day certificate and
         V(0.33), renewal is due when less than about 2 days are left.
       - Between 0 and 1 (both excluded). Whichever of this and O(renew_before_days) comes first decides.
+      - The alias C(remaining_percentage) is community.crypto's name; it is a fraction there too.
     type: float
+    aliases: [remaining_percentage]
   ari:
     description:
       - Ask the CA's C(renewalInfo) resource (RFC 9773, ACME Renewal Information) for the renewal window it suggests for
@@ -226,6 +234,7 @@ options:
         request more than a first issuance, and a certificate not due costs one ARI request.
     type: bool
     default: true
+    aliases: [use_ari]
 """
 
     # Mirrors plugins/module_utils/_acme/argspec.py validation_argument_spec() (acme_challenge_proof, acme_certificates).

@@ -15,6 +15,13 @@ description:
     registration never loses a key the CA may already know, registers the account and completes
     the file with the account URL. Every other module of the collection reads that file; a rerun
     after a failed registration reuses the saved key and finds or creates its account.
+  - With O(credentials_path) naming a file that does not exist yet and an existing account key in
+    O(account_key_src) or O(account_key_content), imports that key instead of generating one. It looks up
+    the key's account (registering it when there is none, unless O(allow_creation=false)) and writes the
+    credentials file (mode V(0600)) with that key, unencrypted, and the account URL, as it would for a
+    generated key. For example a key community.crypto's modules used, so the account stays the same.
+    A rerun with the same key changes nothing; a credentials file that holds another key is an error
+    and is never rewritten with the given one.
   - Also fetches an existing account only (O(allow_creation=false)), binds a new account to an
     account at the CA (external account binding), rolls the account over to a new key, and
     deactivates it (O(state=absent)).
@@ -57,6 +64,7 @@ options:
       - When given, the account's contacts are set to exactly this list (order does not matter);
         V([]) removes all contacts. When omitted, existing contacts are left alone.
     type: list
+    aliases: [contact]
     elements: str
   terms_agreed:
     description:
@@ -89,6 +97,7 @@ options:
           - MAC key the CA issued, base64url (padding and the standard alphabet are accepted too).
           - Never shown in the task output.
         type: str
+        aliases: [key]
         required: true
       alg:
         description:
@@ -158,6 +167,13 @@ EXAMPLES = r"""
     external_account_binding:
       kid: "{{ eab_kid }}"
       hmac_key: "{{ eab_hmac_key }}"
+
+- name: Import the account key community.crypto's modules used into a credentials file
+  certfleet.acme.acme_account:
+    directory: letsencrypt
+    account_key_src: /etc/ssl/private/acme-account.key
+    credentials_path: /etc/certfleet/letsencrypt.json
+    allow_creation: false
 
 - name: Only check that an account exists for a key kept in a vault
   certfleet.acme.acme_account:
@@ -234,8 +250,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.account_run import AccountRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec import (
+    account_import_module_kwargs,
     account_module_argument_spec,
-    account_module_kwargs,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import (
     DEFAULT_KEY_TYPE,
@@ -248,14 +264,14 @@ def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         allow_creation={"type": "bool", "default": True},
-        contacts={"type": "list", "elements": "str"},
+        contacts={"type": "list", "elements": "str", "aliases": ["contact"]},
         terms_agreed={"type": "bool", "default": False},
         key_type={"type": "str", "choices": list(KEY_TYPES), "default": DEFAULT_KEY_TYPE},
         external_account_binding={
             "type": "dict",
             "options": {
                 "kid": {"type": "str", "required": True},
-                "hmac_key": {"type": "str", "required": True, "no_log": True},
+                "hmac_key": {"type": "str", "required": True, "no_log": True, "aliases": ["key"]},
                 "alg": {"type": "str", "choices": ["HS256", "HS384", "HS512"], "default": "HS256"},
             },
         },
@@ -267,7 +283,7 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    kwargs = account_module_kwargs()
+    kwargs = account_import_module_kwargs()
     kwargs["mutually_exclusive"].append(["new_account_key_src", "new_account_key_content"])
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **kwargs)
     glue = ModuleGlue(module)

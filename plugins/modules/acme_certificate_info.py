@@ -57,6 +57,7 @@ options:
       - When the file does not exist, renewal is due with reason V(missing).
       - A file that cannot be read or holds no certificate fails the task.
     type: path
+    aliases: [certificate_path]
     required: true
   identifiers:
     description:
@@ -285,7 +286,7 @@ def argument_spec() -> dict[str, Any]:
     # Accepted and ignored: the acme action group's module_defaults set them for every member.
     spec.update(account_argument_spec())
     spec.update(
-        cert_path={"type": "path", "required": True},
+        cert_path={"type": "path", "required": True, "aliases": ["certificate_path"]},
         identifiers={"type": "list", "elements": "str"},
         private_key_path={"type": "path"},
         private_key_passphrase={"type": "str", "no_log": True},

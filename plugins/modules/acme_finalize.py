@@ -88,6 +88,7 @@ options:
         it is signed with the account key, or its key is one no ACME CA certifies (EC P-256, P-384, P-521 and RSA
         2048 to 8192 bits are accepted).
     type: path
+    aliases: [csr]
   cert_path:
     description:
       - Where to write the certificate (PEM, the leaf certificate only).
@@ -96,15 +97,18 @@ options:
         M(certfleet.acme.acme_certificate_info) reads it to renew a certificate whose directory has changed
         (reason V(ca_changed)), for example after a switch from staging to production.
     type: path
+    aliases: [cert_dest, dest]
     required: true
   chain_path:
     description:
       - Where to write the intermediate certificates (PEM), the chain without the leaf.
     type: path
+    aliases: [chain_dest]
   fullchain_path:
     description:
       - Where to write the certificate followed by its chain (PEM), what most web servers want.
     type: path
+    aliases: [fullchain_dest]
 notes:
   - Files are written in the order key, chain, full chain, certificate. When a write fails halfway (a full disk),
     O(state_path) stays in place and a rerun downloads the same certificate and completes the set.
@@ -295,10 +299,11 @@ def argument_spec() -> dict[str, Any]:
         **order_uri_argument_spec(),
         state_path={"type": "path"},
         private_key_path={"type": "path"},
-        csr_path={"type": "path"},
-        cert_path={"type": "path", "required": True},
-        chain_path={"type": "path"},
-        fullchain_path={"type": "path"},
+        # The aliases are community.crypto's names of the same files (docs/migrating.md).
+        csr_path={"type": "path", "aliases": ["csr"]},
+        cert_path={"type": "path", "required": True, "aliases": ["cert_dest", "dest"]},
+        chain_path={"type": "path", "aliases": ["chain_dest"]},
+        fullchain_path={"type": "path", "aliases": ["fullchain_dest"]},
         **certificate_files_argument_spec(),
         **wait_argument_spec(),
     )

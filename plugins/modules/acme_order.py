@@ -64,6 +64,7 @@ options:
         HTTP 404), the order is created once more without O(replaces) and a warning says so. C(alreadyReplaced)
         (another order already replaces it) is an error.
     type: str
+    aliases: [replaces_cert_id]
   order_uri:
     description:
       - URL of an existing order to resume instead of creating one, while it can still lead to a certificate; the
@@ -344,7 +345,7 @@ def argument_spec() -> dict[str, Any]:
         **state_lock_argument_spec(),
         identifiers={"type": "list", "elements": "str", "required": True},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES), "default": "http-01"},
-        replaces={"type": "str"},
+        replaces={"type": "str", "aliases": ["replaces_cert_id"]},
         order_uri={"type": "str"},
         state_path={"type": "path"},
         **order_choices_argument_spec(),

@@ -10,6 +10,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.account impor
     Account,
     AccountState,
     Credentials,
+    load_credentials,
     register,
     same_contacts,
     save_credentials,
@@ -47,6 +48,7 @@ class AccountRun(CoreRun[AcmeClient]):
         self.created = False
         self.rolled_over = False
         self.key_generated = False
+        self.key_imported = False
 
     def new_key(self) -> PrivateKey | None:
         passphrase = self.params["new_account_key_passphrase"]
@@ -62,14 +64,38 @@ class AccountRun(CoreRun[AcmeClient]):
             raise AcmeOptionError("new_account_key_src", f"new_account_key_src {path} does not exist; give the new key's PEM file")
         return load_private_key(pem, "new_account_key_src", passphrase, path=path, passphrase_option="new_account_key_passphrase")
 
+    def account_key(self) -> tuple[PrivateKey | None, Credentials | None]:
+        """The run's key and credentials file; the key is None for a credentials file still to be created.
+
+        With ``credentials_path`` and ``account_key_src`` or ``account_key_content`` together, the given key
+        is imported: a credentials file that does not exist yet is written with it once its account is
+        found or registered (RFC 8555 section 7.3), a file that holds the same key is used as it is, and
+        one that holds another key is an error, since the file is never silently given another account.
+        """
+        params = self.params
+        given = "account_key_content" if params["account_key_content"] else "account_key_src" if params["account_key_src"] else None
+        key, credentials, warnings = load_account_key(params)  # a given key comes before credentials_path there
+        if given and params["credentials_path"]:
+            path = params["credentials_path"]
+            credentials, more = load_credentials(path)
+            warnings = warnings + more
+            if credentials is not None and key is not None and not credentials.key.same_key_as(key):
+                raise AcmeOptionError(
+                    "credentials_path",
+                    f"credentials_path {path} holds another account key than {given}; the key of an existing credentials file is "
+                    f"not replaced. Leave out {given} to use the file's account, or point credentials_path at a new file to import the key",
+                )
+            self.key_imported = credentials is None
+        for warning in warnings:
+            self.warn(warning)
+        return key, credentials
+
     def __call__(self) -> AccountResult:
         params = self.params
         contacts = validate_contacts(params["contacts"]) if params["contacts"] is not None else None
         new_key = self.new_key()
         client = self.connect()
-        key, credentials, warnings = load_account_key(params)
-        for warning in warnings:
-            self.warn(warning)
+        key, credentials = self.account_key()
         if credentials and credentials.directory and credentials.directory != client.directory_url:
             raise AcmeOptionError(
                 "credentials_path",
@@ -90,7 +116,8 @@ class AccountRun(CoreRun[AcmeClient]):
             key = generate_private_key(params["key_type"])
             self.key_generated = True
 
-        if new_key is not None and credentials is not None:
+        if self.key_imported or (new_key is not None and credentials is not None):
+            # The file is written after the CA answered: find out before that it can be.
             # A rollover whose new key could not be saved would leave a credentials file the CA no longer knows.
             check_writable_directory(params["credentials_path"], "credentials_path")
         account = Account(client, key, params["account_uri"] or (credentials.account_uri if credentials else None))

@@ -33,9 +33,12 @@ DEFAULT_WAIT_TIMEOUT = 120
 
 
 def server_argument_spec() -> dict[str, dict[str, Any]]:
-    """Where the CA is and how far to trust and wait for it (doc fragment ``server``)."""
+    """Where the CA is and how far to trust and wait for it (doc fragment ``server``).
+
+    ``acme_directory`` is community.crypto's name of ``directory`` (docs/migrating.md).
+    """
     return {
-        "directory": {"type": "str", "default": DEFAULT_DIRECTORY},
+        "directory": {"type": "str", "default": DEFAULT_DIRECTORY, "aliases": ["acme_directory"]},
         "ca_path": {"type": "path"},
         "validate_certs": {"type": "bool", "default": True},
         "request_timeout": {"type": "int", "default": DEFAULT_REQUEST_TIMEOUT},
@@ -72,11 +75,14 @@ def order_uri_argument_spec() -> dict[str, dict[str, Any]]:
 
 
 def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:
-    """When a certificate is due (doc fragment ``renewal``; acme_certificate_info, acme_certificates)."""
+    """When a certificate is due (doc fragment ``renewal``; acme_certificate_info, acme_certificates).
+
+    The aliases are community.crypto's names of the same settings (acme_certificate, acme_certificate_renewal_info).
+    """
     return {
-        "renew_before_days": {"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS},
-        "renew_before_fraction": {"type": "float"},
-        "ari": {"type": "bool", "default": True},
+        "renew_before_days": {"type": "int", "default": DEFAULT_RENEW_BEFORE_DAYS, "aliases": ["remaining_days"]},
+        "renew_before_fraction": {"type": "float", "aliases": ["remaining_percentage"]},
+        "ari": {"type": "bool", "default": True, "aliases": ["use_ari"]},
     }
 
 
@@ -162,6 +168,17 @@ def account_module_kwargs() -> dict[str, Any]:
     """``AnsibleModule`` keyword arguments that go with ``account_argument_spec``."""
     return {
         "mutually_exclusive": [ACCOUNT_KEY_SOURCES],
+        "required_one_of": [ACCOUNT_KEY_SOURCES],
+    }
+
+
+def account_import_module_kwargs() -> dict[str, Any]:
+    """``AnsibleModule`` keyword arguments of acme_account, which also takes ``credentials_path`` with a key to import into it.
+
+    ``account_key_src`` and ``account_key_content`` still exclude each other; ``AccountRun.account_key`` does the import.
+    """
+    return {
+        "mutually_exclusive": [ACCOUNT_KEY_SOURCES[1:]],
         "required_one_of": [ACCOUNT_KEY_SOURCES],
     }
 

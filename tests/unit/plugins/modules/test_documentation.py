@@ -62,8 +62,8 @@ DIFFERENT_MEANINGS = {
     "state_path": "acme_order records the order, acme_challenge_proof its validation, acme_finalize removes it",
 }
 # What a spec entry may hold; anything else would go unchecked here.
-SPEC_KEYS = {"type", "default", "choices", "elements", "required", "no_log", "options"}
-DOC_KEYS = {"description", "type", "default", "choices", "elements", "required", "suboptions", "version_added"}
+SPEC_KEYS = {"type", "default", "choices", "elements", "required", "no_log", "options", "aliases"}
+DOC_KEYS = {"description", "type", "default", "choices", "elements", "required", "suboptions", "version_added", "aliases"}
 # O(name) and RV(name) without a plugin: they must name an option or return value of the module showing them.
 # (Markup naming another plugin, as in O(certfleet.acme.acme_order#module:state_path), has a '#' and is left out.)
 OPTION_MARKUP = re.compile(r"\bO\(([a-z_][a-z0-9_]*)[^)#]*\)")
@@ -126,6 +126,7 @@ def mismatches(spec: dict[str, dict[str, Any]], docs: dict[str, dict[str, Any]],
             "choices": taken.get("choices"),
             "elements": taken.get("elements"),
             "required": taken.get("required", False),
+            "aliases": taken.get("aliases"),
         }
         seen = {
             "type": shown.get("type", "str"),
@@ -133,6 +134,7 @@ def mismatches(spec: dict[str, dict[str, Any]], docs: dict[str, dict[str, Any]],
             "choices": shown.get("choices"),
             "elements": shown.get("elements"),
             "required": shown.get("required", False),
+            "aliases": shown.get("aliases"),
         }
         for key in expected:
             if expected[key] != seen[key]:

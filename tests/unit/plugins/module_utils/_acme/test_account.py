@@ -382,3 +382,83 @@ def test_other_modules_name_credentials_path_when_its_registration_did_not_finis
     assert info.value.msg == (
         f"credentials_path {path} holds a key with no account at {DIR} (its registration did not finish); run certfleet.acme.acme_account with it again"
     )
+
+
+# -- the acme_account run: an existing account key imported into a credentials file ------------
+
+
+def import_run(client, path, key_pem, *, check_mode=False, option="account_key_content"):
+    """The acme_account run with ``credentials_path`` ``path`` and an existing key given as ``option``."""
+    from ansible_collections.certfleet.acme.plugins.module_utils._acme.account_run import AccountRun
+    from ansible_collections.certfleet.acme.plugins.modules import acme_account
+
+    params = {name: spec.get("default") for name, spec in acme_account.argument_spec().items()}
+    params.update(directory=DIR, credentials_path=str(path), terms_agreed=True)
+    if option == "account_key_src":
+        key_file = path.parent / "account.key"
+        key_file.write_bytes(key_pem)
+        key_file.chmod(0o600)
+        params["account_key_src"] = str(key_file)
+    else:
+        params["account_key_content"] = key_pem.decode("ascii")
+    return AccountRun(params, connect=lambda: client, warn=[].append, check_mode=check_mode)
+
+
+def found(nonce, contacts=("mailto:a@example.com",)):
+    return (200, {"Location": ACCT, "Replay-Nonce": nonce, **JSON}, {"status": "valid", "contact": list(contacts)})
+
+
+@pytest.mark.parametrize("option", ["account_key_content", "account_key_src"])
+def test_import_writes_the_given_key_and_its_account_then_reruns_unchanged(option, acme, session, jws_verify, tmp_path):
+    path = tmp_path / "creds" / "acme.json"
+    path.parent.mkdir()
+    key = generate_private_key("ec384")
+    session.add("POST", DIRECTORY["newAccount"], *found("n1"))
+    result = import_run(acme, path, key.private_pem(), option=option)().to_result()
+    # The lookup was signed by the given key: the account is the one that key already has.
+    assert jws_verify(session.sent[-1].jws, key.public_jwk())[1] == {"onlyReturnExisting": True}
+    assert (result["changed"], result["created"], result["account_uri"]) == (True, False, ACCT)
+    assert result["key_thumbprint"] == key.thumbprint()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    credentials, _warnings = load_credentials(str(path))
+    assert credentials.key.same_key_as(key)
+    assert (credentials.account_uri, credentials.directory, credentials.contacts) == (ACCT, DIR, ["mailto:a@example.com"])
+    written = path.read_bytes()
+
+    session.add("POST", DIRECTORY["newAccount"], *found("n2"))
+    again = import_run(acme, path, key.private_pem(), option=option)().to_result()
+    assert (again["changed"], again["account_uri"]) == (False, ACCT)
+    assert path.read_bytes() == written
+
+
+def test_import_registers_a_key_without_account(acme, session, jws_verify, tmp_path):
+    path = tmp_path / "acme.json"
+    key = generate_private_key("ec256")
+    session.add_problem("POST", DIRECTORY["newAccount"], 400, "urn:ietf:params:acme:error:accountDoesNotExist", "no account", nonce="n1")
+    session.add("POST", DIRECTORY["newAccount"], 201, {"Location": ACCT, "Replay-Nonce": "n2", **JSON}, {"status": "valid", "contact": []})
+    result = import_run(acme, path, key.private_pem())().to_result()
+    assert jws_verify(session.sent[-1].jws, key.public_jwk())[1]["termsOfServiceAgreed"] is True
+    assert (result["changed"], result["created"], result["account_uri"]) == (True, True, ACCT)
+    credentials, _warnings = load_credentials(str(path))
+    assert credentials.key.same_key_as(key) and credentials.account_uri == ACCT
+
+
+def test_import_in_check_mode_writes_nothing(acme, session, tmp_path):
+    path = tmp_path / "acme.json"
+    session.add("POST", DIRECTORY["newAccount"], *found("n1"))
+    result = import_run(acme, path, generate_private_key("ec256").private_pem(), check_mode=True)().to_result()
+    assert (result["changed"], result["created"], result["account_uri"]) == (True, False, ACCT)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("option", ["account_key_content", "account_key_src"])
+def test_import_refuses_a_credentials_file_with_another_key(option, session, clock, tmp_path):
+    path = tmp_path / "acme.json"
+    save_credentials(str(path), Credentials(key=generate_private_key("ec256"), account_uri=ACCT, directory=DIR))
+    before = path.read_bytes()
+    client = AcmeClient(DIR, session=session, clock=clock.time, sleep=clock.sleep)
+    with pytest.raises(AcmeOptionError) as info:
+        import_run(client, path, generate_private_key("ec256").private_pem(), option=option)()
+    assert info.value.option == "credentials_path"
+    assert f"credentials_path {path} holds another account key than {option}" in info.value.msg
+    assert session.sent == [] and path.read_bytes() == before

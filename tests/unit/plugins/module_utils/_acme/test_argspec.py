@@ -128,6 +128,9 @@ def test_argument_specs():
     kwargs = argspec.account_module_kwargs()
     assert kwargs["mutually_exclusive"] == [["credentials_path", "account_key_src", "account_key_content"]]
     assert kwargs["required_one_of"] == kwargs["mutually_exclusive"]
+    # acme_account alone takes credentials_path with a key to import into it.
+    importing = argspec.account_import_module_kwargs()
+    assert importing == {"mutually_exclusive": [["account_key_src", "account_key_content"]], "required_one_of": kwargs["required_one_of"]}
 
 
 # -- load_account_key -------------------------------------------------------------------------
