@@ -4,7 +4,7 @@
 # webroot provider (one task per node) with one certificate the CA cannot validate, the failure at
 # the role's end, a rerun with nothing due, dns-01 through the nsupdate provider (one update for the
 # zone), AWX job slicing as two runs limited to different hosts, an existing account key imported
-# into a new credentials file (check mode first), and this role and certfleet.acme.certificate at
+# into a new credentials file (check mode first), an account created on the first run, and this role and certfleet.acme.certificate at
 # the same time on one certificate.
 # ansible-test runs it from the target's folder and passes only verbosity flags; the test bed's
 # variables are in the integration_config.yml it copies two levels up.
@@ -21,6 +21,8 @@ run slices.yml --limit web1 "$@"
 run slices.yml --limit web2,web3 "$@"
 run bad_input.yml "$@"
 run import_key.yml "$@"
+run new_account.yml "$@"
+run_unchanged new_account_rerun.yml "$@"
 
 # The batch and certfleet.acme.certificate on one new certificate at the same time must take turns
 # on its lock: one order at the CA, one certificate written by one of them, the other seeing it.
