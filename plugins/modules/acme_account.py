@@ -168,6 +168,7 @@ EXAMPLES = r"""
       kid: "{{ eab_kid }}"
       hmac_key: "{{ eab_hmac_key }}"
 
+# example: skip (needs an account another tool registered; the migration target imports one)
 - name: Import the account key community.crypto's modules used into a credentials file
   certfleet.acme.acme_account:
     directory: letsencrypt
@@ -175,13 +176,21 @@ EXAMPLES = r"""
     credentials_path: /etc/certfleet/letsencrypt.json
     allow_creation: false
 
+# example: skip (needs the key of an existing account from a vault; the acme_account target looks keys up this way)
 - name: Only check that an account exists for a key kept in a vault
   certfleet.acme.acme_account:
     directory: letsencrypt
     account_key_content: "{{ vault_acme_account_key }}"
     allow_creation: false
 
-- name: Roll the account over to a new key
+- name: Create the account's next key
+  community.crypto.openssl_privatekey:
+    path: /etc/certfleet/new-account-key.pem
+    type: ECC
+    curve: secp256r1
+    mode: "0600"
+
+- name: Roll the account over to the new key (the credentials file is rewritten with it)
   certfleet.acme.acme_account:
     directory: letsencrypt
     credentials_path: /etc/certfleet/letsencrypt.json

@@ -107,3 +107,8 @@ def test_continues_adds_tasks_to_the_play_before():
     plays = examples.as_playbook(after)
     assert [task["name"] for task in plays[-1]["tasks"]] == ["One", "Two"]
     assert yaml.safe_dump(plays)  # still a playbook
+
+
+def test_a_task_of_examples_marked_skip_is_left_out_and_the_next_one_kept():
+    text = "- name: A\n  x: 1\n\n# example: skip (needs a vault)\n- name: B\n  y:\n    z: 2\n\n- name: C\n  w: 3\n"
+    assert [task["name"] for task in yaml.safe_load(examples.without_skipped_tasks(text))] == ["A", "C"]

@@ -16,6 +16,8 @@ to run it, ``<!-- example: WORDS -->`` (in EXAMPLES: a first line ``# example: W
 - ``host_vars HOST``: host variables, set for HOST when the next block of the file runs;
 - ``file NAME``: a task file, written as NAME beside the playbook of the next block of the file.
 
+In EXAMPLES, ``# example: skip (reason)`` on the line before one task leaves that task out.
+
 The examples are written for a real fleet (Let's Encrypt's staging CA, names under example.com,
 /etc and /var paths, hosts in group ``web``); BY_OPTION, SUBSTITUTIONS and BED_DEFAULTS turn them
 into the test bed's CA, zone, nodes and a scratch root, in one visible table. Nothing else about an
@@ -49,6 +51,8 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     # REQUESTS_CA_BUNDLE, which the runner sets, so examples need no ca_path). The presets are
     # replaced only as the value of a ...directory option (BY_OPTION).
     (r"^https://acme-(?:staging-)?v02\.api\.letsencrypt\.org/directory$", "{{ acme_directory }}"),
+    # A CA that requires external account binding is the bed's second Pebble (eab_kid, eab_hmac_key).
+    (r"^https://acme\.example\.com/directory$", "{{ acme_eab_directory }}"),
     # The DNS server and TSIG key of the bed's BIND.
     (r"^ns1\.example\.com$", "{{ bind_server }}"),
     # Web nodes by documentation address (RFC 5737): 192.0.2.10 is the first node of group web.
@@ -164,8 +168,20 @@ def module_example(root: Path, relative: str) -> Example:
             text = ast.literal_eval(node.value)
             first = text.strip().split("\n", 1)[0]
             marker = EXAMPLES_MARKER.match(first)
-            return Example(relative, node.lineno, text, marker.group("what") if marker else "")
+            return Example(relative, node.lineno, without_skipped_tasks(text), marker.group("what") if marker else "")
     raise ValueError(f"{relative} has no EXAMPLES")
+
+
+SKIPPED_TASK = re.compile(r"(?m)^#\s*example:\s*skip\s*\((?P<reason>.+)\)\n(?:#.*\n)*- [^\n]*\n(?:  [^\n]*\n|\n)*")
+
+
+def without_skipped_tasks(text: str) -> str:
+    """EXAMPLES without the tasks marked ``# example: skip (reason)`` on the line before them.
+
+    A task skipped this way needs what the bed cannot give (an account another tool registered);
+    the reason says which test covers it instead.
+    """
+    return SKIPPED_TASK.sub("", text)
 
 
 def all_examples(root: Path) -> list[Example]:
@@ -278,10 +294,9 @@ def bed_inventory(config: dict[str, Any], work: Path) -> Path:
             certfleet_deploy_verify_port=node["fleet_tls_port"],
         )
         nodes[f"{host}.fleet.test"] = node
-    controller = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "ansible_become": False,
+    controller = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become": False}
+    # Role variables for every host: a role may run in a play on the web nodes (AWX slicing).
+    roles = {
         # The roles' default folder is a system one: the scratch root stands in for it.
         "certfleet_certificate_dir": "{{ example_root }}/var/lib/certfleet",
         "certfleet_certificates_dir": "{{ example_root }}/var/lib/certfleet",
@@ -295,7 +310,7 @@ def bed_inventory(config: dict[str, Any], work: Path) -> Path:
         "certfleet_certificates_dns_resolvers": [config["fleet_dns"]],
         "certfleet_certificates_nsupdate_port": int(config["bind_port"]),
     }
-    inventory = {"all": {"hosts": {"localhost": controller}, "children": {"web": {"hosts": nodes}}}}
+    inventory = {"all": {"hosts": {"localhost": controller}, "vars": roles, "children": {"web": {"hosts": nodes}}}}
     path = work / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
     return path
