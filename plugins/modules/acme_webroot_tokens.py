@@ -88,47 +88,43 @@ EXAMPLES = r"""
   delegate_to: localhost
   run_once: true
 
-- name: Order every certificate that is due
-  certfleet.acme.acme_certificates:
-    directory: letsencrypt_staging
-    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
-    state_dir: /var/lib/certfleet/orders
-    steps: [order]
-    certificates:
-      - name: www
-        identifiers: [www.example.com]
-        cert_path: /var/lib/certfleet/www/cert.pem
-        fullchain_path: /var/lib/certfleet/www/fullchain.pem
-        private_key_path: /var/lib/certfleet/www/privkey.pem
-  register: ordered
-  delegate_to: localhost
-  run_once: true
+- name: The batch, with its tokens on every web node
+  module_defaults:
+    certfleet.acme.acme_certificates:
+      directory: letsencrypt_staging
+      credentials_path: /var/lib/certfleet/letsencrypt-staging.json
+      state_dir: /var/lib/certfleet/orders
+      certificates:
+        - name: www
+          identifiers: [www.example.com]
+          cert_path: /var/lib/certfleet/www/cert.pem
+          fullchain_path: /var/lib/certfleet/www/fullchain.pem
+          private_key_path: /var/lib/certfleet/www/privkey.pem
+  block:
+    - name: Order every certificate that is due
+      certfleet.acme.acme_certificates:
+        steps: [order]
+      register: ordered
+      delegate_to: localhost
+      run_once: true
 
-- name: Put the batch's tokens on this web node (one task per node, whatever the batch's size)
-  certfleet.acme.acme_webroot_tokens:
-    webroot: /var/www/html
-    proofs: "{{ ordered.http_proofs }}"
+    - name: Put the batch's tokens on this web node (one task per node, whatever the batch's size)
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ ordered.http_proofs }}"
 
-- name: Validate and finalize the batch
-  certfleet.acme.acme_certificates:
-    directory: letsencrypt_staging
-    credentials_path: /var/lib/certfleet/letsencrypt-staging.json
-    state_dir: /var/lib/certfleet/orders
-    steps: [validate, finalize]
-    certificates:
-      - name: www
-        identifiers: [www.example.com]
-        cert_path: /var/lib/certfleet/www/cert.pem
-        fullchain_path: /var/lib/certfleet/www/fullchain.pem
-        private_key_path: /var/lib/certfleet/www/privkey.pem
-  delegate_to: localhost
-  run_once: true
+    - name: Validate and finalize the batch
+      certfleet.acme.acme_certificates:
+        steps: [validate, finalize]
+      delegate_to: localhost
+      run_once: true
 
-- name: Take the tokens down again
-  certfleet.acme.acme_webroot_tokens:
-    webroot: /var/www/html
-    proofs: "{{ ordered.http_proofs }}"
-    state: absent
+  always:
+    - name: Take the tokens down again
+      certfleet.acme.acme_webroot_tokens:
+        webroot: /var/www/html
+        proofs: "{{ ordered.http_proofs | default([]) }}"
+        state: absent
 """
 
 RETURN = r"""
