@@ -62,6 +62,7 @@ options:
       - Holds no secret. A file that cannot be read or written is ignored; a stale nonce costs one
         C(badNonce) answer, which carries a fresh nonce.
       - Check mode reads the file but never writes it.
+      - Missing folders on its path are created with mode V(0700) when the file is first written; an existing folder is left as it is.
     type: path
   session_cache_max_age:
     description:
@@ -125,6 +126,8 @@ options:
       - M(certfleet.acme.acme_account) creates it (mode V(0600)) with a new key when it does not exist;
         every other module reads the key and the account URL from it.
       - Keep it on a persistent path; in AWX execution environments the job's file system is thrown away.
+      - Missing folders on its path are created with mode V(0700), owned by the user running the module (not in check mode);
+        an existing folder is left as it is.
       - A file that group or others may read is still used, with a warning naming its mode;
         M(certfleet.acme.acme_account) rewrites it with mode V(0600) on its next run (not in check mode).
       - Exactly one of O(credentials_path), O(account_key_src) and O(account_key_content) is required.

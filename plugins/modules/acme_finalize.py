@@ -16,6 +16,8 @@ description:
     O(private_key_path), or the user's own O(csr_path), waits while the CA issues, downloads the
     certificate and, when O(preferred_chain) asks for it, picks one of the alternate chains.
   - The certificate key is never the account key; the module refuses it.
+  - Missing folders on the paths of the files it writes are created with mode V(0700) (they hold the key), owned by the
+    user running the module, before anything is sent; an existing folder is left as it is. Check mode creates none.
   - Checks what the CA sent before writing anything (its public key is the one of the CSR, its names are
     the order's and those asked for, it is valid now within 5 minutes of clock skew, and each certificate
     of the chain is signed by the next), then installs O(private_key_path), O(chain_path), O(fullchain_path)

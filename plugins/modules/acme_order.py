@@ -76,6 +76,8 @@ options:
       - It also records the order and its authorizations as this module saw them, so
         M(certfleet.acme.acme_challenge_proof) answers the challenges without fetching them again.
       - Keep it on a persistent path in AWX.
+      - Missing folders on its path are created with mode V(0700), owned by the user running the module (not in check mode);
+        an existing folder is left as it is.
       - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)) and reads O(state_path)
         once it has it, so a concurrent run on the same certificate resumes the order this one records instead of
         creating a second one.

@@ -107,10 +107,13 @@ def check_options(params: dict[str, Any]) -> None:
         seen[real] = option
 
 
-def check_destinations(paths: dict[str, str]) -> None:
-    """Fail naming the option before anything is sent or written when a file could not be written."""
+def check_destinations(paths: dict[str, str], *, create: bool) -> None:
+    """Fail naming the option before anything is sent or written when a file could not be written.
+
+    Missing folders are made (mode 0700: they hold the key) when ``create``, predicted otherwise (check mode).
+    """
     for option, path in paths.items():
-        check_writable_directory(path, option)
+        check_writable_directory(path, option, create=create)
         read_state(path, option)  # an existing file must be readable to compare with
 
 
@@ -251,7 +254,7 @@ class FinalizeRun(RecordedOrderRun):
         checked = dict(destinations)
         if params["rotate_key"]:
             checked["private_key_path"] = self.pending_key_path()  # same directory, written first
-        check_destinations(checked)
+        check_destinations(checked, create=not self.check_mode)
         current = self.current_certificate()
         before = snapshot(current)
 

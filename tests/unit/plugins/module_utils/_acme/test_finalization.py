@@ -8,6 +8,7 @@ import datetime
 import errno
 import json
 import os
+import stat
 from typing import Any
 
 import pytest
@@ -164,22 +165,22 @@ def test_destination_whose_parent_is_a_file(tmp_path: Any) -> None:
     (tmp_path / "plain").write_text("x")
     path = str(tmp_path / "plain" / "cert.pem")
     with pytest.raises(AcmeOptionError) as caught:
-        check_destinations({"cert_path": path})
+        check_destinations({"cert_path": path}, create=True)
     assert caught.value.option == "cert_path"
     assert caught.value.msg == f"cert_path {path}: {tmp_path / 'plain'} is not a directory"
 
 
 def test_destination_in_a_missing_directory(tmp_path: Any) -> None:
     path = str(tmp_path / "missing" / "chain.pem")
-    with pytest.raises(AcmeOptionError) as caught:
-        check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path})
-    assert caught.value.option == "chain_path"
-    assert caught.value.msg == f"chain_path {path}: the directory {tmp_path / 'missing'} does not exist; create it first"
+    check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path}, create=False)
+    assert not (tmp_path / "missing").exists()  # check mode: predicted, not made
+    check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path}, create=True)
+    assert stat.S_IMODE((tmp_path / "missing").stat().st_mode) == 0o700
 
 
 def test_destination_that_is_a_directory(tmp_path: Any) -> None:
     with pytest.raises(AcmeOptionError) as caught:
-        check_destinations({"fullchain_path": str(tmp_path)})
+        check_destinations({"fullchain_path": str(tmp_path)}, create=True)
     assert caught.value.msg == f"fullchain_path {tmp_path} is a directory; give a file path"
 
 
@@ -187,7 +188,8 @@ def test_bad_destination_fails_before_connecting(tmp_path: Any) -> None:
     def connect() -> Any:
         raise AssertionError("connected")
 
-    values = params(tmp_path, chain_path=str(tmp_path / "nowhere" / "chain.pem"))
+    (tmp_path / "plain").write_bytes(b"x")
+    values = params(tmp_path, chain_path=str(tmp_path / "plain" / "nowhere" / "chain.pem"))
     with pytest.raises(AcmeOptionError) as caught:
         FinalizeRun(values, connect=connect, warn=lambda msg: None)()
     assert caught.value.option == "chain_path"
