@@ -27,8 +27,9 @@ description:
     path fails before the order is used up and leaves every existing file as it was.
   - After all files are written, removes O(state_path), since the order is done; the next run of
     M(certfleet.acme.acme_order) with the same O(state_path) starts a new order (a renewal).
-  - When O(state_path) does not exist (the usual state between renewals) and O(cert_path) does, the module
-    makes no request to the CA, changes nothing and returns the information of the certificate at O(cert_path).
+  - When O(state_path) does not exist (the usual state between renewals) and the certificate does (at O(cert_path), or
+    at O(fullchain_path) without O(cert_path)), the module makes no request to the CA, changes nothing and returns the
+    information of that certificate.
   - No private key is ever returned.
 extends_documentation_fragment:
   - certfleet.acme.acme.server
@@ -48,12 +49,12 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows the serial number and expiry of the certificate at O(cert_path) before and after.
+      - Shows the serial number and expiry of the certificate (O(cert_path), or O(fullchain_path) without it) before and after.
   idempotent:
     support: full
     details:
       - A rerun with a V(valid) order downloads the same certificate and changes no file.
-      - A rerun after the order completed (O(state_path) removed, O(cert_path) present) changes nothing
+      - A rerun after the order completed (O(state_path) removed, the certificate present) changes nothing
         and sends no request to the CA.
 options:
   state_path:
@@ -63,7 +64,7 @@ options:
         when the CA refuses that (the order moved on, for instance an earlier run finalized it), the module fetches the
         order and carries on from what the CA says.
       - Removed once every file is written, so the next M(certfleet.acme.acme_order) run creates a new order.
-      - When it does not exist and O(cert_path) does, nothing is done (see the description).
+      - When it does not exist and the certificate does, nothing is done (see the description).
       - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)), so two runs on the
         same order never both finalize it nor interleave their writes; the second waits, then finds O(state_path)
         removed and leaves the certificate the first one wrote as it is.
@@ -97,8 +98,10 @@ options:
         who runs the module) with the directory, account and serial of the issuance. It holds no secret.
         M(certfleet.acme.acme_certificate_info) reads it to renew a certificate whose directory has changed
         (reason V(ca_changed)), for example after a switch from staging to production.
+      - At least one of O(cert_path) and O(fullchain_path) is required. Without O(cert_path), the first certificate of
+        O(fullchain_path) is the certificate, and the record is C(<fullchain_path>.acme.json); give
+        M(certfleet.acme.acme_certificate_info) the full chain as its O(certfleet.acme.acme_certificate_info#module:cert_path).
     type: path
-    required: true
   chain_path:
     description:
       - Where to write the intermediate certificates (PEM), the chain without the leaf.
@@ -106,6 +109,7 @@ options:
   fullchain_path:
     description:
       - Where to write the certificate followed by its chain (PEM), what most web servers want.
+      - Enough on its own, without O(cert_path) (see there).
     type: path
 notes:
   - Files are written in the order key, chain, full chain, certificate. When a write fails halfway (a full disk),
@@ -171,6 +175,14 @@ EXAMPLES = r"""
     cert_path: /etc/ssl/certs/www.example.com.crt
     fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
     preferred_chain: ISRG Root X1
+
+- name: Write only the key and the full chain, which is all nginx needs
+  certfleet.acme.acme_finalize:
+    directory: letsencrypt
+    credentials_path: /etc/certfleet/letsencrypt.json
+    state_path: /var/lib/certfleet/www.example.com.order.json
+    private_key_path: /etc/ssl/private/www.example.com.key
+    fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
 
 - name: Finalize with a CSR made elsewhere (an HSM, community.crypto.openssl_csr)
   certfleet.acme.acme_finalize:
@@ -298,7 +310,7 @@ def argument_spec() -> dict[str, Any]:
         state_path={"type": "path"},
         private_key_path={"type": "path"},
         csr_path={"type": "path"},
-        cert_path={"type": "path", "required": True},
+        cert_path={"type": "path"},
         chain_path={"type": "path"},
         fullchain_path={"type": "path"},
         **certificate_files_argument_spec(),
@@ -311,7 +323,7 @@ def module_kwargs() -> dict[str, Any]:
     kwargs["mutually_exclusive"] = kwargs["mutually_exclusive"] + [["private_key_path", "csr_path"]]
     # order_uri or state_path is checked by order_state.find_order, not here: in check mode a chain
     # passes the null order_uri of an order acme_order did not create.
-    kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"]]
+    kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"], ["cert_path", "fullchain_path"]]
     return kwargs
 
 

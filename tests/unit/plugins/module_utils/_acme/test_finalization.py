@@ -24,6 +24,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run 
     check_options,
     destinations,
     file_contents,
+    leaf_option,
     pending_key_path,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
@@ -470,6 +471,41 @@ def test_the_issuing_ca_is_recorded_beside_the_certificate(tmp_path: Any) -> Non
         "certificateUri": CERT_URI,
     }
     assert sorted(result["files"]) == ["cert_path", "chain_path", "fullchain_path", "private_key_path"]
+
+
+def test_neither_cert_path_nor_fullchain_path_is_refused(tmp_path: Any) -> None:
+    with pytest.raises(AcmeOptionError) as caught:
+        check_options(params(tmp_path, cert_path=None, fullchain_path=None))
+    assert caught.value.option == "cert_path"
+    assert caught.value.msg == "give cert_path (the certificate alone), fullchain_path (the certificate and its chain) or both"
+    assert leaf_option(params(tmp_path)) == "cert_path"
+    assert leaf_option(params(tmp_path, cert_path=None)) == "fullchain_path"
+
+
+def test_fullchain_only_writes_the_full_chain_and_the_record_beside_it(tmp_path: Any) -> None:
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    account = account_with(issuing_ca(issuer))
+    values = params(tmp_path, cert_path=None, chain_path=None)
+    result = make_run(values, account)().to_result()
+    assert sorted(result["files"]) == ["fullchain_path", "private_key_path"]
+    full_chain = read(str(tmp_path / "fullchain.pem")).decode()
+    assert full_chain == result["cert_pem"] + result["chain_pem"]
+    assert full_chain.count("BEGIN CERTIFICATE") == 2
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "fullchain.pem", "fullchain.pem.acme.json"]
+    record = json.loads(read(str(tmp_path / "fullchain.pem.acme.json")))
+    assert record["serial"] == result["serial"]
+    assert not os.path.exists(state_path)
+
+    # Between renewals, the full chain is the certificate a rerun compares with: nothing to do, no request.
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    again = FinalizeRun(values, connect=connect, warn=lambda msg: None)().to_result()
+    assert again["changed"] is False
+    assert again["serial"] == result["serial"]
+    assert again["chain_pem"] == result["chain_pem"]
+    assert again["msg"].endswith("the certificate at fullchain_path is left as is")
 
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:
