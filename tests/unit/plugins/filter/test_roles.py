@@ -11,23 +11,22 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Credentials
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME
-
 from ansible_collections.certfleet.acme.plugins.filter import roles as roles_module
 from ansible_collections.certfleet.acme.plugins.filter.roles import (
     FilterModule,
     batch_result,
     certificate_files,
-    deploy_changes,
-    role_problems,
     credentials_file,
     credentials_slug,
+    deploy_changes,
     legacy_credentials,
+    role_problems,
     web_nodes,
     with_certificate_files,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Credentials
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME
 
 PREFIX = "certfleet_certificate_"
 
