@@ -195,6 +195,17 @@ options:
         and removed the file (a batch and the certificate role on one certificate); the run then works from the order as
         the CA has it.
     type: str
+  order:
+    description:
+      - The registered result of M(certfleet.acme.acme_order), instead of repeating what it was given. Its
+        RV(certfleet.acme.acme_order#module:state_path) fills O(state_path) (or, without a state file, its
+        RV(certfleet.acme.acme_order#module:order_uri) fills O(order_uri)); for M(certfleet.acme.acme_finalize), its
+        RV(certfleet.acme.acme_order#module:cert_path) also fills C(cert_path), unless that file is the C(fullchain_path)
+        given (M(certfleet.acme.acme_certificate_info) was pointed at the full chain).
+      - An option given as well must name the same file or order, or the task fails naming both.
+      - The result is checked first; a skipped or failed task's result, or something that is not the result of
+        M(certfleet.acme.acme_order), fails naming O(order).
+    type: dict
 """
 
     # Mirrors plugins/module_utils/_acme/argspec.py renewal_decision_argument_spec()

@@ -124,18 +124,24 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Issue or renew www.example.com over http-01
+- name: Issue or renew www.example.com over http-01, each fact written once
   module_defaults:
     group/certfleet.acme.acme:
       directory: letsencrypt
       credentials_path: /etc/certfleet/letsencrypt.json
   block:
-    - name: Order the certificate (a rerun resumes the same order)
-      certfleet.acme.acme_order:
+    - name: Decide (the certificate file and the names are named here only)
+      certfleet.acme.acme_certificate_info:
+        cert_path: /etc/ssl/certs/www.example.com.crt
         identifiers: [www.example.com, example.com]
+      register: cert_info
+
+    - name: Order the certificate (state file /etc/ssl/certs/www.example.com.crt.order.json; a rerun resumes it)
+      certfleet.acme.acme_order:
+        certificate: "{{ cert_info }}"
         challenge: http-01
-        state_path: /var/lib/certfleet/www.example.com.order.json
       register: order
+      when: cert_info.renewal_due
 
     - name: Publish the tokens on every web node (one task per node; folders created)
       certfleet.acme.acme_webroot_tokens:
@@ -143,26 +149,28 @@ EXAMPLES = r"""
         proofs: "{{ order.http_proofs }}"
       delegate_to: "{{ item }}"
       loop: "{{ groups['web'] }}"
+      when: cert_info.renewal_due
 
     - name: Validate
       certfleet.acme.acme_challenge_proof:
-        state_path: /var/lib/certfleet/www.example.com.order.json
-        validate: true
+        order: "{{ order }}"
+      when: cert_info.renewal_due
 
-    - name: Finalize and write key, certificate and chains
+    - name: Finalize and write key, certificate (cert_path from the order) and chains
       certfleet.acme.acme_finalize:
-        state_path: /var/lib/certfleet/www.example.com.order.json
+        order: "{{ order }}"
         private_key_path: /etc/ssl/private/www.example.com.key
-        cert_path: /etc/ssl/certs/www.example.com.crt
         chain_path: /etc/ssl/certs/www.example.com.chain.pem
         fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
         group: ssl-cert
       register: cert
       notify: Reload nginx
+      when: cert_info.renewal_due
 
     - name: Show what was issued
       ansible.builtin.debug:
         msg: "{{ cert.identifiers | join(', ') }}: serial {{ cert.serial }}, valid until {{ cert.not_after }}"
+      when: cert_info.renewal_due
 
 - name: Renew with a new key and the ISRG Root X1 chain
   certfleet.acme.acme_finalize:
@@ -287,6 +295,7 @@ msg:
   type: str
 """
 
+import functools
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -299,6 +308,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     state_lock_argument_spec,
     wait_argument_spec,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.chain_options import derive_step_options
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
 
@@ -323,13 +333,14 @@ def module_kwargs() -> dict[str, Any]:
     kwargs["mutually_exclusive"] = kwargs["mutually_exclusive"] + [["private_key_path", "csr_path"]]
     # order_uri or state_path is checked by order_state.find_order, not here: in check mode a chain
     # passes the null order_uri of an order acme_order did not create.
-    kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"], ["cert_path", "fullchain_path"]]
+    # One of cert_path and fullchain_path is checked by finalize_run.check_options: order may give cert_path.
+    kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"]]
     return kwargs
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **module_kwargs())
-    run_order_step(module, FinalizeRun)
+    run_order_step(module, FinalizeRun, functools.partial(derive_step_options, certificate_files=True))
 
 
 if __name__ == "__main__":

@@ -273,6 +273,8 @@ class OrderRun(CoreRun[Account]):
             changed=created,
             created=created,
             resumed=order is not None and not created,
+            state_path=self.params["state_path"] or None,
+            cert_path=self.params.get("cert_path") or None,
             order_uri=after["order_uri"],
             status=after["status"],
             identifiers=[i.value for i in identifiers],
