@@ -110,11 +110,11 @@ def derive_order_options(params: dict[str, Any]) -> None:
     """
     certificate = registered_result(params.get("certificate"), "certificate", CERTIFICATE_MODULE, CERTIFICATE_KEYS)
     if certificate is None:
-        if not params.get("identifiers"):
+        if params.get("identifiers") is None:  # an empty list is refused by parse_identifiers, naming it
             raise AcmeOptionError("identifiers", "give identifiers (the names to order), or certificate (the result of acme_certificate_info)")
         return
     names = _certificate_names(certificate)
-    if names is None and not params.get("identifiers"):
+    if names is None and params.get("identifiers") is None:
         raise AcmeOptionError(
             "identifiers",
             "certificate names no names (acme_certificate_info was given no identifiers and found no certificate); "

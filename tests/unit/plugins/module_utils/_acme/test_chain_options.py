@@ -131,6 +131,7 @@ def test_neither_identifiers_nor_certificate_is_refused() -> None:
         derive_order_options(order_params())
     assert caught.value.option == "identifiers"
     derive_order_options(order_params(identifiers=["www.example.com"]))  # the chain written out in full still works
+    derive_order_options(order_params(identifiers=[]))  # left to parse_identifiers: "identifiers is empty"
 
 
 def test_a_certificate_result_without_any_name_is_refused() -> None:
