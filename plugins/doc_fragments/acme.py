@@ -64,6 +64,7 @@ options:
       - Holds no secret. A file that cannot be read or written is ignored; a stale nonce costs one
         C(badNonce) answer, which carries a fresh nonce.
       - Check mode reads the file but never writes it.
+      - Missing folders on its path are created with mode V(0700) when the file is first written; an existing folder is left as it is.
     type: path
   session_cache_max_age:
     description:
@@ -127,6 +128,8 @@ options:
       - M(certfleet.acme.acme_account) creates it (mode V(0600)) with a new key when it does not exist;
         every other module reads the key and the account URL from it.
       - Keep it on a persistent path; in AWX execution environments the job's file system is thrown away.
+      - Missing folders on its path are created with mode V(0700), owned by the user running the module (not in check mode);
+        an existing folder is left as it is.
       - A file that group or others may read is still used, with a warning naming its mode;
         M(certfleet.acme.acme_account) rewrites it with mode V(0600) on its next run (not in check mode).
       - Exactly one of O(credentials_path), O(account_key_src) and O(account_key_content) is required;
@@ -196,6 +199,17 @@ options:
         and removed the file (a batch and the certificate role on one certificate); the run then works from the order as
         the CA has it.
     type: str
+  order:
+    description:
+      - The registered result of M(certfleet.acme.acme_order), instead of repeating what it was given. Its
+        RV(certfleet.acme.acme_order#module:state_path) fills O(state_path) (or, without a state file, its
+        RV(certfleet.acme.acme_order#module:order_uri) fills O(order_uri)); for M(certfleet.acme.acme_finalize), its
+        RV(certfleet.acme.acme_order#module:cert_path) also fills C(cert_path), unless that file is the C(fullchain_path)
+        given (M(certfleet.acme.acme_certificate_info) was pointed at the full chain).
+      - An option given as well must name the same file or order, or the task fails naming both.
+      - The result is checked first; a skipped or failed task's result, or something that is not the result of
+        M(certfleet.acme.acme_order), fails naming O(order).
+    type: dict
 """
 
     # Mirrors plugins/module_utils/_acme/argspec.py renewal_decision_argument_spec()

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Callable
 
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.client import DIRECTORY_PRESETS, resolve_directory
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME
 
 # What each provider can publish (the challenge types whose proofs it can put in place).
@@ -119,6 +121,64 @@ def with_certificate_files(certificates: list[Mapping[str, Any]], directory: str
     return [{**entry, **certificate_files(entry["name"], directory)} for entry in certificates]
 
 
+# The one credentials file of certfleet.acme 0.1.0's roles, for whichever CA it was made at.
+LEGACY_CREDENTIALS = "account.json"
+# The folder of the credentials files, one per CA, under the roles' folder.
+CREDENTIALS_FOLDER = "accounts"
+
+
+def _directory_url(acme_directory: str) -> str:
+    """The directory URL a preset name stands for, or the value itself when it is no valid directory
+    (the modules refuse it with the message that names the option)."""
+    try:
+        return resolve_directory(acme_directory)
+    except AcmeOptionError:
+        return str(acme_directory).strip()
+
+
+def credentials_slug(acme_directory: str) -> str:
+    """A file name for the CA: its preset name, also when given as the preset's URL, otherwise host, port and path of its URL.
+
+    ``https://acme.example.com:8443/acme/dir`` becomes ``acme.example.com_8443_acme_dir``: characters other than
+    letters, digits, ``.`` and ``-`` become ``_``, and the name starts with a letter or digit.
+    """
+    url = _directory_url(acme_directory)
+    for name, preset_url in DIRECTORY_PRESETS.items():
+        if url == preset_url:
+            return name
+    without_scheme = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", url)
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", without_scheme.lower()).strip("._-")
+    return slug[:120] or "directory"
+
+
+def credentials_file(acme_directory: str, directory: str, found: Mapping[str, Any] | None = None) -> str:
+    """The credentials file of the CA ``acme_directory`` under the roles' folder ``directory``: one file per CA.
+
+    ``<directory>/accounts/<slug>.json`` (``credentials_slug``), so an account made at staging is never
+    offered to production. ``found`` is what ``ansible.builtin.find`` returned when looking for a
+    0.1.0 file ``<directory>/account.json`` of the same CA (``legacy_credentials``): when it found
+    one, that file stays the account's, so an upgrade keeps its account rather than making a second.
+    """
+    matched = [entry["path"] for entry in (found or {}).get("files") or [] if isinstance(entry, Mapping) and entry.get("path")]
+    if matched:
+        return str(matched[0])
+    return os.path.join(directory, CREDENTIALS_FOLDER, credentials_slug(acme_directory) + ".json")
+
+
+def legacy_credentials(acme_directory: str, directory: str) -> dict[str, str]:
+    """Where certfleet.acme 0.1.0's roles kept the credentials (``path``), and the line (``contains``, a regular
+    expression for ``ansible.builtin.find``) that file holds when it belongs to the CA ``acme_directory``.
+
+    The file's ``directory`` field is matched, never its key: the role learns which CA the file is
+    for without reading the secret into a variable.
+    """
+    quoted = json.dumps(_directory_url(acme_directory))
+    return {
+        "path": os.path.join(directory, LEGACY_CREDENTIALS),
+        "contains": rf'\s*"directory": {re.escape(quoted)},?\s*$',
+    }
+
+
 def web_nodes(hosts_vars: list[Mapping[str, Any]], port: int) -> list[str]:
     """Each web host as ``host:port`` for the http-01 self-test.
 
@@ -210,6 +270,8 @@ class FilterModule:
             "kept_files": kept_files,
             "with_certificate_files": with_certificate_files,
             "web_nodes": web_nodes,
+            "credentials_file": credentials_file,
+            "legacy_credentials": legacy_credentials,
             "batch_result": batch_result,
             "deploy_changes": deploy_changes,
         }

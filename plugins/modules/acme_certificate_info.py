@@ -139,6 +139,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cert_path:
+  description:
+    - O(cert_path), the file checked. The C(certificate) option of M(certfleet.acme.acme_order) takes it (with the
+      names, RV(serial) and RV(cert_id)) from this result, and derives its order state file from it.
+  returned: always
+  type: str
+  sample: /etc/ssl/www.example.com/cert.pem
+wanted_identifiers:
+  description:
+    - O(identifiers) as given, in their ASCII form; C(null) when O(identifiers) is not given.
+    - The names the C(certificate) option of M(certfleet.acme.acme_order) orders.
+  returned: always
+  type: list
+  elements: str
+  sample: [www.example.com, example.com]
 exists:
   description: Whether O(cert_path) exists.
   returned: always

@@ -111,15 +111,15 @@ EXAMPLES = r"""
       delegate_to: "{{ item }}"
       loop: "{{ groups['web'] }}"
 
-    - name: Check every node serves the tokens, then have the CA validate them
+    - name: Check every node serves the tokens, then have the CA validate them (the order from cert_order)
       certfleet.acme.acme_challenge_proof:
-        state_path: /var/lib/certfleet/www.example.com.order.json
+        order: "{{ cert_order }}"
         http_nodes: "{{ groups['web'] | map('extract', hostvars, 'ansible_host') | list }}"
       register: proof
 
     - name: Finalize and download the certificate
       certfleet.acme.acme_finalize:
-        state_path: /var/lib/certfleet/www.example.com.order.json
+        order: "{{ cert_order }}"
         private_key_path: /etc/ssl/private/www.example.com.key
         fullchain_path: /etc/ssl/certs/www.example.com.pem
 
@@ -291,6 +291,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     validation_argument_spec,
     wait_argument_spec,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.chain_options import derive_step_options
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
@@ -312,7 +313,7 @@ def main() -> None:
     # order_uri or state_path is checked by order_state.find_order, not by required_one_of: in check
     # mode a chain passes the null order_uri of an order acme_order did not create.
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
-    run_order_step(module, ValidationRun)
+    run_order_step(module, ValidationRun, derive_step_options)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ description:
     O(private_key_path), or the user's own O(csr_path), waits while the CA issues, downloads the
     certificate and, when O(preferred_chain) asks for it, picks one of the alternate chains.
   - The certificate key is never the account key; the module refuses it.
+  - Missing folders on the paths of the files it writes are created with mode V(0700) (they hold the key), owned by the
+    user running the module, before anything is sent; an existing folder is left as it is. Check mode creates none.
   - Checks what the CA sent before writing anything (its public key is the one of the CSR, its names are
     the order's and those asked for, it is valid now within 5 minutes of clock skew, and each certificate
     of the chain is signed by the next), then installs O(private_key_path), O(chain_path), O(fullchain_path)
@@ -25,8 +27,9 @@ description:
     path fails before the order is used up and leaves every existing file as it was.
   - After all files are written, removes O(state_path), since the order is done; the next run of
     M(certfleet.acme.acme_order) with the same O(state_path) starts a new order (a renewal).
-  - When O(state_path) does not exist (the usual state between renewals) and O(cert_path) does, the module
-    makes no request to the CA, changes nothing and returns the information of the certificate at O(cert_path).
+  - When O(state_path) does not exist (the usual state between renewals) and the certificate does (at O(cert_path), or
+    at O(fullchain_path) without O(cert_path)), the module makes no request to the CA, changes nothing and returns the
+    information of that certificate.
   - No private key is ever returned.
 extends_documentation_fragment:
   - certfleet.acme.acme.server
@@ -46,12 +49,12 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows the serial number and expiry of the certificate at O(cert_path) before and after.
+      - Shows the serial number and expiry of the certificate (O(cert_path), or O(fullchain_path) without it) before and after.
   idempotent:
     support: full
     details:
       - A rerun with a V(valid) order downloads the same certificate and changes no file.
-      - A rerun after the order completed (O(state_path) removed, O(cert_path) present) changes nothing
+      - A rerun after the order completed (O(state_path) removed, the certificate present) changes nothing
         and sends no request to the CA.
 options:
   state_path:
@@ -61,7 +64,7 @@ options:
         when the CA refuses that (the order moved on, for instance an earlier run finalized it), the module fetches the
         order and carries on from what the CA says.
       - Removed once every file is written, so the next M(certfleet.acme.acme_order) run creates a new order.
-      - When it does not exist and O(cert_path) does, nothing is done (see the description).
+      - When it does not exist and the certificate does, nothing is done (see the description).
       - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)), so two runs on the
         same order never both finalize it nor interleave their writes; the second waits, then finds O(state_path)
         removed and leaves the certificate the first one wrote as it is.
@@ -96,9 +99,11 @@ options:
         who runs the module) with the directory, account and serial of the issuance. It holds no secret.
         M(certfleet.acme.acme_certificate_info) reads it to renew a certificate whose directory has changed
         (reason V(ca_changed)), for example after a switch from staging to production.
+      - At least one of O(cert_path) and O(fullchain_path) is required. Without O(cert_path), the first certificate of
+        O(fullchain_path) is the certificate, and the record is C(<fullchain_path>.acme.json); give
+        M(certfleet.acme.acme_certificate_info) the full chain as its O(certfleet.acme.acme_certificate_info#module:cert_path).
     type: path
     aliases: [cert_dest, dest]
-    required: true
   chain_path:
     description:
       - Where to write the intermediate certificates (PEM), the chain without the leaf.
@@ -107,6 +112,7 @@ options:
   fullchain_path:
     description:
       - Where to write the certificate followed by its chain (PEM), what most web servers want.
+      - Enough on its own, without O(cert_path) (see there).
     type: path
     aliases: [fullchain_dest]
 notes:
@@ -122,18 +128,24 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Issue or renew www.example.com over http-01
+- name: Issue or renew www.example.com over http-01, each fact written once
   module_defaults:
     group/certfleet.acme.acme:
       directory: letsencrypt
       credentials_path: /etc/certfleet/letsencrypt.json
   block:
-    - name: Order the certificate (a rerun resumes the same order)
-      certfleet.acme.acme_order:
+    - name: Decide (the certificate file and the names are named here only)
+      certfleet.acme.acme_certificate_info:
+        cert_path: /etc/ssl/certs/www.example.com.crt
         identifiers: [www.example.com, example.com]
+      register: cert_info
+
+    - name: Order the certificate (state file /etc/ssl/certs/www.example.com.crt.order.json; a rerun resumes it)
+      certfleet.acme.acme_order:
+        certificate: "{{ cert_info }}"
         challenge: http-01
-        state_path: /var/lib/certfleet/www.example.com.order.json
       register: order
+      when: cert_info.renewal_due
 
     - name: Publish the tokens on every web node (one task per node; folders created)
       certfleet.acme.acme_webroot_tokens:
@@ -141,26 +153,28 @@ EXAMPLES = r"""
         proofs: "{{ order.http_proofs }}"
       delegate_to: "{{ item }}"
       loop: "{{ groups['web'] }}"
+      when: cert_info.renewal_due
 
     - name: Validate
       certfleet.acme.acme_challenge_proof:
-        state_path: /var/lib/certfleet/www.example.com.order.json
-        validate: true
+        order: "{{ order }}"
+      when: cert_info.renewal_due
 
-    - name: Finalize and write key, certificate and chains
+    - name: Finalize and write key, certificate (cert_path from the order) and chains
       certfleet.acme.acme_finalize:
-        state_path: /var/lib/certfleet/www.example.com.order.json
+        order: "{{ order }}"
         private_key_path: /etc/ssl/private/www.example.com.key
-        cert_path: /etc/ssl/certs/www.example.com.crt
         chain_path: /etc/ssl/certs/www.example.com.chain.pem
         fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
         group: ssl-cert
       register: cert
       notify: Reload nginx
+      when: cert_info.renewal_due
 
     - name: Show what was issued
       ansible.builtin.debug:
         msg: "{{ cert.identifiers | join(', ') }}: serial {{ cert.serial }}, valid until {{ cert.not_after }}"
+      when: cert_info.renewal_due
 
 - name: Renew with a new key and the ISRG Root X1 chain
   certfleet.acme.acme_finalize:
@@ -173,6 +187,14 @@ EXAMPLES = r"""
     cert_path: /etc/ssl/certs/www.example.com.crt
     fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
     preferred_chain: ISRG Root X1
+
+- name: Write only the key and the full chain, which is all nginx needs
+  certfleet.acme.acme_finalize:
+    directory: letsencrypt
+    credentials_path: /etc/certfleet/letsencrypt.json
+    state_path: /var/lib/certfleet/www.example.com.order.json
+    private_key_path: /etc/ssl/private/www.example.com.key
+    fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
 
 - name: Finalize with a CSR made elsewhere (an HSM, community.crypto.openssl_csr)
   certfleet.acme.acme_finalize:
@@ -277,6 +299,7 @@ msg:
   type: str
 """
 
+import functools
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -289,6 +312,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     state_lock_argument_spec,
     wait_argument_spec,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.chain_options import derive_step_options
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run import FinalizeRun
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
 
@@ -301,7 +325,7 @@ def argument_spec() -> dict[str, Any]:
         private_key_path={"type": "path"},
         # The aliases are community.crypto's names of the same files (docs/migrating.md).
         csr_path={"type": "path", "aliases": ["csr"]},
-        cert_path={"type": "path", "required": True, "aliases": ["cert_dest", "dest"]},
+        cert_path={"type": "path", "aliases": ["cert_dest", "dest"]},
         chain_path={"type": "path", "aliases": ["chain_dest"]},
         fullchain_path={"type": "path", "aliases": ["fullchain_dest"]},
         **certificate_files_argument_spec(),
@@ -314,13 +338,14 @@ def module_kwargs() -> dict[str, Any]:
     kwargs["mutually_exclusive"] = kwargs["mutually_exclusive"] + [["private_key_path", "csr_path"]]
     # order_uri or state_path is checked by order_state.find_order, not here: in check mode a chain
     # passes the null order_uri of an order acme_order did not create.
+    # One of cert_path and fullchain_path is checked by finalize_run.check_options: order may give cert_path.
     kwargs["required_one_of"] = kwargs["required_one_of"] + [["private_key_path", "csr_path"]]
     return kwargs
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **module_kwargs())
-    run_order_step(module, FinalizeRun)
+    run_order_step(module, FinalizeRun, functools.partial(derive_step_options, certificate_files=True))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,12 @@ description:
   - Reports the challenge types the CA offers for each identifier (RV(authorizations[].available_challenges)),
     so a playbook can discover them before choosing.
   - Names are checked before anything is sent to the CA.
-  - Publish the proofs, then use M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize)
-    with the same O(state_path) or the returned RV(order_uri).
+  - Publish the proofs, then give the registered result to the C(order) option of
+    M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize), which take the order's state file (or
+    URL) and the certificate's path from it; or give them the same O(state_path) or the returned RV(order_uri).
+  - With O(certificate), the registered result of M(certfleet.acme.acme_certificate_info), the names, the certificate
+    file, its serial, its ARI certificate ID and a state file beside it are taken from that result, so each is written
+    once in a playbook.
 extends_documentation_fragment:
   - certfleet.acme.acme.server
   - certfleet.acme.acme.account
@@ -45,9 +49,26 @@ options:
       - The names of the certificate, DNS names (V(www.example.com)), wildcards (V(*.example.com)) or
         IP addresses (V(192.0.2.1), V(2001:db8::1)).
       - Internationalised names are converted to their ASCII form.
+      - One of O(identifiers) and O(certificate) is required. With both, they must be the same names (in any order).
     type: list
     elements: str
-    required: true
+  certificate:
+    description:
+      - The registered result of M(certfleet.acme.acme_certificate_info) for the certificate this order is for. It
+        gives, for each option left out,
+        O(identifiers) (the names acme_certificate_info was told to want, RV(certfleet.acme.acme_certificate_info#module:wanted_identifiers),
+        or without them the names of the certificate in place),
+        O(cert_path) (RV(certfleet.acme.acme_certificate_info#module:cert_path)),
+        O(cert_serial) (RV(certfleet.acme.acme_certificate_info#module:serial), when the certificate exists),
+        O(replaces) (RV(certfleet.acme.acme_certificate_info#module:cert_id), unless the certificate is due because another CA
+        issued it, reason V(ca_changed), which this CA would not know) and
+        O(state_path) (C(<cert_path>.order.json), beside the certificate).
+      - An option given as well must agree with the value from O(certificate) (the same names, file or serial), or the
+        task fails naming both; O(state_path) given explicitly simply wins.
+      - The result is checked before anything else; a skipped or failed task's result, or something that is not the result
+        of M(certfleet.acme.acme_certificate_info), fails naming O(certificate).
+      - The order result (RV(state_path), RV(cert_path)) is what the C(order) option of the later steps takes.
+    type: dict
   challenge:
     description:
       - The challenge type whose proofs to return.
@@ -59,6 +80,7 @@ options:
     description:
       - ARI certificate identifier (RFC 9773) of the certificate this order renews, as returned by
         M(certfleet.acme.acme_certificate_info) in C(cert_id). Let's Encrypt exempts such renewals from rate limits.
+      - Taken from O(certificate) when left out (see there).
       - Sent only when the CA offers ARI (C(renewalInfo) in its directory); otherwise left out with a warning.
       - When the CA refuses the order because it cannot resolve this certificate (C(malformed), C(serverInternal) or
         HTTP 404), the order is created once more without O(replaces) and a warning says so. C(alreadyReplaced)
@@ -73,10 +95,13 @@ options:
   state_path:
     description:
       - File that records the order (mode V(0600)), so a rerun resumes it rather than creating a duplicate.
+      - Defaults to C(<cert_path>.order.json) when O(certificate) is given (with RV(certfleet.acme.acme_certificate_info#module:cert_path)).
       - M(certfleet.acme.acme_finalize) removes it once the certificate is written, so the next order starts afresh.
       - It also records the order and its authorizations as this module saw them, so
         M(certfleet.acme.acme_challenge_proof) answers the challenges without fetching them again.
       - Keep it on a persistent path in AWX.
+      - Missing folders on its path are created with mode V(0700), owned by the user running the module (not in check mode);
+        an existing folder is left as it is.
       - The module holds the lock C(<state_path>.lock) for its whole run (see O(lock_timeout)) and reads O(state_path)
         once it has it, so a concurrent run on the same certificate resumes the order this one records instead of
         creating a second one.
@@ -85,6 +110,7 @@ options:
     description:
       - The certificate file this order renews (the O(certfleet.acme.acme_finalize#module:cert_path) of the same
         certificate), given together with O(cert_serial) to close the gap between a renewal decision and the order.
+      - Taken from O(certificate) when left out, together with O(cert_serial).
       - When the file holds another certificate than the one with serial O(cert_serial), or holds one while
         O(cert_serial) is not given (the certificate was missing when the renewal was decided), another run renewed it
         meanwhile and the module creates no order, returns RV(superseded=true) and warns. A file that is gone stops
@@ -132,10 +158,9 @@ EXAMPLES = r"""
       delegate_to: "{{ item }}"
       loop: "{{ groups['web'] }}"
 
-    - name: Validate
+    - name: Validate (the order and its state file from cert_order)
       certfleet.acme.acme_challenge_proof:
-        state_path: /var/lib/certfleet/www.example.com.order.json
-        validate: true
+        order: "{{ cert_order }}"
 
 - name: Order a wildcard over dns-01 and publish with nsupdate
   certfleet.acme.acme_order:
@@ -171,10 +196,8 @@ EXAMPLES = r"""
       certfleet.acme.acme_order:
         directory: letsencrypt
         credentials_path: /etc/certfleet/letsencrypt.json
-        identifiers: [www.example.com]
-        state_path: /etc/ssl/www/order.json
-        cert_path: /etc/ssl/www/cert.pem
-        cert_serial: "{{ due.serial | default(omit, true) }}"
+        # identifiers, cert_path, cert_serial, replaces and state_path (/etc/ssl/www/cert.pem.order.json) from due
+        certificate: "{{ due }}"
       register: cert_order
       when: due.renewal_due
 
@@ -185,6 +208,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+state_path:
+  description:
+    - The order state file used, O(state_path) or the one derived from O(certificate); C(null) without one.
+    - The C(order) option of M(certfleet.acme.acme_challenge_proof) and M(certfleet.acme.acme_finalize) takes it from
+      this result.
+  returned: always
+  type: str
+  sample: /etc/ssl/www.example.com/cert.pem.order.json
+cert_path:
+  description:
+    - The certificate file this order renews, O(cert_path) or the one from O(certificate); C(null) without one.
+    - M(certfleet.acme.acme_finalize) writes the certificate there when given this result as its C(order).
+  returned: always
+  type: str
+  sample: /etc/ssl/www.example.com/cert.pem
 order_uri:
   description: URL of the order; C(null) in check mode when it would be created.
   returned: always
@@ -335,6 +373,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.argspec impor
     order_choices_argument_spec,
     state_lock_argument_spec,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.chain_options import derive_order_options
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.challenges import CHALLENGE_TYPES
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.module_glue import run_order_step
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run import OrderRun
@@ -343,7 +382,8 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_run imp
 def argument_spec() -> dict[str, Any]:
     return account_module_argument_spec(
         **state_lock_argument_spec(),
-        identifiers={"type": "list", "elements": "str", "required": True},
+        identifiers={"type": "list", "elements": "str"},
+        certificate={"type": "dict"},
         challenge={"type": "str", "choices": list(CHALLENGE_TYPES), "default": "http-01"},
         replaces={"type": "str", "aliases": ["replaces_cert_id"]},
         order_uri={"type": "str"},
@@ -354,11 +394,17 @@ def argument_spec() -> dict[str, Any]:
     )
 
 
+def module_kwargs() -> dict[str, Any]:
+    kwargs = account_module_kwargs()
+    kwargs["required_one_of"] = kwargs["required_one_of"] + [["identifiers", "certificate"]]
+    return kwargs
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **account_module_kwargs())
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **module_kwargs())
     # The whole run holds the lock of state_path: it reads the state file only once it has it, so a
     # concurrent run on the same certificate resumes the order recorded here instead of creating another.
-    run_order_step(module, OrderRun)
+    run_order_step(module, OrderRun, derive_order_options)
 
 
 if __name__ == "__main__":

@@ -112,14 +112,14 @@ class AccountRun(CoreRun[AcmeClient]):
                     "create the account first or point credentials_path at an existing file",
                 )
             # Checked before registering: the new key must not be lost with the account it opened.
-            check_writable_directory(params["credentials_path"], "credentials_path")
+            check_writable_directory(params["credentials_path"], "credentials_path", create=not self.check_mode)
             key = generate_private_key(params["key_type"])
             self.key_generated = True
 
         if self.key_imported or (new_key is not None and credentials is not None):
             # The file is written after the CA answered: find out before that it can be.
             # A rollover whose new key could not be saved would leave a credentials file the CA no longer knows.
-            check_writable_directory(params["credentials_path"], "credentials_path")
+            check_writable_directory(params["credentials_path"], "credentials_path", create=not self.check_mode)
         account = Account(client, key, params["account_uri"] or (credentials.account_uri if credentials else None))
         state = account.find()
         if state is not None and params["account_uri"] and state.uri and state.uri != params["account_uri"]:

@@ -67,11 +67,12 @@ def state_lock_argument_spec() -> dict[str, dict[str, Any]]:
 
 
 def order_uri_argument_spec() -> dict[str, dict[str, Any]]:
-    """The order a later step works on, when no state file names it (doc fragment ``order_uri``).
+    """The order a later step works on, when no state file names it, or acme_order's result naming it (doc fragment ``order_uri``).
 
     acme_challenge_proof and acme_finalize; acme_order's ``order_uri`` means an order to resume instead of creating one.
+    ``order`` is read by ``chain_options.derive_step_options``.
     """
-    return {"order_uri": {"type": "str"}}
+    return {"order_uri": {"type": "str"}, "order": {"type": "dict"}}
 
 
 def renewal_decision_argument_spec() -> dict[str, dict[str, Any]]:

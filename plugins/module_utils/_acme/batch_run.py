@@ -31,7 +31,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.order_state i
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal import check_certificate
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.results import BatchResult, CertificateOutcome
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.selftest import check_self_test_bounds
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME, state_lock
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME, make_private_folders, state_lock
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.validate_run import ValidationRun
 
 STEPS = ("order", "validate", "finalize")
@@ -211,11 +211,11 @@ class CertificateRun:
                 self.make_folder(self.params[option], option)
 
     def make_folder(self, path: str, option: str) -> None:
-        """The folder of ``path``, created with mode 0700 when missing."""
+        """The folder of ``path``, created with mode 0700 when missing (each missing level, ``make_private_folders``)."""
         try:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise AcmeOptionError("certificates", f"{self.params['name']}: cannot create the folder of {option} {path} ({exc.strerror})") from None
+            make_private_folders(os.path.dirname(os.path.abspath(path)), option)
+        except AcmeOptionError as exc:
+            raise AcmeOptionError("certificates", f"{self.params['name']}: cannot create the folder of {option} {path} ({exc.msg})") from None
 
     def order(self) -> bool:
         """The renewal decision, then the order when due; True when the next steps have an order to work on."""
@@ -268,10 +268,7 @@ def run_batch(
     check_wait_timeout(params)
     certificates = certificate_params(params)
     if not check_mode:
-        try:
-            os.makedirs(params["state_dir"], mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise AcmeOptionError("state_dir", f"state_dir {params['state_dir']} cannot be created ({exc.strerror}); give a writable directory") from None
+        make_private_folders(params["state_dir"], "state_dir")
 
     account_lock = threading.Lock()
     shared: list[Account] = []

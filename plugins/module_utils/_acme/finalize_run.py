@@ -84,6 +84,15 @@ def destinations(params: dict[str, Any]) -> dict[str, str]:
     return {option: params[option] for option in WRITE_ORDER if params.get(option)}
 
 
+def leaf_option(params: dict[str, Any]) -> str:
+    """The file option whose first certificate is the leaf: ``cert_path``, or ``fullchain_path`` when only it is given.
+
+    The record of the issuance (``<path>.acme.json``) goes beside that file, and a certificate
+    already there is what a rerun compares with.
+    """
+    return "cert_path" if params.get("cert_path") else "fullchain_path"
+
+
 def pending_key_path(private_key_path: str) -> str:
     """Where a rotated key waits until its certificate is downloaded and checked."""
     return private_key_path + PENDING_KEY_SUFFIX
@@ -93,6 +102,8 @@ def check_options(params: dict[str, Any]) -> None:
     """Options that cannot work together, and two options naming the same file."""
     if params["rotate_key"] and not params["private_key_path"]:
         raise AcmeOptionError("rotate_key", "rotate_key needs private_key_path; a CSR from csr_path brings its own key")
+    if not params.get("cert_path") and not params.get("fullchain_path"):
+        raise AcmeOptionError("cert_path", "give cert_path (the certificate alone), fullchain_path (the certificate and its chain) or both")
     check_wait_timeout(params)
     seen: dict[str, str] = {}
     paths = dict(destinations(params))
@@ -107,10 +118,13 @@ def check_options(params: dict[str, Any]) -> None:
         seen[real] = option
 
 
-def check_destinations(paths: dict[str, str]) -> None:
-    """Fail naming the option before anything is sent or written when a file could not be written."""
+def check_destinations(paths: dict[str, str], *, create: bool) -> None:
+    """Fail naming the option before anything is sent or written when a file could not be written.
+
+    Missing folders are made (mode 0700: they hold the key) when ``create``, predicted otherwise (check mode).
+    """
     for option, path in paths.items():
-        check_writable_directory(path, option)
+        check_writable_directory(path, option, create=create)
         read_state(path, option)  # an existing file must be readable to compare with
 
 
@@ -152,8 +166,9 @@ class FinalizeRun(RecordedOrderRun):
     # -- the certificate currently on disk ---------------------------------------
 
     def current_certificate(self) -> CertificateInfo | None:
-        """The certificate at cert_path, or None when there is none (or not a certificate)."""
-        state = read_state(self.params["cert_path"], "cert_path")
+        """The certificate at cert_path (or the first of fullchain_path without it), or None when there is none (or not a certificate)."""
+        option = leaf_option(self.params)
+        state = read_state(self.params[option], option)
         if not state.exists or not state.content:
             return None
         try:
@@ -170,8 +185,9 @@ class FinalizeRun(RecordedOrderRun):
         for option, path in self.destinations().items():
             if not os.path.exists(path):
                 self.warn(f"{option} {path} does not exist; it is written with the next certificate")
-        leaf = (split_pem_chain(cert_text) or [cert_text])[0]
-        chain = split_pem_chain(chain_pem)
+        parts = split_pem_chain(cert_text) or [cert_text]
+        leaf = parts[0]
+        chain = split_pem_chain(chain_pem) or parts[1:]  # a full chain brings its own
         result = self.result(
             order=None,
             identifiers=current.identifiers,
@@ -181,7 +197,7 @@ class FinalizeRun(RecordedOrderRun):
             state_removed=False,
             before=snapshot(current),
         )
-        result.msg = f"No order in flight (state_path {self.params['state_path']} does not exist); the certificate at cert_path is left as is"
+        result.msg = f"No order in flight (state_path {self.params['state_path']} does not exist); the certificate at {leaf_option(self.params)} is left as is"
         return result
 
     # -- keys ---------------------------------------------------------------------
@@ -251,12 +267,12 @@ class FinalizeRun(RecordedOrderRun):
         checked = dict(destinations)
         if params["rotate_key"]:
             checked["private_key_path"] = self.pending_key_path()  # same directory, written first
-        check_destinations(checked)
+        check_destinations(checked, create=not self.check_mode)
         current = self.current_certificate()
         before = snapshot(current)
 
         if params["state_path"] and not params["order_uri"] and load_order_state(params["state_path"]) is None and current:
-            cert_state = read_state(params["cert_path"], "cert_path")
+            cert_state = read_state(params[leaf_option(params)], leaf_option(params))
             return self.nothing_in_flight(current, (cert_state.content or b"").decode("ascii", "replace"))
 
         csr_der: bytes | None = None
@@ -478,7 +494,8 @@ class FinalizeRun(RecordedOrderRun):
             for option, path in destinations.items()
             if option in contents
         ]
-        writes.append(planned_record(destinations["cert_path"], record))
+        leaf = leaf_option(self.params)
+        writes.append(planned_record(destinations[leaf], record, leaf))
         if self.check_mode:
             changed = [write.needed() for write in writes]
         else:

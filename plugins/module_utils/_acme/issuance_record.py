@@ -52,9 +52,9 @@ def record_path(cert_path: str) -> str:
     return cert_path + RECORD_SUFFIX
 
 
-def planned_record(cert_path: str, record: IssuanceRecord) -> PlannedWrite:
-    """The record as one more file of the set acme_finalize installs; owned by the user who runs it."""
-    return PlannedWrite(record_path(cert_path), record.to_json(), "cert_path", RECORD_MODE, None, None)
+def planned_record(cert_path: str, record: IssuanceRecord, option: str = "cert_path") -> PlannedWrite:
+    """The record as one more file of the set acme_finalize installs, beside the file ``option`` names; owned by the user who runs it."""
+    return PlannedWrite(record_path(cert_path), record.to_json(), option, RECORD_MODE, None, None)
 
 
 def load_record(cert_path: str, serial: str) -> IssuanceRecord | None:

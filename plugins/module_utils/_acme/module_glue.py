@@ -10,7 +10,7 @@ owns it to the end of the module run, when it keeps the client's session for the
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -70,13 +70,23 @@ class ModuleGlue:
         return run_class(module.params, connect=self.account, warn=module.warn, check_mode=module.check_mode, diff=module._diff)
 
 
-def run_order_step(module: AnsibleModule, run_class: Callable[..., Callable[[], TaskResult]]) -> None:
-    """acme_order, acme_challenge_proof and acme_finalize: their run, under the lock of ``state_path``."""
+def run_order_step(
+    module: AnsibleModule,
+    run_class: Callable[..., Callable[[], TaskResult]],
+    derive: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """acme_order, acme_challenge_proof and acme_finalize: their run, under the lock of ``state_path``.
+
+    ``derive`` first fills the options the previous step's result gives (``chain_options``), so the
+    lock is the one of the state file derived too.
+    """
     glue = ModuleGlue(module)
-    glue.run(with_state_lock(module, glue.core_run(run_class)))
+    glue.run(with_state_lock(module, glue.core_run(run_class), derive))
 
 
-def with_state_lock(module: AnsibleModule, body: Callable[[], TaskResult]) -> Callable[[], TaskResult]:
+def with_state_lock(
+    module: AnsibleModule, body: Callable[[], TaskResult], derive: Callable[[dict[str, Any]], None] | None = None
+) -> Callable[[], TaskResult]:
     """``body`` run while holding the lock of ``state_path`` (``storage.state_lock``), when it is given.
 
     For acme_order, acme_challenge_proof and acme_finalize: two runs on the same
@@ -87,6 +97,8 @@ def with_state_lock(module: AnsibleModule, body: Callable[[], TaskResult]) -> Ca
     """
 
     def locked() -> TaskResult:
+        if derive is not None:
+            derive(module.params)
         state_path = module.params.get("state_path")
         if not state_path:
             return body()

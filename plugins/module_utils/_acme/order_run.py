@@ -104,7 +104,7 @@ class OrderRun(CoreRun[Account]):
             self.warn(warning)
         if params["state_path"]:
             # Checked now: finding out after the CA created the order would leave it unrecorded.
-            check_writable_directory(params["state_path"], "state_path")
+            check_writable_directory(params["state_path"], "state_path", create=not self.check_mode)
         return identifiers
 
     def create_order(self, account: Account, identifiers: list[Identifier]) -> Order:
@@ -273,6 +273,8 @@ class OrderRun(CoreRun[Account]):
             changed=created,
             created=created,
             resumed=order is not None and not created,
+            state_path=self.params["state_path"] or None,
+            cert_path=self.params.get("cert_path") or None,
             order_uri=after["order_uri"],
             status=after["status"],
             identifiers=[i.value for i in identifiers],

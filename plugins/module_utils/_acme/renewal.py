@@ -347,8 +347,8 @@ def check_certificate(
 
     loaded = load_certificate(path)
     if loaded is None:
-        decision = decide(None, now)
-        return _result(None, None, None, decision, now)
+        status = _result(None, None, None, decide(None, now), now)
+        return _chain_facts(status, path, wanted)
     cert, pem = loaded
 
     wanted_key, key_missing = _wanted_key(params, warn)
@@ -376,6 +376,13 @@ def check_certificate(
             decision = decide_for_cert(window=window)
     status = _result(cert, cert_id, window, decision, now)
     status.issuing_directory = issued_by
+    return _chain_facts(status, path, wanted)
+
+
+def _chain_facts(status: CertificateStatus, cert_path: str, wanted: list[Identifier] | None) -> CertificateStatus:
+    """The options the result hands on to acme_order's ``certificate``: the file checked and the names wanted."""
+    status.cert_path = cert_path
+    status.wanted_identifiers = [identifier.value for identifier in wanted] if wanted is not None else None
     return status
 
 

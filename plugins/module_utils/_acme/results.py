@@ -68,6 +68,8 @@ class OrderResult(TaskResult):
     created: bool = False
     resumed: bool = False
     superseded: bool = False
+    state_path: str | None = None
+    cert_path: str | None = None
     order_uri: str | None = None
     status: str | None = None
     identifiers: list[str] = field(default_factory=list)
@@ -125,6 +127,8 @@ class FinalizeResult(TaskResult):
 class CertificateStatus(TaskResult):
     """``acme_certificate_info``: a certificate file and whether it is due for renewal (RFC 9773)."""
 
+    cert_path: str = ""
+    wanted_identifiers: list[str] | None = None
     exists: bool = False
     renewal_due: bool = False
     reason: str = ""

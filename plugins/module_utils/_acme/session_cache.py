@@ -37,7 +37,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import lock_within
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.errors import AcmeOptionError
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import lock_within, make_private_folders
 
 CACHE_FORMAT = "certfleet.acme session cache 1"
 DEFAULT_MAX_AGE = 86400
@@ -115,6 +116,11 @@ class SessionCache:
     def _update(self, update: Callable[[dict[str, Any]], bool], *, create: bool) -> None:
         """Read the file under its lock, let ``update`` change the servers, write them back when it says so."""
         flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            if create:
+                make_private_folders(os.path.dirname(os.path.abspath(self.path)), "session_cache")
+        except AcmeOptionError:
+            return  # the cache only saves requests: a folder that cannot be made means no cache
         try:
             fd = os.open(self.path, flags | (os.O_CREAT if create else 0), 0o600)
         except OSError:

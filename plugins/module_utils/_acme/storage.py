@@ -94,19 +94,54 @@ def open_to_others_warning(option: str, path: str, mode: int | None, who_fixes: 
     return [f"{option} {path} is readable by group or others (mode {mode:04o}); it holds the account's private key: chmod 0600 it ({who_fixes})"]
 
 
-def check_writable_directory(path: str, option: str) -> None:
+def check_writable_directory(path: str, option: str, *, create: bool = False) -> None:
     """Fail naming ``option`` unless a file can be created at ``path``: called before anything
     that would be lost if the write failed afterwards (a registered account's new key, an order
-    the CA created, a certificate's files)."""
+    the CA created, a certificate's files).
+
+    Missing folders on the way are fine when they can be made in the nearest existing one:
+    ``create`` makes them (mode 0700, ``make_private_folders``), otherwise (check mode) they are
+    only predicted.
+    """
     if os.path.isdir(path):
         raise AcmeOptionError(option, f"{option} {path} is a directory; give a file path")
     directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.exists(directory):
-        raise AcmeOptionError(option, f"{option} {path}: the directory {directory} does not exist; create it first")
+    if make_private_folders(directory, option, create=create) and not create:
+        return
     if not os.path.isdir(directory):
         raise AcmeOptionError(option, f"{option} {path}: {directory} is not a directory")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise AcmeOptionError(option, f"{option} {path}: cannot write in {directory}; fix its permissions or choose another path")
+
+
+def make_private_folders(directory: str, option: str, *, create: bool = True) -> list[str]:
+    """The folders of ``directory`` that do not exist yet, outermost first, each created with mode 0700 if ``create``.
+
+    For the folders of the collection's own files (order state, credentials, session cache) and
+    of a certificate's files, which hold keys: a folder made here is open to its owner, the user
+    running the module, only. A folder that exists is never changed, so a looser or tighter mode
+    chosen by the user stays. ``mkdir`` can only take bits away through the umask, never add any.
+    """
+    missing: list[str] = []
+    current = os.path.abspath(os.path.expanduser(directory))
+    while not os.path.lexists(current):
+        missing.insert(0, current)
+        current = os.path.dirname(current)
+    if not missing:
+        return []
+    if not os.path.isdir(current):
+        raise AcmeOptionError(option, f"{option}: {current} is not a directory, so {missing[-1]} cannot be created in it")
+    if not os.access(current, os.W_OK | os.X_OK):
+        raise AcmeOptionError(option, f"{option}: cannot create {missing[0]} in {current}; create it, fix its permissions or choose another path")
+    for folder in missing if create else []:
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(folder):
+                raise AcmeOptionError(option, f"{option}: {folder} is not a directory") from None
+        except OSError as exc:
+            raise AcmeOptionError(option, f"{option}: cannot create the folder {folder} ({exc.strerror})") from None
+    return missing
 
 
 def read_bytes(path: str, option: str) -> bytes | None:
@@ -418,9 +453,10 @@ def state_lock(
     raises ``AcmeError`` naming ``state_path``, the lock file and the time waited. The
     lock goes away with the file descriptor, so a killed run never leaves it held.
 
-    Yields the lock file's path, or None when no lock was taken: the directory of
-    ``state_path`` does not exist (no order can be recorded there, the caller reports
-    it), or ``create`` is false (check mode) and the lock file does not exist yet.
+    With ``create``, the missing folders of ``state_path`` are made first (mode 0700,
+    ``make_private_folders``). Yields the lock file's path, or None when no lock was taken:
+    ``create`` is false (check mode) and the directory of ``state_path`` or the lock file
+    does not exist yet.
     """
     if timeout < 0:
         raise AcmeOptionError("lock_timeout", "lock_timeout must be zero (try once) or more seconds")
@@ -428,6 +464,8 @@ def state_lock(
         raise AcmeOptionError(option, f"{option} {state_path} is a directory; give a file path (the order state file)")
     path = lock_path_for(state_path)
     directory = os.path.dirname(os.path.abspath(path))
+    if create:
+        make_private_folders(directory, option)
     if not os.path.isdir(directory):
         yield None
         return

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,18 @@ from ansible_collections.certfleet.acme.plugins.filter.roles import (
     FilterModule,
     batch_result,
     certificate_files,
+    credentials_file,
+    credentials_slug,
     deploy_changes,
     kept_files,
+    legacy_credentials,
     role_problems,
     web_nodes,
     with_certificate_files,
 )
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.account import Credentials
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key
+from ansible_collections.certfleet.acme.plugins.module_utils._acme.storage import CERTIFICATE_NAME
 
 PREFIX = "certfleet_certificate_"
 
@@ -201,12 +208,78 @@ def test_kept_files_have_acme_finalizes_shape_without_the_order_state() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("acme_directory", "slug"),
+    [
+        ("letsencrypt", "letsencrypt"),
+        ("letsencrypt_staging", "letsencrypt_staging"),
+        (" pebble ", "pebble"),
+        ("https://acme-v02.api.letsencrypt.org/directory", "letsencrypt"),
+        ("https://acme-staging-v02.api.letsencrypt.org/directory", "letsencrypt_staging"),
+        ("https://127.0.5.1:14000/dir", "127.0.5.1_14000_dir"),
+        ("https://127.0.5.1:14001/dir", "127.0.5.1_14001_dir"),
+        ("https://ACME.Example.com/acme/dir?x=1", "acme.example.com_acme_dir_x_1"),
+        ("https://[2001:db8::1]:8443/dir", "2001_db8_1_8443_dir"),
+    ],
+)
+def test_credentials_slug_is_the_preset_or_a_plain_name_of_the_url(acme_directory: str, slug: str) -> None:
+    assert credentials_slug(acme_directory) == slug
+    assert CERTIFICATE_NAME.fullmatch(slug)
+
+
+def test_credentials_slug_of_a_very_long_url_stays_a_file_name() -> None:
+    slug = credentials_slug("https://ca.example.com/" + "a" * 300)
+    assert len(slug) <= 120 and CERTIFICATE_NAME.fullmatch(slug)
+
+
+def test_credentials_file_is_one_per_ca() -> None:
+    staging = credentials_file("letsencrypt_staging", "/var/lib/certfleet")
+    production = credentials_file("letsencrypt", "/var/lib/certfleet")
+    assert staging == "/var/lib/certfleet/accounts/letsencrypt_staging.json"
+    assert production == "/var/lib/certfleet/accounts/letsencrypt.json"
+    # Nothing found, or the find task skipped: the file of the CA.
+    assert credentials_file("letsencrypt", "/var/lib/certfleet", found={"skipped": True, "changed": False}) == production
+    assert credentials_file("letsencrypt", "/var/lib/certfleet", found={"files": [], "matched": 0}) == production
+
+
+def test_credentials_file_keeps_the_0_1_0_file_found_for_the_ca() -> None:
+    found = {"files": [{"path": "/var/lib/certfleet/account.json", "mode": "0600"}], "matched": 1}
+    assert credentials_file("letsencrypt", "/var/lib/certfleet", found=found) == "/var/lib/certfleet/account.json"
+
+
+def _credentials_lines(directory_url: str) -> list[str]:
+    credentials = Credentials(key=generate_private_key("ec256"), account_uri="https://ca.example/acct/1", directory=directory_url)
+    return credentials.to_json().decode("utf-8").splitlines(keepends=True)
+
+
+def test_legacy_credentials_matches_the_directory_line_of_that_ca_only() -> None:
+    legacy = legacy_credentials("letsencrypt_staging", "/var/lib/certfleet")
+    assert legacy["path"] == "/var/lib/certfleet/account.json"
+    pattern = re.compile(legacy["contains"])
+    # ansible.builtin.find matches its pattern at the start of each line.
+    staging = _credentials_lines("https://acme-staging-v02.api.letsencrypt.org/directory")
+    production = _credentials_lines("https://acme-v02.api.letsencrypt.org/directory")
+    longer = _credentials_lines("https://acme-staging-v02.api.letsencrypt.org/directory/more")
+    assert [line for line in staging if pattern.match(line)] == ['  "directory": "https://acme-staging-v02.api.letsencrypt.org/directory",\n']
+    assert not [line for line in production + longer if pattern.match(line)]
+
+
+def test_legacy_credentials_of_a_url_takes_it_literally() -> None:
+    pattern = re.compile(legacy_credentials("https://127.0.5.1:14000/dir", "/srv")["contains"])
+    assert [line for line in _credentials_lines("https://127.0.5.1:14000/dir") if pattern.match(line)]
+    assert not [line for line in _credentials_lines("https://127.0.5.1x14000/dir") if pattern.match(line)]
+
+
 def test_every_filter_is_offered_under_its_documented_name() -> None:
     assert sorted(FilterModule().filters()) == [
         "batch_result",
         "certificate_files",
+        "credentials_file",
         "deploy_changes",
         "kept_files",
+
+
+        "legacy_credentials",
         "role_problems",
         "web_nodes",
         "with_certificate_files",

@@ -8,6 +8,7 @@ import datetime
 import errno
 import json
 import os
+import stat
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.finalize_run 
     check_options,
     destinations,
     file_contents,
+    leaf_option,
     pending_key_path,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.keys import generate_private_key, load_private_key
@@ -164,22 +166,22 @@ def test_destination_whose_parent_is_a_file(tmp_path: Any) -> None:
     (tmp_path / "plain").write_text("x")
     path = str(tmp_path / "plain" / "cert.pem")
     with pytest.raises(AcmeOptionError) as caught:
-        check_destinations({"cert_path": path})
+        check_destinations({"cert_path": path}, create=True)
     assert caught.value.option == "cert_path"
     assert caught.value.msg == f"cert_path {path}: {tmp_path / 'plain'} is not a directory"
 
 
 def test_destination_in_a_missing_directory(tmp_path: Any) -> None:
     path = str(tmp_path / "missing" / "chain.pem")
-    with pytest.raises(AcmeOptionError) as caught:
-        check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path})
-    assert caught.value.option == "chain_path"
-    assert caught.value.msg == f"chain_path {path}: the directory {tmp_path / 'missing'} does not exist; create it first"
+    check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path}, create=False)
+    assert not (tmp_path / "missing").exists()  # check mode: predicted, not made
+    check_destinations({"cert_path": str(tmp_path / "cert.pem"), "chain_path": path}, create=True)
+    assert stat.S_IMODE((tmp_path / "missing").stat().st_mode) == 0o700
 
 
 def test_destination_that_is_a_directory(tmp_path: Any) -> None:
     with pytest.raises(AcmeOptionError) as caught:
-        check_destinations({"fullchain_path": str(tmp_path)})
+        check_destinations({"fullchain_path": str(tmp_path)}, create=True)
     assert caught.value.msg == f"fullchain_path {tmp_path} is a directory; give a file path"
 
 
@@ -187,7 +189,8 @@ def test_bad_destination_fails_before_connecting(tmp_path: Any) -> None:
     def connect() -> Any:
         raise AssertionError("connected")
 
-    values = params(tmp_path, chain_path=str(tmp_path / "nowhere" / "chain.pem"))
+    (tmp_path / "plain").write_bytes(b"x")
+    values = params(tmp_path, chain_path=str(tmp_path / "plain" / "nowhere" / "chain.pem"))
     with pytest.raises(AcmeOptionError) as caught:
         FinalizeRun(values, connect=connect, warn=lambda msg: None)()
     assert caught.value.option == "chain_path"
@@ -468,6 +471,41 @@ def test_the_issuing_ca_is_recorded_beside_the_certificate(tmp_path: Any) -> Non
         "certificateUri": CERT_URI,
     }
     assert sorted(result["files"]) == ["cert_path", "chain_path", "fullchain_path", "private_key_path"]
+
+
+def test_neither_cert_path_nor_fullchain_path_is_refused(tmp_path: Any) -> None:
+    with pytest.raises(AcmeOptionError) as caught:
+        check_options(params(tmp_path, cert_path=None, fullchain_path=None))
+    assert caught.value.option == "cert_path"
+    assert caught.value.msg == "give cert_path (the certificate alone), fullchain_path (the certificate and its chain) or both"
+    assert leaf_option(params(tmp_path)) == "cert_path"
+    assert leaf_option(params(tmp_path, cert_path=None)) == "fullchain_path"
+
+
+def test_fullchain_only_writes_the_full_chain_and_the_record_beside_it(tmp_path: Any) -> None:
+    issuer = Issuer()
+    state_path = record_order(tmp_path)
+    account = account_with(issuing_ca(issuer))
+    values = params(tmp_path, cert_path=None, chain_path=None)
+    result = make_run(values, account)().to_result()
+    assert sorted(result["files"]) == ["fullchain_path", "private_key_path"]
+    full_chain = read(str(tmp_path / "fullchain.pem")).decode()
+    assert full_chain == result["cert_pem"] + result["chain_pem"]
+    assert full_chain.count("BEGIN CERTIFICATE") == 2
+    assert sorted(os.listdir(str(tmp_path))) == ["cert.key", "fullchain.pem", "fullchain.pem.acme.json"]
+    record = json.loads(read(str(tmp_path / "fullchain.pem.acme.json")))
+    assert record["serial"] == result["serial"]
+    assert not os.path.exists(state_path)
+
+    # Between renewals, the full chain is the certificate a rerun compares with: nothing to do, no request.
+    def connect() -> Any:
+        raise AssertionError("connected")
+
+    again = FinalizeRun(values, connect=connect, warn=lambda msg: None)().to_result()
+    assert again["changed"] is False
+    assert again["serial"] == result["serial"]
+    assert again["chain_pem"] == result["chain_pem"]
+    assert again["msg"].endswith("the certificate at fullchain_path is left as is")
 
 
 def test_pending_order_is_refused(tmp_path: Any) -> None:

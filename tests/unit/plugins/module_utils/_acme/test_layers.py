@@ -27,7 +27,7 @@ LAYERS = [
     # 3: requests and checks on the CA, web roots and DNS servers
     {"account", "order_requests", "issuance_record", "renewal", "selftest", "webroot", "dnsupdate"},
     # 4: the runs, their options and their state file
-    {"argspec", "order_state", "runs", "order_run", "validate_run", "finalize_run", "account_run", "batch_run"},
+    {"argspec", "chain_options", "order_state", "runs", "order_run", "validate_run", "finalize_run", "account_run", "batch_run"},
     # 5: the module glue, the only code that touches AnsibleModule
     {"module_glue", "task_exit"},
 ]

@@ -513,11 +513,14 @@ def test_run_not_due_with_ari(session, write):
     start = NOW + timedelta(days=50)
     session.add("GET", DIR, 200, {}, DIRECTORY)
     session.add("GET", f"{ARI_BASE}/{cert_id}", 200, {"Retry-After": "21600"}, window_json(start, start + timedelta(days=2)))
-    result, warnings = run(params(write("c.pem", pem + ca_pem()), identifiers=NAMES, private_key_path=write("k.pem", private_key_pem(key))), session)
+    cert_path = write("c.pem", pem + ca_pem())
+    result, warnings = run(params(cert_path, identifiers=NAMES, private_key_path=write("k.pem", private_key_pem(key))), session)
     cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
     assert warnings == []
     assert result == {
         "changed": False,
+        "cert_path": cert_path,
+        "wanted_identifiers": NAMES,
         "exists": True,
         "renewal_due": False,
         "reason": "none",
@@ -547,6 +550,8 @@ def test_run_missing(session, tmp_path):
     assert result["reason"] == "missing" and result["reasons"] == ["missing"]
     assert result["ari"] is None and result["cert_id"] is None and result["identifiers"] == []
     assert result["next_check_at"] == format_time(NOW)
+    # What acme_order's certificate option takes: the file checked; no names were asked for.
+    assert result["cert_path"] == os.path.join(str(tmp_path), "none.pem") and result["wanted_identifiers"] is None
 
 
 def test_run_missing_validates_ari_options_first(tmp_path):

@@ -179,8 +179,18 @@ def test_cached_garbage_directory_is_fetched_again(session, tmp_path):
     assert [s.method for s in session.sent] == ["GET"]
 
 
-def test_unwritable_place_is_ignored(session, tmp_path):
+def test_missing_folder_is_made_0700(session, tmp_path):
     cache = tmp_path / "missing-dir" / "session.json"
+    session.add("GET", DIR, 200, JSON, DIRECTORY)
+    client(session, cache).endpoint("newOrder")
+    keep_sessions()
+    assert cache.exists()
+    assert stat.S_IMODE((tmp_path / "missing-dir").stat().st_mode) == 0o700
+
+
+def test_unwritable_place_is_ignored(session, tmp_path):
+    (tmp_path / "plain").write_bytes(b"x")
+    cache = tmp_path / "plain" / "missing-dir" / "session.json"
     session.add("GET", DIR, 200, JSON, DIRECTORY)
     client(session, cache).endpoint("newOrder")
     keep_sessions()

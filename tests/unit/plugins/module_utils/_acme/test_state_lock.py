@@ -199,9 +199,9 @@ def test_check_mode_waits_for_an_existing_lock(state_path, holders):
             pass
 
 
-def test_missing_directory_takes_no_lock(tmp_path):
+def test_missing_directory_takes_no_lock_in_check_mode(tmp_path):
     state_path = str(tmp_path / "missing" / "order.json")
-    with state_lock(state_path, 5) as taken:
+    with state_lock(state_path, 5, create=False) as taken:
         assert taken is None
     assert not os.path.exists(tmp_path / "missing")
 

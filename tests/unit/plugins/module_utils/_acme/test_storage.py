@@ -346,11 +346,56 @@ def test_check_writable_directory_refuses_a_directory(tmp_path):
     assert f"credentials_path {tmp_path} is a directory; give a file path" == info.value.msg
 
 
-def test_check_writable_directory_refuses_a_missing_directory(tmp_path):
+def test_check_writable_directory_creates_missing_folders_0700(tmp_path):
+    old_umask = os.umask(0)
+    try:
+        storage.check_writable_directory(str(tmp_path / "var" / "lib" / "a.json"), "state_path", create=True)
+    finally:
+        os.umask(old_umask)
+    for folder in (tmp_path / "var", tmp_path / "var" / "lib"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_check_writable_directory_only_predicts_missing_folders_in_check_mode(tmp_path):
+    storage.check_writable_directory(str(tmp_path / "nope" / "a.json"), "state_path")
+    assert not (tmp_path / "nope").exists()
+
+
+def test_make_private_folders_leaves_an_existing_folder_as_it_is(tmp_path):
+    (tmp_path / "open").mkdir(mode=0o755)
+    (tmp_path / "open").chmod(0o755)
+    assert storage.make_private_folders(str(tmp_path / "open" / "inner"), "credentials_path") == [str(tmp_path / "open" / "inner")]
+    assert stat.S_IMODE((tmp_path / "open").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "open" / "inner").stat().st_mode) == 0o700
+    assert storage.make_private_folders(str(tmp_path / "open" / "inner"), "credentials_path") == []
+
+
+def test_make_private_folders_refuses_a_file_on_the_way(tmp_path):
+    (tmp_path / "afile").write_bytes(b"x")
     with pytest.raises(AcmeOptionError) as info:
-        storage.check_writable_directory(str(tmp_path / "nope" / "a.json"), "state_path")
+        storage.check_writable_directory(str(tmp_path / "afile" / "sub" / "a.json"), "state_path", create=True)
     assert info.value.option == "state_path"
-    assert f"the directory {tmp_path / 'nope'} does not exist; create it first" in info.value.msg
+    assert info.value.msg == f"state_path: {tmp_path / 'afile'} is not a directory, so {tmp_path / 'afile' / 'sub'} cannot be created in it"
+
+
+def test_make_private_folders_refuses_an_unwritable_parent(tmp_path, monkeypatch):
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if os.fspath(path) == str(tmp_path) else real_access(path, mode))
+    with pytest.raises(AcmeOptionError) as info:
+        storage.check_writable_directory(str(tmp_path / "new" / "a.json"), "credentials_path")
+    assert info.value.option == "credentials_path"
+    assert f"cannot create {tmp_path / 'new'} in {tmp_path}" in info.value.msg
+    assert not (tmp_path / "new").exists()
+
+
+def test_state_lock_makes_the_folder_of_state_path(tmp_path):
+    state_path = tmp_path / "state" / "www" / "order.json"
+    with storage.state_lock(str(state_path), 0) as lock:
+        assert lock == str(state_path) + ".lock"
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    with storage.state_lock(str(tmp_path / "other" / "order.json"), 0, create=False) as lock:
+        assert lock is None
+    assert not (tmp_path / "other").exists()
 
 
 def test_check_writable_directory_refuses_a_file_as_directory(tmp_path):
