@@ -94,9 +94,14 @@ EXAMPLES = r"""
 - name: Issue a certificate over http-01 on a web fleet
   module_defaults:
     group/certfleet.acme.acme:
-      directory: letsencrypt
-      credentials_path: /etc/certfleet/letsencrypt.json
+      directory: letsencrypt_staging
+      credentials_path: /etc/certfleet/letsencrypt-staging.json
   block:
+    - name: Make sure the account exists (registered on the first run)
+      certfleet.acme.acme_account:
+        contacts: [mailto:ops@example.com]
+        terms_agreed: true
+
     - name: Order the certificate (a rerun resumes the same order)
       certfleet.acme.acme_order:
         identifiers: [www.example.com, example.com]
@@ -123,50 +128,42 @@ EXAMPLES = r"""
         private_key_path: /etc/ssl/private/www.example.com.key
         fullchain_path: /etc/ssl/certs/www.example.com.pem
 
-- name: A wildcard over dns-01 published with nsupdate
+- name: A wildcard over dns-01
   module_defaults:
     group/certfleet.acme.acme:
-      directory: letsencrypt
-      credentials_path: /etc/certfleet/letsencrypt.json
+      directory: letsencrypt_staging
+      credentials_path: /etc/certfleet/letsencrypt-staging.json
   block:
     - name: Order
       certfleet.acme.acme_order:
         identifiers: [example.com, "*.example.com"]
         challenge: dns-01
+        state_path: /var/lib/certfleet/example.com.order.json
       register: cert_order
 
-    - name: One TXT record per name, apex and wildcard values together
-      community.general.nsupdate:
+    - name: Add both values of the record (apex and wildcard) in one signed update
+      certfleet.acme.acme_nsupdate:
         server: ns1.example.com
-        key_name: acme
-        key_secret: "{{ tsig_secret }}"
-        zone: example.com
-        record: "{{ item.name }}."
-        type: TXT
-        value: "{{ item['values'] }}"
-        ttl: "{{ item.ttl }}"
-      loop: "{{ cert_order.dns_records }}"
+        key_name: acme-update
+        key_secret: "{{ vault_tsig_secret }}"
+        records: "{{ cert_order.dns_records }}"
 
-    - name: Wait until the authoritative servers show both values, then validate
+    - name: Only check that every authoritative server of the zone has both values (nothing is sent to the CA)
       certfleet.acme.acme_challenge_proof:
-        order_uri: "{{ cert_order.order_uri }}"
-        challenge: dns-01
+        order: "{{ cert_order }}"
         self_test_attempts: 30
         self_test_delay: 5
+        validate: false
+
+    - name: Then let the CA validate
+      certfleet.acme.acme_challenge_proof:
+        order: "{{ cert_order }}"
         wait_timeout: 300
       register: proof
 
     - name: Show the CA's verdict per name
       ansible.builtin.debug:
         msg: "{{ proof.authorizations | items2dict(key_name='identifier', value_name='status') }}"
-
-- name: Only check that the proofs are published (no request that changes anything at the CA)
-  certfleet.acme.acme_challenge_proof:
-    directory: letsencrypt
-    credentials_path: /etc/certfleet/letsencrypt.json
-    state_path: /var/lib/certfleet/example.com.order.json
-    dns_resolvers: [192.0.2.53, "198.51.100.53:5353"]
-    validate: false
 """
 
 RETURN = r"""

@@ -131,8 +131,8 @@ EXAMPLES = r"""
 - name: Issue or renew www.example.com over http-01, each fact written once
   module_defaults:
     group/certfleet.acme.acme:
-      directory: letsencrypt
-      credentials_path: /etc/certfleet/letsencrypt.json
+      directory: letsencrypt_staging
+      credentials_path: /etc/certfleet/letsencrypt-staging.json
   block:
     - name: Decide (the certificate file and the names are named here only)
       certfleet.acme.acme_certificate_info:
@@ -140,42 +140,44 @@ EXAMPLES = r"""
         identifiers: [www.example.com, example.com]
       register: cert_info
 
-    - name: Order the certificate (state file /etc/ssl/certs/www.example.com.crt.order.json; a rerun resumes it)
-      certfleet.acme.acme_order:
-        certificate: "{{ cert_info }}"
-        challenge: http-01
-      register: order
+    - name: Issue when due
       when: cert_info.renewal_due
+      block:
+        - name: Make sure the account exists (registered on the first run)
+          certfleet.acme.acme_account:
+            contacts: [mailto:ops@example.com]
+            terms_agreed: true
 
-    - name: Publish the tokens on every web node (one task per node; folders created)
-      certfleet.acme.acme_webroot_tokens:
-        webroot: /var/www/html
-        proofs: "{{ order.http_proofs }}"
-      delegate_to: "{{ item }}"
-      loop: "{{ groups['web'] }}"
-      when: cert_info.renewal_due
+        - name: Order the certificate (state file /etc/ssl/certs/www.example.com.crt.order.json; a rerun resumes it)
+          certfleet.acme.acme_order:
+            certificate: "{{ cert_info }}"
+            challenge: http-01
+          register: order
 
-    - name: Validate
-      certfleet.acme.acme_challenge_proof:
-        order: "{{ order }}"
-      when: cert_info.renewal_due
+        - name: Publish the tokens on every web node (one task per node; folders created)
+          certfleet.acme.acme_webroot_tokens:
+            webroot: /var/www/html
+            proofs: "{{ order.http_proofs }}"
+          delegate_to: "{{ item }}"
+          loop: "{{ groups['web'] }}"
 
-    - name: Finalize and write key, certificate (cert_path from the order) and chains
-      certfleet.acme.acme_finalize:
-        order: "{{ order }}"
-        private_key_path: /etc/ssl/private/www.example.com.key
-        chain_path: /etc/ssl/certs/www.example.com.chain.pem
-        fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
-        group: ssl-cert
-      register: cert
-      notify: Reload nginx
-      when: cert_info.renewal_due
+        - name: Validate
+          certfleet.acme.acme_challenge_proof:
+            order: "{{ order }}"
 
-    - name: Show what was issued
-      ansible.builtin.debug:
-        msg: "{{ cert.identifiers | join(', ') }}: serial {{ cert.serial }}, valid until {{ cert.not_after }}"
-      when: cert_info.renewal_due
+        - name: Finalize and write key (always 0600), certificate (cert_path from the order) and chains
+          certfleet.acme.acme_finalize:
+            order: "{{ order }}"
+            private_key_path: /etc/ssl/private/www.example.com.key
+            chain_path: /etc/ssl/certs/www.example.com.chain.pem
+            fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
+          register: cert
 
+        - name: Show what was issued (the certfleet.acme.deploy role puts it on the web servers)
+          ansible.builtin.debug:
+            msg: "{{ cert.identifiers | join(', ') }}: serial {{ cert.serial }}, valid until {{ cert.not_after }}"
+
+# example: skip (a variant of the finalize step above, for an order made the same way; the acme_finalize target rotates keys and picks chains)
 - name: Renew with a new key and the ISRG Root X1 chain
   certfleet.acme.acme_finalize:
     directory: letsencrypt
@@ -188,6 +190,7 @@ EXAMPLES = r"""
     fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
     preferred_chain: ISRG Root X1
 
+# example: skip (a variant of the finalize step above; the acme_finalize target writes a full chain alone)
 - name: Write only the key and the full chain, which is all nginx needs
   certfleet.acme.acme_finalize:
     directory: letsencrypt
@@ -196,6 +199,7 @@ EXAMPLES = r"""
     private_key_path: /etc/ssl/private/www.example.com.key
     fullchain_path: /etc/ssl/certs/www.example.com.fullchain.pem
 
+# example: skip (a variant of the finalize step above; the acme_finalize target finalizes with CSRs made elsewhere)
 - name: Finalize with a CSR made elsewhere (an HSM, community.crypto.openssl_csr)
   certfleet.acme.acme_finalize:
     directory: letsencrypt

@@ -141,9 +141,14 @@ EXAMPLES = r"""
 - name: Issue a certificate over http-01
   module_defaults:
     group/certfleet.acme.acme:
-      directory: letsencrypt
-      credentials_path: /etc/certfleet/letsencrypt.json
+      directory: letsencrypt_staging
+      credentials_path: /etc/certfleet/letsencrypt-staging.json
   block:
+    - name: Make sure the account exists (registered on the first run)
+      certfleet.acme.acme_account:
+        contacts: [mailto:ops@example.com]
+        terms_agreed: true
+
     - name: Order the certificate (a rerun resumes the same order)
       certfleet.acme.acme_order:
         identifiers: [www.example.com, example.com]
@@ -162,40 +167,40 @@ EXAMPLES = r"""
       certfleet.acme.acme_challenge_proof:
         order: "{{ cert_order }}"
 
-- name: Order a wildcard over dns-01 and publish with nsupdate
-  certfleet.acme.acme_order:
-    directory: letsencrypt
-    credentials_path: /etc/certfleet/letsencrypt.json
-    identifiers: [example.com, "*.example.com"]
-    challenge: dns-01
-    state_path: /var/lib/certfleet/example.com.order.json
-  register: cert_order
+- name: Order a wildcard over dns-01 and publish both values of its record
+  module_defaults:
+    group/certfleet.acme.acme:
+      directory: letsencrypt_staging
+      credentials_path: /etc/certfleet/letsencrypt-staging.json
+  block:
+    - name: Order
+      certfleet.acme.acme_order:
+        identifiers: [example.com, "*.example.com"]
+        challenge: dns-01
+        state_path: /var/lib/certfleet/example.com.order.json
+      register: cert_order
 
-- name: One TXT record per name, apex and wildcard values together
-  community.general.nsupdate:
-    server: ns1.example.com
-    key_name: acme
-    key_secret: "{{ tsig_secret }}"
-    zone: example.com
-    record: "{{ item.name }}."
-    type: TXT
-    value: "{{ item['values'] }}"
-    ttl: "{{ item.ttl }}"
-  loop: "{{ cert_order.dns_records }}"
+    - name: One record per name, apex and wildcard values together, added beside any other value
+      certfleet.acme.acme_nsupdate:
+        server: ns1.example.com
+        key_name: acme-update
+        key_secret: "{{ vault_tsig_secret }}"
+        records: "{{ cert_order.dns_records }}"
 
 - name: Renew only when due, and only once when two jobs decide to at the same time
+  module_defaults:
+    group/certfleet.acme.acme:
+      directory: letsencrypt_staging
+      credentials_path: /etc/certfleet/letsencrypt-staging.json
   block:
     - name: Decide
       certfleet.acme.acme_certificate_info:
-        directory: letsencrypt
         cert_path: /etc/ssl/www/cert.pem
         identifiers: [www.example.com]
       register: due
 
     - name: Order, unless another job renewed the certificate since the decision
       certfleet.acme.acme_order:
-        directory: letsencrypt
-        credentials_path: /etc/certfleet/letsencrypt.json
         # identifiers, cert_path, cert_serial, replaces and state_path (/etc/ssl/www/cert.pem.order.json) from due
         certificate: "{{ due }}"
       register: cert_order

@@ -53,10 +53,8 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"^https://acme-(?:staging-)?v02\.api\.letsencrypt\.org/directory$", "{{ acme_directory }}"),
     # A CA that requires external account binding is the bed's second Pebble (eab_kid, eab_hmac_key).
     (r"^https://acme\.example\.com/directory$", "{{ acme_eab_directory }}"),
-    # The DNS server and TSIG key of the bed's BIND.
-    (r"^ns1\.example\.com$", "{{ bind_server }}"),
-    # Web nodes by documentation address (RFC 5737): 192.0.2.10 is the first node of group web.
-    (r"^192\.0\.2\.1(\d):80$", r"{{ hostvars[groups['web'][\1]].certfleet_http_node }}"),
+    # The DNS server of the bed's BIND (by name, or by documentation address, RFC 5737).
+    (r"^(?:ns1\.example\.com|192\.0\.2\.53)$", "{{ bind_server }}"),
     # Each web node's own document root and TLS server folders. A delegated task's node is its
     # delegate_to (the runner sets example_node from it).
     (r"^/var/www/html", "{{ hostvars[example_node | default(inventory_hostname)].fleet_webroot }}"),
