@@ -209,6 +209,18 @@ issuer:
   returned: always
   type: str
   sample: CN=Pebble Intermediate CA 3a0f2b
+replaces:
+  description:
+    - What a renewal order names as the certificate it replaces (RFC 9773 section 5), the value
+      M(certfleet.acme.acme_order) takes as its C(replaces) option, and takes by itself from this result given as
+      its C(certificate) option; the batch and the roles send the same.
+    - RV(cert_id) while O(ari) is on and the certificate came from the CA of O(directory); C(null) for a missing
+      certificate, with O(ari=false), and for a certificate of another CA (reason V(ca_changed)), which the new CA
+      does not know. A CA that refuses it gets the order again without it.
+  returned: always
+  type: str
+  sample: aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE
+  version_added: 0.2.0
 issuing_directory:
   description:
     - The ACME directory that issued the certificate, from the record M(certfleet.acme.acme_finalize) writes beside

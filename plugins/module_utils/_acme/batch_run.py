@@ -229,10 +229,8 @@ class CertificateRun:
             result.status = "not_due"
             return False
         order_params = dict(params)
-        # An ARI renewal names the certificate it replaces (RFC 9773 section 5); a certificate of
-        # another CA is none the run's CA could replace.
-        replaces = decision.cert_id if decision.exists and params["ari"] and "ca_changed" not in decision.reasons else None
-        order_params.update(cert_serial=decision.serial, order_uri=None, replaces=replaces, challenge=params["challenge"] or DEFAULT_CHALLENGE)
+        # The renewal names the certificate it replaces by the one rule of every path (renewal.replaces_for).
+        order_params.update(cert_serial=decision.serial, order_uri=None, replaces=decision.replaces, challenge=params["challenge"] or DEFAULT_CHALLENGE)
         if self.check_mode and not os.path.isdir(os.path.dirname(params["state_path"])):
             # state_dir is created by the real run; with nothing recorded yet the prediction is a new order.
             order_params["state_path"] = None

@@ -34,6 +34,7 @@ CERTIFICATE_KEYS: dict[str, tuple[type, ...]] = {
     "exists": (bool,),
     "serial": (str,),
     "cert_id": (str,),
+    "replaces": (str,),
     "identifiers": (list,),
     "wanted_identifiers": (list,),
     "reasons": (list,),
@@ -105,8 +106,7 @@ def _certificate_names(certificate: Mapping[str, Any]) -> list[str] | None:
 def derive_order_options(params: dict[str, Any]) -> None:
     """acme_order: ``identifiers``, ``cert_path``, ``cert_serial``, ``replaces`` and ``state_path`` from ``certificate``.
 
-    ``replaces`` (RFC 9773 section 5) is taken only for a certificate of the same CA: one that is due
-    because another CA issued it (reason ``ca_changed``) is unknown to this CA.
+    ``replaces`` (RFC 9773 section 5) is the result's own ``replaces`` (renewal.replaces_for, the rule of every path).
     """
     certificate = registered_result(params.get("certificate"), "certificate", CERTIFICATE_MODULE, CERTIFICATE_KEYS)
     if certificate is None:
@@ -124,8 +124,7 @@ def derive_order_options(params: dict[str, Any]) -> None:
     take(params, "cert_path", certificate["cert_path"] or None, "certificate.cert_path", same_path)
     if certificate["exists"]:
         take(params, "cert_serial", certificate["serial"], "certificate.serial", same_serial)
-        if "ca_changed" not in (certificate["reasons"] or []):
-            take(params, "replaces", certificate["cert_id"], "certificate.cert_id", lambda a, b: a == b)
+        take(params, "replaces", certificate["replaces"], "certificate.replaces", lambda a, b: a == b)
     if not params.get("state_path") and certificate["cert_path"]:
         params["state_path"] = certificate["cert_path"] + STATE_SUFFIX
 

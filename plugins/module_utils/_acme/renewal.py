@@ -376,7 +376,22 @@ def check_certificate(
             decision = decide_for_cert(window=window)
     status = _result(cert, cert_id, window, decision, now)
     status.issuing_directory = issued_by
+    status.replaces = replaces_for(cert_id, use_ari=use_ari, ca_changed=ca_changed)
     return _chain_facts(status, path, wanted)
+
+
+def replaces_for(cert_id: str | None, *, use_ari: bool, ca_changed: bool) -> str | None:
+    """The ``replaces`` of a renewal order for a certificate in place (RFC 9773 section 5), or None.
+
+    Every path (acme_order's ``certificate``, the batch, the certificate role) sends what this
+    says: the certificate's ARI ID while ARI is on and the certificate came from the run's CA. A
+    certificate of another CA (``ca_changed``) is unknown to this one. No ARI lookup is needed
+    first: a CA that refuses the ``replaces`` gets the order again without it
+    (order_requests.REPLACES_REFUSALS).
+    """
+    if cert_id is None or not use_ari or ca_changed:
+        return None
+    return cert_id
 
 
 def _chain_facts(status: CertificateStatus, cert_path: str, wanted: list[Identifier] | None) -> CertificateStatus:

@@ -140,6 +140,8 @@ class CertificateStatus(TaskResult):
     identifiers: list[str] = field(default_factory=list)
     issuer: str | None = None
     cert_id: str | None = None
+    # What a renewal order names as the certificate it replaces (renewal.replaces_for): the one rule of every path.
+    replaces: str | None = None
     issuing_directory: str | None = None
     ari: dict[str, Any] | None = None
     next_check_at: str = ""

@@ -30,6 +30,7 @@ def info(**changes: Any) -> dict[str, Any]:
         "serial": "4e0ac2b1f7d06bf7",
         "identifiers": ["www.example.com"],
         "cert_id": "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
+        "replaces": "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
     }
     result.update(changes)
     return result
@@ -75,7 +76,7 @@ def test_every_fact_of_the_certificate_is_taken_once() -> None:
 
 
 def test_a_missing_certificate_gives_no_serial_and_no_replaces() -> None:
-    params = order_params(certificate=info(exists=False, serial=None, cert_id=None, identifiers=[], reasons=["missing"]))
+    params = order_params(certificate=info(exists=False, serial=None, cert_id=None, replaces=None, identifiers=[], reasons=["missing"]))
     derive_order_options(params)
     assert (params["cert_serial"], params["replaces"]) == (None, None)
     assert params["identifiers"] == ["www.example.com", "example.com"]
@@ -83,7 +84,8 @@ def test_a_missing_certificate_gives_no_serial_and_no_replaces() -> None:
 
 
 def test_a_certificate_of_another_ca_is_not_named_in_replaces() -> None:
-    params = order_params(certificate=info(reasons=["ca_changed", "expiring"]))
+    # acme_certificate_info reports no replaces for it (renewal.replaces_for): the order sends none.
+    params = order_params(certificate=info(reasons=["ca_changed", "expiring"], replaces=None))
     derive_order_options(params)
     assert params["replaces"] is None
     assert params["cert_serial"] == "4e0ac2b1f7d06bf7"

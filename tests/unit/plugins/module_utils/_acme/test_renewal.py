@@ -35,6 +35,7 @@ from ansible_collections.certfleet.acme.plugins.module_utils._acme.renewal impor
     next_check_time,
     parse_renewal_info,
     renewal_info_url,
+    replaces_for,
 )
 from ansible_collections.certfleet.acme.plugins.module_utils._acme.times import format_time, parse_rfc3339
 from ansible_collections.certfleet.acme.tests.unit.plugins.module_utils._acme.helpers import b64url_encode, make_cert, private_key_pem
@@ -532,6 +533,7 @@ def test_run_not_due_with_ari(session, write):
         "identifiers": NAMES,
         "issuer": "CN=Test Intermediate CA",
         "cert_id": cert_id,
+        "replaces": cert_id,
         "issuing_directory": None,
         "ari": {
             "suggested_window": {"start": format_time(start), "end": format_time(start + timedelta(days=2))},
@@ -707,3 +709,26 @@ def test_a_record_of_an_earlier_certificate_is_ignored(write):
     path = recorded(write, pem, "https://other.example/dir", serial="01")
     result, _warnings = run(params(path, identifiers=NAMES, ari=False))
     assert result["renewal_due"] is False and result["issuing_directory"] is None
+
+
+@pytest.mark.parametrize(
+    ("cert_id", "use_ari", "ca_changed", "expected"),
+    [
+        ("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", True, False, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"),
+        ("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", False, False, None),  # ari: false sends none
+        ("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", True, True, None),  # another CA's certificate
+        (None, True, False, None),  # no certificate, or one without an Authority Key Identifier
+    ],
+)
+def test_replaces_is_the_cert_id_of_this_cas_certificate_while_ari_is_on(cert_id, use_ari, ca_changed, expected):
+    assert replaces_for(cert_id, use_ari=use_ari, ca_changed=ca_changed) == expected
+
+
+def test_a_certificate_due_by_expiry_names_itself_in_replaces_without_an_ari_lookup(session, write):
+    # The batch's decision: due anyway, so ARI is not asked (the session answers nothing), and replaces is still its ID.
+    pem, _key = leaf_and_key(NOW - timedelta(days=85), timedelta(days=90))
+    cert_path = write("c.pem", pem + ca_pem())
+    result, _warnings = run(params(cert_path, identifiers=NAMES), session, ari_when_due=False)
+    assert result["renewal_due"] and result["reason"] == "expiring"
+    assert result["ari"] is None
+    assert result["replaces"] == expected_cert_id(pem)
