@@ -112,3 +112,46 @@ def test_continues_adds_tasks_to_the_play_before():
 def test_a_task_of_examples_marked_skip_is_left_out_and_the_next_one_kept():
     text = "- name: A\n  x: 1\n\n# example: skip (needs a vault)\n- name: B\n  y:\n    z: 2\n\n- name: C\n  w: 3\n"
     assert [task["name"] for task in yaml.safe_load(examples.without_skipped_tasks(text))] == ["A", "C"]
+
+
+def module_tasks(node, found):
+    """Every (module, options) of an example: tasks and module_defaults, in blocks too."""
+    if isinstance(node, list):
+        for item in node:
+            module_tasks(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and key.startswith("certfleet.acme.acme_") and isinstance(value, dict):
+                found.append((key.rsplit(".", 1)[1], value))
+            elif isinstance(value, (list, dict)):
+                module_tasks(value, found)
+    return found
+
+
+def every_example_text():
+    """Every example's text, skipped ones and skipped EXAMPLES tasks included."""
+    for relative in ["README.md", *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md")))]:
+        for example in examples.markdown_examples(ROOT, relative):
+            yield example.name, example.text
+    for path in sorted((ROOT / "plugins/modules").glob("acme_*.py")):
+        tree = examples.ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, examples.ast.Assign) and any(getattr(t, "id", "") == "EXAMPLES" for t in node.targets):
+                yield str(path.relative_to(ROOT)), examples.ast.literal_eval(node.value)
+
+
+def test_every_option_an_example_gives_a_module_is_one_of_its_options():
+    """Examples a test cannot run (skipped with a reason) still break here when an option is renamed."""
+    import importlib
+
+    wrong = []
+    for name, text in every_example_text():
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        for module, options in module_tasks(data, []):
+            spec = importlib.import_module(f"ansible_collections.certfleet.acme.plugins.modules.{module}").argument_spec()
+            known = set(spec) | {alias for option in spec.values() for alias in option.get("aliases", [])}
+            wrong += [f"{name}: {module} has no option {option}" for option in options if option not in known]
+    assert wrong == []
