@@ -7,7 +7,15 @@
 set -eux
 
 config=$(realpath ../../integration_config.yml)
-root=$(realpath ../../../..)
+# The collection whose documentation is run: ansible-test runs a copy of this target somewhere below
+# it (tests/output/.tmp/integration/...), so look upwards for the folder with galaxy.yml and README.md.
+root=
+dir=$PWD
+while [[ $dir != / ]]; do
+    if [[ -f $dir/galaxy.yml && -f $dir/README.md && -d $dir/docs ]]; then root=$dir; break; fi
+    dir=$(dirname "$dir")
+done
+[[ -n $root ]] || { echo "runme.sh: no collection with galaxy.yml, README.md and docs/ above $PWD" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
