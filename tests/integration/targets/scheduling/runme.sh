@@ -122,7 +122,8 @@ cron_cert=$work/cron/lib/certs/www.example.com/cert.pem
 [[ $(stat -c %a "$work/cron/lib/certs/www.example.com/privkey.pem") == 600 ]]
 # The role's credentials file: one per CA, <dir>/accounts/<CA>.json, and only this CA's.
 cron_accounts=("$work"/cron/lib/certs/accounts/*.json)
-((${#cron_accounts[@]} == 1)) && [[ $(stat -c %a "${cron_accounts[0]}") == 600 ]]
+[[ ${#cron_accounts[@]} == 1 ]]
+[[ $(stat -c %a "${cron_accounts[0]}") == 600 ]]
 check_served "$cron_cert"
 
 cron_run second
@@ -184,7 +185,8 @@ helper recap "$work/onnode-first.log" changed "$node"
 grep -q "Reload nginx so that it serves the new certificate" "$work/onnode-first.log"
 # The node's own files: account and key 0600 in the node's state folder, the certificate for its name.
 node_accounts=("$fleet_dir/$node"/accounts/*.json)
-((${#node_accounts[@]} == 1)) && [[ $(stat -c %a "${node_accounts[0]}") == 600 ]]
+[[ ${#node_accounts[@]} == 1 ]]
+[[ $(stat -c %a "${node_accounts[0]}") == 600 ]]
 [[ $(stat -c %a "$node_tls/privkey.pem") == 600 ]]
 python - "$node_tls/cert.pem" "$node.$(config_value fleet_zone)" <<'EOF'
 import sys
