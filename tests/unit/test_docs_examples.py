@@ -8,6 +8,7 @@ The docs_examples integration target runs them; this catches a broken block in s
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -106,7 +107,6 @@ def test_continues_adds_tasks_to_the_play_before():
     after = examples.Example("README.md", 9, "- {name: Two, ansible.builtin.ping: {}}\n", "continues", before=before)
     plays = examples.as_playbook(after)
     assert [task["name"] for task in plays[-1]["tasks"]] == ["One", "Two"]
-    assert yaml.safe_dump(plays)  # still a playbook
 
 
 def test_a_task_of_examples_marked_skip_is_left_out_and_the_next_one_kept():
@@ -129,15 +129,15 @@ def module_tasks(node, found):
 
 
 def every_example_text():
-    """Every example's text, skipped ones and skipped EXAMPLES tasks included."""
-    for relative in ["README.md", *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md")))]:
-        for example in examples.markdown_examples(ROOT, relative):
-            yield example.name, example.text
-    for path in sorted((ROOT / "plugins/modules").glob("acme_*.py")):
-        tree = examples.ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, examples.ast.Assign) and any(getattr(t, "id", "") == "EXAMPLES" for t in node.targets):
-                yield str(path.relative_to(ROOT)), examples.ast.literal_eval(node.value)
+    """Every example's text: every block of every page (skipped ones, task files and host variables
+    included), each module's EXAMPLES with its skipped tasks, and each filter's EXAMPLES."""
+    for relative in examples.markdown_files(ROOT):
+        for block in examples.markdown_blocks(ROOT, relative):
+            yield block.name, block.text
+    for relative in examples.module_files(ROOT):
+        yield relative, examples.examples_text(ROOT, relative)[1]
+    for path in sorted((ROOT / "plugins/filter").glob("*.yml")):
+        yield str(path.relative_to(ROOT)), yaml.safe_load(path.read_text(encoding="utf-8"))["EXAMPLES"]
 
 
 def test_every_option_an_example_gives_a_module_is_one_of_its_options():
@@ -155,3 +155,13 @@ def test_every_option_an_example_gives_a_module_is_one_of_its_options():
             known = set(spec) | {alias for option in spec.values() for alias in option.get("aliases", [])}
             wrong += [f"{name}: {module} has no option {option}" for option in options if option not in known]
     assert wrong == []
+
+
+def test_every_filter_an_example_uses_is_one_the_collection_offers():
+    """Filter examples are not run on the bed; a renamed filter still breaks here."""
+    from ansible_collections.certfleet.acme.plugins.filter.roles import FilterModule
+
+    offered = set(FilterModule().filters())
+    used = {(name, filter_name) for name, text in every_example_text() for filter_name in re.findall(r"\|\s*certfleet\.acme\.(\w+)", text)}
+    assert len(used) >= 10  # the filters' own examples use each of them
+    assert sorted(f"{name}: {filter_name}" for name, filter_name in used if filter_name not in offered) == []

@@ -43,6 +43,7 @@ import yaml
 MARKER = re.compile(r"<!--\s*example:\s*(?P<what>.*?)\s*-->\s*$")
 EXAMPLES_MARKER = re.compile(r"^#\s*example:\s*(?P<what>.*)$")
 FENCE = re.compile(r"^```ya?ml\n(?P<body>.*?)^```", re.S | re.M)
+NGINX_FENCE = re.compile(r"^```nginx\n(?P<body>.*?)^```", re.S | re.M)
 
 # (pattern, replacement), applied in order to every string of an example (after YAML parsing, so
 # values stay values). Each line says why.
@@ -135,15 +136,27 @@ class Example:
         return match.group("host") if match else None
 
 
-def markdown_examples(root: Path, relative: str) -> list[Example]:
-    """The ```yaml blocks of one markdown file, each with the marker on the line before it."""
+def markdown_files(root: Path) -> list[str]:
+    """The documentation pages, relative to ``root``: README.md, docs/*.md and each role's README.md."""
+    pages = ["README.md"] + sorted(str(p.relative_to(root)) for p in (root / "docs").glob("*.md"))
+    return pages + sorted(str(p.relative_to(root)) for p in (root / "roles").glob("*/README.md"))
+
+
+def markdown_blocks(root: Path, relative: str, fence: re.Pattern[str] = FENCE) -> list[Example]:
+    """Every block of one markdown file that ``fence`` finds, each with the marker on the line before it."""
     text = (root / relative).read_text(encoding="utf-8")
     found = []
-    for match in FENCE.finditer(text):
+    for match in fence.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
         marker = MARKER.match(before.strip())
         found.append(Example(relative, line, match.group("body"), marker.group("what") if marker else ""))
+    return found
+
+
+def markdown_examples(root: Path, relative: str) -> list[Example]:
+    """The ```yaml examples of one markdown file, with the host variables and task files of the blocks before them."""
+    found = markdown_blocks(root, relative)
     for previous, example in zip(found, found[1:]):
         if example.marker == "continues":
             example.before = previous
@@ -158,16 +171,25 @@ def markdown_examples(root: Path, relative: str) -> list[Example]:
     return [example for example in found if not example.host_vars_of and not example.file_name]
 
 
-def module_example(root: Path, relative: str) -> Example:
-    """A module's EXAMPLES string as one task list."""
+def examples_text(root: Path, relative: str) -> tuple[int, str]:
+    """A module's EXAMPLES string as written (skipped tasks included), with its line."""
     tree = ast.parse((root / relative).read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "EXAMPLES" for t in node.targets):
-            text = ast.literal_eval(node.value)
-            first = text.strip().split("\n", 1)[0]
-            marker = EXAMPLES_MARKER.match(first)
-            return Example(relative, node.lineno, without_skipped_tasks(text), marker.group("what") if marker else "")
+            return node.lineno, ast.literal_eval(node.value)
     raise ValueError(f"{relative} has no EXAMPLES")
+
+
+def module_example(root: Path, relative: str) -> Example:
+    """A module's EXAMPLES as one task list, without the tasks marked skip."""
+    line, text = examples_text(root, relative)
+    marker = EXAMPLES_MARKER.match(text.strip().split("\n", 1)[0])
+    return Example(relative, line, without_skipped_tasks(text), marker.group("what") if marker else "")
+
+
+def module_files(root: Path) -> list[str]:
+    """The modules, relative to ``root``."""
+    return sorted(str(p.relative_to(root)) for p in (root / "plugins" / "modules").glob("*.py") if p.name != "__init__.py")
 
 
 SKIPPED_TASK = re.compile(r"(?m)^#\s*example:\s*skip\s*\((?P<reason>.+)\)\n(?:#.*\n)*- [^\n]*\n(?:  [^\n]*\n|\n)*")
@@ -184,11 +206,8 @@ def without_skipped_tasks(text: str) -> str:
 
 def all_examples(root: Path) -> list[Example]:
     """Every example of the collection, in a stable order."""
-    markdown = ["README.md"] + sorted(str(p.relative_to(root)) for p in (root / "docs").glob("*.md"))
-    markdown += sorted(str(p.relative_to(root)) for p in (root / "roles").glob("*/README.md"))
-    found = [example for relative in markdown for example in markdown_examples(root, relative)]
-    modules = sorted(str(p.relative_to(root)) for p in (root / "plugins" / "modules").glob("*.py"))
-    return found + [module_example(root, relative) for relative in modules if not relative.endswith("__init__.py")]
+    found = [example for relative in markdown_files(root) for example in markdown_examples(root, relative)]
+    return found + [module_example(root, relative) for relative in module_files(root)]
 
 
 def substitute(data: Any, key: str = "") -> Any:
@@ -373,17 +392,9 @@ def run_example(example: Example, config_path: Path, inventory: Path, hosts: Pat
     return failures
 
 
-NGINX_FENCE = re.compile(r"^```nginx\n(?P<body>.*?)^```", re.S | re.M)
-
-
 def nginx_blocks(root: Path) -> list[tuple[str, str]]:
     """The ```nginx blocks of the documentation, as (file:line, text)."""
-    found = []
-    for path in [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "roles").glob("*/README.md"))]:
-        text = path.read_text(encoding="utf-8")
-        for match in NGINX_FENCE.finditer(text):
-            found.append((f"{path.relative_to(root)}:{text.count(chr(10), 0, match.start()) + 1}", match.group("body")))
-    return found
+    return [(block.name, block.text) for relative in markdown_files(root) for block in markdown_blocks(root, relative, NGINX_FENCE)]
 
 
 def check_nginx_block(name: str, text: str, node: dict[str, Any], work: Path) -> list[str]:
